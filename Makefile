@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint format bench fuzz docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(DEVSTAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/autograd-lite demo
+
+lint: $(DEVSTAMP)
+	$(PY) -m ruff check autograd_lite tests examples benchmarks docs
+	$(PY) -m ruff format --check autograd_lite tests examples benchmarks docs
+
+format: $(DEVSTAMP)
+	$(PY) -m ruff format autograd_lite tests examples benchmarks docs
+	$(PY) -m ruff check --fix autograd_lite tests examples benchmarks docs
+
+test: lint
+	$(PY) -m pytest -n 2 -q
+
+fuzz: $(DEVSTAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/test_fuzz.py
+
+bench: $(DEVSTAMP)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+docs: $(DEVSTAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build .pytest_cache .ruff_cache build dist

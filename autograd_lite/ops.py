@@ -1,0 +1,825 @@
+"""THE op table: every operation the engine can differentiate, one entry each.
+
+Each entry says, in one place (see :class:`autograd_lite.registry.Op`):
+
+* ``forward``: the numpy computation (``scalar``: a ``math`` fast path for floats);
+* ``vjps``: one vector-Jacobian product per input, ``vjp(g, out, *inputs, *params)``,
+  written like the math (``g * (1 - out*out)`` for tanh). Names follow
+  PyTorch's ``derivatives.yaml``: ``g`` is the gradient of the output, ``out``
+  the output, then the inputs and the op's parameters;
+* ``label`` for pictures, and for elementwise ops the SymPy ``formula`` in the
+  input names (``z`` for one input), with the ``domain`` and ``kinks`` that
+  symbolic checks use.
+
+The vjp rules only use operators (``+ - * / @``), methods that numpy arrays and
+Values share (``.sum``), constant masks, and ``OP.poly(...)`` calls. So the same
+rule computes plain numpy gradients and, with ``backward(create_graph=True)``,
+records itself as a graph that can be differentiated again.
+
+Conventions from the lecture: ``step(z) = 1 if z >= 0 else 0`` with derivative 0;
+at exactly ``z = 0`` ReLU, leaky ReLU, PReLU and ELU take their ``z >= 0``
+branch (derivative 1); ``abs'(0) = 0``; ``max`` splits the gradient evenly
+between tied maxima.
+
+To add an activation, add one ``register(Op(...))`` below (see
+``docs/adding_an_activation.md``), or call ``al.define_activation`` with a formula.
+
+>>> import autograd_lite as al
+>>> z = al.Value(0.0)
+>>> z.relu().backward()
+>>> z.grad
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from .registry import Op, register
+from .value import Value
+
+# ---------------------------------------------------------------- helpers
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """Shape of an array, Value or number (``()`` for numbers).
+
+    >>> shape_of(np.zeros((2, 3))), shape_of(1.5)
+    ((2, 3), ())
+    """
+    if isinstance(x, (np.ndarray, Value)):
+        return x.shape
+    return np.shape(x)
+
+
+def data_of(x: Any) -> Any:
+    """The numeric data of a Value (for constant masks), or ``x`` itself."""
+    return x._data if isinstance(x, Value) else x
+
+
+def _mask(cond: Any) -> Any:
+    """Boolean condition as 0/1 numbers (a float for scalars)."""
+    if isinstance(cond, (bool, np.bool_)):
+        return 1.0 if cond else 0.0
+    return cond.astype(np.float64)
+
+
+def _div(x: Any, y: Any) -> Any:
+    """``x / y`` that gives inf/nan like numpy instead of ZeroDivisionError on floats."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.divide(x, y))
+
+
+def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """``None`` or a sorted tuple of non-negative axes; ``ValueError`` when out of range.
+
+    >>> normalize_axis(-1, 3), normalize_axis((0, 2), 3), normalize_axis(None, 2)
+    ((2,), (0, 2), None)
+    """
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be an int or tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for a Value with {ndim} axes")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def normalize_index(index: Any) -> Any:
+    """Index with Values replaced by their data and lists by integer arrays."""
+    if isinstance(index, tuple):
+        return tuple(normalize_index(i) for i in index)
+    if isinstance(index, Value):
+        index = index._data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray):
+        if index.dtype.kind == "f":
+            if not np.all(index == np.round(index)):
+                raise IndexError("getitem: float index arrays must hold whole numbers")
+            index = index.astype(np.intp)
+        elif index.dtype.kind not in "biu":
+            raise IndexError(f"getitem: index array of dtype {index.dtype} is not allowed")
+    elif isinstance(index, float):
+        raise IndexError(f"getitem: index {index!r} is a float; use an int")
+    return index
+
+
+def _kept_shape(shape: tuple, axes: tuple | None) -> tuple:
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _count(shape: tuple, axes: tuple | None) -> int:
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[i] for i in axes)
+
+
+def _alias(x: Any) -> Any:
+    """Identity that returns a view, so the output never *is* the input array."""
+    return x.view() if isinstance(x, np.ndarray) else x
+
+
+# -------------------------------------------------- arithmetic (binary)
+
+add = register(
+    Op(
+        "add",
+        forward=operator.add,
+        vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+        label="+",
+        formula="a + b",
+        keeps_inputs=False,
+        doc="a + b, with numpy broadcasting",
+    )
+)
+
+sub = register(
+    Op(
+        "sub",
+        forward=operator.sub,
+        vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
+        label="−",
+        formula="a - b",
+        keeps_inputs=False,
+        doc="a - b, with numpy broadcasting",
+    )
+)
+
+mul = register(
+    Op(
+        "mul",
+        forward=operator.mul,
+        vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+        label="×",
+        formula="a * b",
+        doc="a * b, with numpy broadcasting",
+    )
+)
+
+
+def _div_forward(a: Any, b: Any) -> Any:
+    return a / b
+
+
+div = register(
+    Op(
+        "div",
+        forward=_div_forward,
+        scalar=_div,
+        vjps=(lambda g, out, a, b: _div(g, b), lambda g, out, a, b: -_div(g * out, b)),
+        label="÷",
+        formula="a / b",
+        domain=(0.5, 3.0),
+        doc="a / b, with numpy broadcasting",
+    )
+)
+
+
+def _pow_scalar(a: float, b: float) -> float:
+    try:
+        r = a**b
+    except ZeroDivisionError:
+        r = None
+    if type(r) is not float:  # complex result or division by zero: numpy's answer
+        with np.errstate(all="ignore"):
+            return float(np.power(a, b))
+    return r
+
+
+def _pow_forward(a: Any, b: Any) -> Any:
+    return np.power(a, b)
+
+
+def _pow_vjp_base(g: Any, out: Any, a: Any, b: Any) -> Any:
+    return g * b * a ** (b - 1)
+
+
+def _pow_vjp_exponent(g: Any, out: Any, a: Any, b: Any) -> Any:
+    return g * out * log.poly(a)
+
+
+pow = register(
+    Op(
+        "pow",
+        forward=_pow_forward,
+        scalar=_pow_scalar,
+        vjps=(_pow_vjp_base, _pow_vjp_exponent),
+        label="^",
+        formula="a ** b",
+        domain=(0.5, 3.0),
+        doc="a ** b (the exponent may be a Value: its gradient is out·log(a))",
+    )
+)
+
+neg = register(
+    Op(
+        "neg",
+        forward=operator.neg,
+        vjps=(lambda g, out, a: -g,),
+        label="−",
+        formula="-z",
+        keeps_inputs=False,
+        doc="-z",
+    )
+)
+
+# --------------------------------------------------------------- matmul
+
+
+def _matmul_forward(a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError("matmul needs at least 1-D operands (use * for scalars)")
+    return np.matmul(a, b)
+
+
+def _swap_last(x: Any) -> Any:
+    n = len(shape_of(x))
+    axes = tuple(range(n - 2)) + (n - 1, n - 2)
+    return transpose.poly(x, axes)
+
+
+def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """Lift 1-D operands to matrices (and g to match) so one formula serves all cases."""
+    a_vec, b_vec = len(shape_of(a)) == 1, len(shape_of(b)) == 1
+    gs = shape_of(g)
+    if a_vec:
+        a = reshape.poly(a, (1,) + shape_of(a))
+    if b_vec:
+        b = reshape.poly(b, shape_of(b) + (1,))
+    if a_vec and b_vec:
+        g = reshape.poly(g, (1, 1))
+    elif a_vec:
+        g = reshape.poly(g, gs[:-1] + (1,) + gs[-1:])
+    elif b_vec:
+        g = reshape.poly(g, gs + (1,))
+    return g, a, b
+
+
+def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    a_vec = len(shape_of(a)) == 1
+    g2, _, b2 = _as_matrices(g, a, b)
+    ga = g2 @ _swap_last(b2)
+    if a_vec:  # (..., 1, k) -> (..., k); leading batch axes are summed by the engine
+        s = shape_of(ga)
+        ga = reshape.poly(ga, s[:-2] + s[-1:])
+    return ga
+
+
+def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    b_vec = len(shape_of(b)) == 1
+    g2, a2, _ = _as_matrices(g, a, b)
+    gb = _swap_last(a2) @ g2
+    if b_vec:  # (..., k, 1) -> (..., k)
+        gb = reshape.poly(gb, shape_of(gb)[:-1])
+    return gb
+
+
+matmul = register(
+    Op(
+        "matmul",
+        forward=_matmul_forward,
+        vjps=(_matmul_vjp_a, _matmul_vjp_b),
+        label="@",
+        doc="matrix product a @ b (1-D, 2-D and batched, as numpy.matmul)",
+    )
+)
+
+# ------------------------------------------------------- elementwise math
+
+
+def _exp_scalar(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+exp = register(
+    Op(
+        "exp",
+        forward=np.exp,
+        scalar=_exp_scalar,
+        vjps=(lambda g, out, z: g * out,),
+        label="exp",
+        formula="exp(z)",
+        keeps_inputs=False,
+        doc="e to the power z",
+    )
+)
+
+
+def _log_scalar(x: float) -> float:
+    if x > 0:
+        return math.log(x)
+    with np.errstate(all="ignore"):
+        return float(np.log(x))
+
+
+log = register(
+    Op(
+        "log",
+        forward=np.log,
+        scalar=_log_scalar,
+        vjps=(lambda g, out, z: _div(g, z),),
+        label="log",
+        formula="log(z)",
+        domain=(0.2, 5.0),
+        doc="natural logarithm",
+    )
+)
+
+
+def _sqrt_scalar(x: float) -> float:
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+sqrt = register(
+    Op(
+        "sqrt",
+        forward=np.sqrt,
+        scalar=_sqrt_scalar,
+        vjps=(lambda g, out, z: _div(0.5 * g, out),),
+        label="√",
+        formula="sqrt(z)",
+        keeps_inputs=False,
+        domain=(0.2, 5.0),
+        doc="square root",
+    )
+)
+
+abs = register(
+    Op(
+        "abs",
+        forward=np.abs,
+        scalar=math.fabs,
+        vjps=(lambda g, out, z: g * np.sign(data_of(z)),),
+        label="|z|",
+        formula="Abs(z)",
+        kinks=(0.0,),
+        doc="absolute value; abs'(0) = 0",
+    )
+)
+
+# ------------------------------------------------------------ activations
+
+linear = register(
+    Op(
+        "linear",
+        forward=_alias,
+        scalar=lambda z: z,
+        vjps=(lambda g, out, z: g,),
+        label="linear",
+        formula="z",
+        doc="identity activation φ(z) = z (regression outputs)",
+    )
+)
+
+
+def _step_forward(z: Any) -> Any:
+    return (z >= 0).astype(z.dtype) if isinstance(z, np.ndarray) else float(z >= 0)
+
+
+step = register(
+    Op(
+        "step",
+        forward=_step_forward,
+        scalar=lambda z: 1.0 if z >= 0 else 0.0,
+        vjps=(lambda g, out, z: g * 0.0,),
+        label="step",
+        formula="Heaviside(z, 1)",
+        keeps_inputs=False,
+        kinks=(0.0,),
+        doc="binary step: 1 if z >= 0 else 0; derivative 0 (the perceptron's activation)",
+    )
+)
+
+
+def _sigmoid_forward(z: Any) -> Any:
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(z, 0.0))
+
+
+def _sigmoid_scalar(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+sigmoid = register(
+    Op(
+        "sigmoid",
+        forward=_sigmoid_forward,
+        scalar=_sigmoid_scalar,
+        vjps=(lambda g, out, z: g * out * (1 - out),),
+        label="σ",
+        formula="1/(1 + exp(-z))",
+        keeps_inputs=False,
+        domain=(-6.0, 6.0),
+        doc="logistic sigmoid σ(z) = 1/(1+e^-z); σ' = σ(1-σ)",
+    )
+)
+
+tanh = register(
+    Op(
+        "tanh",
+        forward=np.tanh,
+        scalar=math.tanh,
+        vjps=(lambda g, out, z: g * (1 - out * out),),
+        label="tanh",
+        formula="tanh(z)",
+        keeps_inputs=False,
+        doc="hyperbolic tangent; tanh' = 1 - tanh²",
+    )
+)
+
+
+def _relu_forward(z: Any) -> Any:
+    return np.maximum(z, 0)
+
+
+relu = register(
+    Op(
+        "relu",
+        forward=_relu_forward,
+        scalar=lambda z: z if z > 0 else 0.0,
+        vjps=(lambda g, out, z: g * _mask(z >= 0),),
+        label="ReLU",
+        formula="Piecewise((z, z >= 0), (0, True))",
+        kinks=(0.0,),
+        doc="rectified linear unit max(0, z); derivative 1 at z = 0 (the lecture's convention)",
+    )
+)
+
+
+def _leaky_forward(z: Any, alpha: float) -> Any:
+    return np.where(z >= 0, z, alpha * z).astype(np.result_type(z, 0.0))
+
+
+def _leaky_vjp(g: Any, out: Any, z: Any, alpha: float) -> Any:
+    m = _mask(z >= 0)
+    return g * (m + (1 - m) * alpha)
+
+
+leaky_relu = register(
+    Op(
+        "leaky_relu",
+        forward=_leaky_forward,
+        scalar=lambda z, alpha: z if z >= 0 else alpha * z,
+        vjps=(_leaky_vjp,),
+        label="leaky ReLU",
+        formula="Piecewise((z, z >= 0), (alpha*z, True))",
+        params=("alpha",),
+        defaults={"alpha": 0.01},
+        kinks=(0.0,),
+        doc="leaky ReLU: z if z >= 0 else alpha·z (alpha = 0.01)",
+    )
+)
+
+
+def _prelu_vjp_z(g: Any, out: Any, z: Any, alpha: Any) -> Any:
+    m = _mask(z >= 0)
+    return g * (m + (1 - m) * alpha)
+
+
+def _prelu_vjp_alpha(g: Any, out: Any, z: Any, alpha: Any) -> Any:
+    return g * (1 - _mask(z >= 0)) * z
+
+
+prelu = register(
+    Op(
+        "prelu",
+        forward=lambda z, alpha: np.where(z >= 0, z, alpha * z).astype(
+            np.result_type(z, alpha, 0.0)
+        ),
+        scalar=lambda z, alpha: z if z >= 0 else alpha * z,
+        vjps=(_prelu_vjp_z, _prelu_vjp_alpha),
+        label="PReLU",
+        formula="Piecewise((z, z >= 0), (alpha*z, True))",
+        inputs=("z", "alpha"),
+        kinks=(0.0,),
+        doc="parametric ReLU: z if z >= 0 else alpha·z, alpha a learnable Value",
+    )
+)
+
+
+def _elu_forward(z: Any, alpha: float) -> Any:
+    return np.where(z >= 0, z, alpha * np.expm1(np.minimum(z, 0))).astype(np.result_type(z, 0.0))
+
+
+def _elu_scalar(z: float, alpha: float) -> float:
+    return z if z >= 0 else alpha * math.expm1(z)
+
+
+def _elu_vjp(g: Any, out: Any, z: Any, alpha: float) -> Any:
+    m = _mask(z >= 0)
+    return g * (m + (1 - m) * (out + alpha))  # for z < 0: d/dz α(e^z - 1) = out + α
+
+
+elu = register(
+    Op(
+        "elu",
+        forward=_elu_forward,
+        scalar=_elu_scalar,
+        vjps=(_elu_vjp,),
+        label="ELU",
+        formula="Piecewise((z, z >= 0), (alpha*(exp(z) - 1), True))",
+        params=("alpha",),
+        defaults={"alpha": 1.0},
+        kinks=(0.0,),
+        doc="exponential linear unit: z if z >= 0 else alpha·(e^z - 1)",
+    )
+)
+
+
+def _swish_vjp(g: Any, out: Any, z: Any) -> Any:
+    s = sigmoid.poly(z)
+    return g * (out + s * (1 - out))  # d/dz zσ(z) = σ + zσ(1-σ) = out + σ(1 - out)
+
+
+swish = register(
+    Op(
+        "swish",
+        forward=lambda z: z * _sigmoid_forward(z),
+        scalar=lambda z: z * _sigmoid_scalar(z),
+        vjps=(_swish_vjp,),
+        label="swish",
+        formula="z/(1 + exp(-z))",
+        doc="swish z·σ(z)",
+    )
+)
+
+
+def _softplus_scalar(z: float) -> float:
+    return max(z, 0.0) + math.log1p(math.exp(-math.fabs(z)))
+
+
+softplus = register(
+    Op(
+        "softplus",
+        forward=lambda z: np.logaddexp(0, z).astype(np.result_type(z, 0.0)),
+        scalar=_softplus_scalar,
+        vjps=(lambda g, out, z: g * sigmoid.poly(z),),
+        label="softplus",
+        formula="log(1 + exp(z))",
+        doc="softplus log(1 + e^z), computed stably; its derivative is σ(z)",
+    )
+)
+
+# ------------------------------------------------------ softmax family
+
+
+def _softmax_forward(z: Any, axis: int) -> Any:
+    z = np.asarray(z)
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
+    return out * (g - (g * out).sum(axis=axis, keepdims=True))
+
+
+softmax = register(
+    Op(
+        "softmax",
+        forward=_softmax_forward,
+        vjps=(_softmax_vjp,),
+        label="softmax",
+        params=("axis",),
+        defaults={"axis": -1},
+        keeps_inputs=False,
+        doc="softmax along axis: e^z_i / Σ_j e^z_j (shifted by the max, so stable)",
+    )
+)
+
+
+def _log_softmax_forward(z: Any, axis: int) -> Any:
+    z = np.asarray(z)
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
+    return g - exp.poly(out) * g.sum(axis=axis, keepdims=True)
+
+
+log_softmax = register(
+    Op(
+        "log_softmax",
+        forward=_log_softmax_forward,
+        vjps=(_log_softmax_vjp,),
+        label="log softmax",
+        params=("axis",),
+        defaults={"axis": -1},
+        keeps_inputs=False,
+        doc="log of softmax along axis, computed stably (z - max - log Σ e^(z - max))",
+    )
+)
+
+# -------------------------------------------------------------- reductions
+
+
+def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    shape = shape_of(z)
+    if not keepdims:
+        g = reshape.poly(g, _kept_shape(shape, axis))
+    return broadcast_to.poly(g, shape)
+
+
+sum = register(
+    Op(
+        "sum",
+        forward=lambda z, axis, keepdims: np.sum(z, axis=axis, keepdims=keepdims),
+        vjps=(_sum_vjp,),
+        label="Σ",
+        params=("axis", "keepdims"),
+        defaults={"axis": None, "keepdims": False},
+        keeps_inputs=False,
+        doc="sum over axis (all axes by default)",
+    )
+)
+
+
+def _mean_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    return _sum_vjp(g, out, z, axis, keepdims) * (1.0 / _count(shape_of(z), axis))
+
+
+mean = register(
+    Op(
+        "mean",
+        forward=lambda z, axis, keepdims: np.mean(z, axis=axis, keepdims=keepdims),
+        vjps=(_mean_vjp,),
+        label="mean",
+        params=("axis", "keepdims"),
+        defaults={"axis": None, "keepdims": False},
+        keeps_inputs=False,
+        doc="mean over axis (all axes by default)",
+    )
+)
+
+
+def _max_forward(z: Any, axis: Any, keepdims: bool) -> Any:
+    if np.size(z) == 0:
+        raise ValueError("max of an empty Value")
+    return np.max(z, axis=axis, keepdims=keepdims)
+
+
+def _max_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    zd = np.asarray(data_of(z))
+    kept = _kept_shape(zd.shape, axis)
+    hit = (zd == np.reshape(data_of(out), kept)).astype(zd.dtype)
+    share = hit / hit.sum(axis=axis, keepdims=True)  # ties split the gradient evenly
+    if not keepdims:
+        g = reshape.poly(g, kept)
+    return g * share
+
+
+max = register(
+    Op(
+        "max",
+        forward=_max_forward,
+        vjps=(_max_vjp,),
+        label="max",
+        params=("axis", "keepdims"),
+        defaults={"axis": None, "keepdims": False},
+        doc="maximum over axis; tied maxima share the gradient evenly",
+    )
+)
+
+# ------------------------------------------------------- shape & indexing
+
+reshape = register(
+    Op(
+        "reshape",
+        forward=lambda z, shape: np.reshape(z, shape),
+        vjps=(lambda g, out, z, shape: reshape.poly(g, shape_of(z)),),
+        label="reshape",
+        params=("shape",),
+        doc="same data, new shape",
+    )
+)
+
+
+def _inverse_perm(axes: tuple) -> tuple:
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+transpose = register(
+    Op(
+        "transpose",
+        forward=lambda z, axes: np.transpose(z, axes),
+        vjps=(lambda g, out, z, axes: transpose.poly(g, _inverse_perm(axes)),),
+        label="transpose",
+        params=("axes",),
+        doc="permute axes",
+    )
+)
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(i, (np.ndarray, list)) for i in items)
+
+
+def _getitem_forward(z: Any, index: Any) -> Any:
+    if not isinstance(z, np.ndarray):
+        raise IndexError("getitem: a scalar Value cannot be indexed")
+    return z[index]
+
+
+def _scatter_forward(g: Any, index: Any, shape: tuple, dtype: Any) -> Any:
+    out = np.zeros(shape, dtype=dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)  # repeated indices add up
+    return out
+
+
+index_scatter = register(
+    Op(
+        "index_scatter",
+        forward=_scatter_forward,
+        vjps=(lambda g, out, x, index, shape, dtype: getitem.poly(g, index),),
+        label="scatter",
+        params=("index", "shape", "dtype"),
+        keeps_inputs=False,
+        doc="zeros of `shape` with x added at `index` (the gradient of indexing)",
+    )
+)
+
+
+def _getitem_vjp(g: Any, out: Any, z: Any, index: Any) -> Any:
+    return index_scatter.poly(g, index, shape_of(z), np.asarray(data_of(z)).dtype)
+
+
+getitem = register(
+    Op(
+        "getitem",
+        forward=_getitem_forward,
+        vjps=(_getitem_vjp,),
+        label="[ ]",
+        params=("index",),
+        doc="indexing and slicing (basic and integer-array)",
+    )
+)
+
+
+def _broadcast_forward(z: Any, shape: tuple) -> Any:
+    return np.broadcast_to(z, shape)
+
+
+broadcast_to = register(
+    Op(
+        "broadcast_to",
+        forward=_broadcast_forward,
+        vjps=(lambda g, out, z, shape: sum_to.poly(g, shape_of(z)),),
+        label="broadcast",
+        params=("shape",),
+        doc="repeat data along new or size-1 axes to `shape`",
+    )
+)
+
+
+def _sum_to_forward(z: Any, shape: tuple) -> Any:
+    z = np.asarray(z)
+    if z.shape == tuple(shape):
+        return z
+    lead = z.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"sum_to: cannot reduce shape {z.shape} to {tuple(shape)}")
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and z.shape[i + lead] != 1
+    )
+    out = np.sum(z, axis=axes, keepdims=True) if axes else z
+    return out.reshape(shape)
+
+
+sum_to = register(
+    Op(
+        "sum_to",
+        forward=_sum_to_forward,
+        vjps=(lambda g, out, z, shape: broadcast_to.poly(g, shape_of(z)),),
+        label="sum to",
+        params=("shape",),
+        keeps_inputs=False,
+        doc="sum a broadcast array back to `shape` (the gradient of broadcasting)",
+    )
+)

@@ -1,0 +1,218 @@
+"""The op record and the registry that holds the one op table.
+
+An :class:`Op` is everything the library knows about one operation: how to
+compute it (``forward``), how its output's gradient flows back to each input
+(``vjps``, one vector-Jacobian product per input), how to draw it (``label``)
+and, for elementwise ops, its SymPy formula in ``z`` so that derivatives can be
+checked symbolically. ``autograd_lite/ops.py`` fills the table; user code adds
+entries with :func:`autograd_lite.define_activation`.
+
+The graph engine (``graph.py``) only ever calls ``op.forward`` and
+``op.vjps[i]``: it never asks which op it is running.
+
+>>> from autograd_lite.registry import get_op
+>>> get_op("tanh").label
+'tanh'
+>>> get_op("tanh").formula
+'tanh(z)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_TABLE: dict[str, Op] = {}
+
+
+@dataclass(eq=False)
+class Op:
+    """One entry of the op table.
+
+    Attributes:
+        name: the op's name; also the ``Value`` method and ``al.<name>`` function.
+        forward: ``forward(*input_data, *params) -> output_data`` on numpy arrays
+            (and Python floats for scalars).
+        vjps: one function per input, ``vjp(g, out, *inputs, *params)``, returning
+            the gradient for that input given the output's gradient ``g``. Written
+            with operators and ``Op.poly`` calls only, so the same rule runs on
+            numpy arrays (plain backward) and on Values (``create_graph=True``).
+        label: short text for the Graphviz op node.
+        formula: SymPy source in the input names (``inputs``) and ``params``
+            for elementwise ops; ``None`` for structural ops.
+        inputs: names of the inputs in ``formula``; ``("z",)`` for one input,
+            ``("a", "b")`` for two unless given.
+        params: names of non-differentiable parameters, passed after the inputs.
+        defaults: default values for ``params``.
+        keeps_inputs: True when a vjp reads an input's data or the output shares
+            memory with an input; leaf arrays it takes are then made read-only
+            until backward has used them (see ``graph.py``).
+        scalar: optional fast forward on Python floats (``math`` instead of numpy).
+        domain: interval of ``z`` where symbolic checks sample the op.
+        kinks: points where the derivative is a convention (skipped by checks).
+        doc: one line for docs and ``autograd-lite check``.
+
+    >>> op = Op("double", forward=lambda x: 2 * x, vjps=(lambda g, out, x: 2 * g,),
+    ...         label="×2", formula="2*z")
+    >>> op.arity
+    1
+    """
+
+    name: str
+    forward: Callable[..., Any]
+    vjps: tuple[Callable[..., Any], ...]
+    label: str = ""
+    formula: str | None = None
+    params: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+    keeps_inputs: bool = True
+    scalar: Callable[..., Any] | None = None
+    domain: tuple[float, float] = (-3.0, 3.0)
+    kinks: tuple[float, ...] = ()
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = self.name
+        self.arity = len(self.vjps)
+        self.float_forward = self.scalar or self.forward
+        if not self.inputs:
+            self.inputs = ("z",) if self.arity == 1 else ("a", "b", "c", "d")[: self.arity]
+        if len(self.inputs) != self.arity:
+            raise ValueError(
+                f"op {self.name!r}: {len(self.inputs)} input names for {self.arity} vjps"
+            )
+
+    @property
+    def elementwise(self) -> bool:
+        """True for ops described by a formula in ``z`` (activations and friends)."""
+        return self.formula is not None
+
+    def bind_params(self, args: tuple, kwargs: dict) -> tuple:
+        """Order positional and keyword parameters as ``self.params``.
+
+        >>> get_op("leaky_relu").bind_params((), {"alpha": 0.2})
+        (0.2,)
+        >>> get_op("leaky_relu").bind_params((), {})
+        (0.01,)
+        """
+        if not self.params:
+            if args or kwargs:
+                raise TypeError(
+                    f"{self.name}() takes no parameters, got {args or ''}{kwargs or ''}"
+                )
+            return ()
+        if len(args) > len(self.params):
+            raise TypeError(
+                f"{self.name}() takes parameters {self.params}, got {len(args)} positional"
+            )
+        unknown = set(kwargs) - set(self.params)
+        if unknown:
+            raise TypeError(
+                f"{self.name}() got unexpected parameter(s) {sorted(unknown)}; "
+                f"it takes {self.params}"
+            )
+        values = []
+        for i, name in enumerate(self.params):
+            if i < len(args):
+                if name in kwargs:
+                    raise TypeError(f"{self.name}() got parameter {name!r} twice")
+                values.append(args[i])
+            elif name in kwargs:
+                values.append(kwargs[name])
+            elif name in self.defaults:
+                values.append(self.defaults[name])
+            else:
+                raise TypeError(f"{self.name}() is missing parameter {name!r}")
+        return tuple(values)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply the op to Values (or numbers/arrays, which become constants).
+
+        Always returns a ``Value``.
+
+        >>> import autograd_lite as al
+        >>> get_op("tanh")(al.Value(0.0)).data
+        0.0
+        """
+        from .graph import apply
+
+        n = self.arity
+        if len(args) < n:
+            raise TypeError(f"{self.name}() needs {n} input(s), got {len(args)}")
+        return apply(self, args[:n], self.bind_params(args[n:], kwargs))
+
+    def poly(self, *args: Any) -> Any:
+        """Run the op on arrays (returns an array) or on Values (records a node).
+
+        Used inside vjp rules so one rule serves plain and higher-order backward.
+
+        >>> import numpy as np
+        >>> get_op("sum_to")(np.ones((2, 3)), (1, 3)).data.tolist()
+        [[2.0, 2.0, 2.0]]
+        >>> get_op("sum_to").poly(np.ones((2, 3)), (3,)).tolist()
+        [2.0, 2.0, 2.0]
+        """
+        from .value import Value
+
+        n = self.arity
+        for a in args[:n]:
+            if isinstance(a, Value):
+                from .graph import apply
+
+                return apply(self, args[:n], args[n:])
+        return self.forward(*args)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+def register(op: Op, *, replace: bool = False) -> Op:
+    """Add ``op`` to the table (``replace=True`` to redefine a name).
+
+    >>> from autograd_lite.registry import Op, register, unregister
+    >>> _ = register(Op("twice", lambda x: 2 * x, (lambda g, out, x: 2 * g,), formula="2*z"))
+    >>> import autograd_lite as al
+    >>> al.Value(3.0).twice().data
+    6.0
+    >>> unregister("twice")
+    """
+    if not op.name.isidentifier() or op.name.startswith("_"):
+        raise ValueError(f"op name {op.name!r} must be a Python identifier not starting with '_'")
+    if op.name in _TABLE and not replace:
+        raise ValueError(f"an op named {op.name!r} is already registered; pass replace=True")
+    _TABLE[op.name] = op
+    return op
+
+
+def unregister(name: str) -> None:
+    """Remove a user-registered op (built-in ops can be replaced, not removed)."""
+    _TABLE.pop(name, None)
+
+
+def get_op(name: str) -> Op:
+    """The table entry called ``name``; ``KeyError`` listing known names if absent.
+
+    >>> get_op("sigmoid").name
+    'sigmoid'
+    """
+    try:
+        return _TABLE[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; known ops: {', '.join(sorted(_TABLE))}") from None
+
+
+def all_ops() -> list[Op]:
+    """Every op in the table, in registration order.
+
+    >>> "relu" in [op.name for op in all_ops()]
+    True
+    """
+    return list(_TABLE.values())
+
+
+def has_op(name: str) -> bool:
+    """True if ``name`` is in the table."""
+    return name in _TABLE

@@ -1,0 +1,448 @@
+"""The ``Value`` node: data, gradient, parents, and the op that made it.
+
+A ``Value`` holds a Python float (scalars) or a numpy array (tensors). Every
+operator and method on it runs an entry of the op table (``ops.py``) through
+``graph.apply``, which records the result as a node of the computation graph.
+``backward()`` then walks that graph in reverse (``graph.backward``).
+
+>>> import numpy as np
+>>> import autograd_lite as al
+>>> w = al.Value(np.array([[0.5, -1.0], [2.0, 0.1]]), label="w")
+>>> x = al.Value([1.0, 0.0], label="x")
+>>> b = al.Value(-3.0, label="b")
+>>> y = (w @ x + b).sigmoid().sum()
+>>> y.backward()
+>>> w.grad.shape, type(b.grad)
+((2, 2), <class 'float'>)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _describe(x: Any) -> str:
+    text = repr(x)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(x).__name__} {text}"
+
+
+def as_data(x: Any, what: str = "Value") -> Any:
+    """Convert user input to what a Value stores: a float or a float ndarray.
+
+    Python numbers and 0-d float64 data become ``float``; arrays become float64
+    unless they are float32. Strings, ``None``, objects and ragged lists raise
+    ``TypeError``/``ValueError`` naming what was given.
+
+    >>> as_data(3)
+    3.0
+    >>> as_data([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    >>> as_data(np.ones(2, dtype=np.float32)).dtype
+    dtype('float32')
+    >>> as_data("abc")
+    Traceback (most recent call last):
+    ...
+    TypeError: Value: expected a number, nested list or numeric numpy array, got str 'abc'
+    """
+    t = type(x)
+    if t is float:
+        return x
+    if t is int or t is bool:
+        return float(x)
+    if t is np.ndarray:
+        arr = x
+    elif isinstance(x, (str, bytes)) or x is None or isinstance(x, (dict, set)):
+        raise TypeError(
+            f"{what}: expected a number, nested list or numeric numpy array, got {_describe(x)}"
+        )
+    elif isinstance(x, numbers.Number) and not isinstance(x, (np.generic, complex)):
+        return float(x)
+    elif isinstance(x, np.generic):
+        arr = np.asarray(x)
+    else:
+        if hasattr(x, "_data") and hasattr(x, "parents"):
+            raise TypeError(f"{what}: got a Value; use value.detach() or value.data instead")
+        try:
+            arr = np.array(x)
+        except ValueError as exc:
+            raise ValueError(
+                f"{what}: could not make an array of {_describe(x)} (ragged nested lists?): {exc}"
+            ) from None
+    kind = arr.dtype.kind
+    if kind in "biu":
+        arr = arr.astype(np.float64)
+    elif kind == "f":
+        if arr.dtype not in _FLOAT_DTYPES:
+            arr = arr.astype(np.float64)
+    else:
+        raise TypeError(
+            f"{what}: expected numeric data, got an array of dtype {arr.dtype} from {_describe(x)}"
+        )
+    if arr.ndim == 0 and arr.dtype == np.float64:
+        return float(arr)
+    return arr
+
+
+class Value:
+    """A scalar or tensor in the computation graph.
+
+    Args:
+        data: a number, nested list or numpy array (copied; float64 unless float32).
+        label: a name shown in pictures and symbolic formulas.
+        requires_grad: ``False`` makes a constant (e.g. a batch of inputs):
+            backward computes no gradient for it or for branches leading only to it.
+
+    >>> a = Value(2.0, label="a")
+    >>> b = Value(-3.0, label="b")
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> a.grad, b.grad
+    (-2.0, 2.0)
+    >>> c.op, [p.label for p in c.parents]
+    ('add', ['', 'a'])
+    """
+
+    __slots__ = (
+        "_data",
+        "_grad",
+        "_acc",
+        "parents",
+        "_op",
+        "_args",
+        "_lock",
+        "label",
+        "site",
+        "grad_of",
+        "requires_grad",
+        "__weakref__",
+    )
+    __array_ufunc__ = None  # make numpy defer to Value's reflected operators
+
+    def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
+        d = as_data(data)
+        if type(d) is np.ndarray and (d is data or d.base is not None):
+            d = d.copy()
+        self._data = d
+        self._grad = None
+        self._acc = None
+        self.parents: tuple[Value, ...] = ()
+        self._op = None
+        self._args = ()
+        self._lock = None
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {_describe(label)}")
+        self.label = label
+        self.site = None
+        self.grad_of = None
+        self.requires_grad = bool(requires_grad)
+
+    # ------------------------------------------------------------------ data
+    @property
+    def data(self) -> Any:
+        """The value: a ``float`` for scalars, a numpy array for tensors.
+
+        Assigning a new value is always allowed (nodes keep what they were built
+        from). Changing an array in place while a pending backward needs it is
+        refused: numpy reports the array as read-only until backward has run.
+        """
+        return self._data
+
+    @data.setter
+    def data(self, new: Any) -> None:
+        d = as_data(new, f"{self!r}.data")
+        if type(d) is np.ndarray and d.base is not None:
+            d = d.copy()
+        self._data = d
+
+    @property
+    def grad(self) -> Any:
+        """d(output)/d(self) after ``backward()``; zeros until a backward reaches it."""
+        g = self._grad
+        if g is None:
+            d = self._data
+            return 0.0 if type(d) is float else np.zeros_like(d)
+        return g
+
+    @grad.setter
+    def grad(self, g: Any) -> None:
+        self._grad = g
+
+    @property
+    def op(self) -> str:
+        """Name of the op that made this Value; ``""`` for leaves."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of ``data``; ``()`` for scalars."""
+        d = self._data
+        return () if type(d) is float else d.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes (0 for scalars)."""
+        d = self._data
+        return 0 if type(d) is float else d.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        d = self._data
+        return 1 if type(d) is float else d.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        """numpy dtype of the data (float64 for Python-float scalars)."""
+        d = self._data
+        return np.dtype(np.float64) if type(d) is float else d.dtype
+
+    def item(self) -> float:
+        """The single element as a Python float.
+
+        >>> Value([[2.5]]).item()
+        2.5
+        """
+        d = self._data
+        if type(d) is float:
+            return d
+        if d.size != 1:
+            raise ValueError(f"item() needs a single element, this Value has shape {d.shape}")
+        return float(d.reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (a copy for tensors).
+
+        >>> Value(2.0).numpy()
+        array(2.)
+        """
+        return np.array(self._data)
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a scalar Value")
+        return self._data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a Value of shape {self.shape} is ambiguous; use .data"
+            )
+        return bool(self.item())
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        d = self._data
+        if type(d) is float:
+            parts.append(f"data={d:.6g}")
+            if self._grad is not None and not isinstance(self._grad, Value):
+                parts.append(f"grad={float(self._grad):.6g}")
+        else:
+            parts.append(f"shape={d.shape}")
+            if d.dtype != np.float64:
+                parts.append(f"dtype={d.dtype}")
+        if self._op is not None:
+            parts.append(f"op={self.op!r}")
+        if not self.requires_grad:
+            parts.append("requires_grad=False")
+        return f"Value({', '.join(parts)})"
+
+    # -------------------------------------------------------------- autograd
+    def backward(
+        self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Reverse-mode pass: every node on a path to this one gets its gradient.
+
+        Args:
+            grad: d(E)/d(self); defaults to 1 for a scalar, required otherwise.
+            retain_graph: keep the graph usable for another backward.
+            create_graph: record the backward pass itself, so gradients are Values
+                that can be differentiated again (implies ``retain_graph``).
+
+        Gradients accumulate across calls (``zero_grad()`` resets).
+
+        >>> x = Value(3.0)
+        >>> y = x ** 2
+        >>> y.backward()
+        >>> x.grad
+        6.0
+        """
+        _graph.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        """Reset ``grad`` to zeros.
+
+        >>> x = Value(2.0); (x * x).backward(); x.zero_grad(); x.grad
+        0.0
+        """
+        self._grad = None
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and no history.
+
+        >>> y = (Value(2.0) * 3).detach()
+        >>> y.op, y.data
+        ('', 6.0)
+        """
+        return Value(self._data, label=self.label)
+
+    # ------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Value:
+        return _apply(_ops.add, (self, other))
+
+    def __radd__(self, other: Any) -> Value:
+        return _apply(_ops.add, (other, self))
+
+    def __sub__(self, other: Any) -> Value:
+        return _apply(_ops.sub, (self, other))
+
+    def __rsub__(self, other: Any) -> Value:
+        return _apply(_ops.sub, (other, self))
+
+    def __mul__(self, other: Any) -> Value:
+        return _apply(_ops.mul, (self, other))
+
+    def __rmul__(self, other: Any) -> Value:
+        return _apply(_ops.mul, (other, self))
+
+    def __truediv__(self, other: Any) -> Value:
+        return _apply(_ops.div, (self, other))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _apply(_ops.div, (other, self))
+
+    def __pow__(self, other: Any) -> Value:
+        return _apply(_ops.pow, (self, other))
+
+    def __rpow__(self, other: Any) -> Value:
+        return _apply(_ops.pow, (other, self))
+
+    def __matmul__(self, other: Any) -> Value:
+        return _apply(_ops.matmul, (self, other))
+
+    def __rmatmul__(self, other: Any) -> Value:
+        return _apply(_ops.matmul, (other, self))
+
+    def __neg__(self) -> Value:
+        return _apply(_ops.neg, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __getitem__(self, index: Any) -> Value:
+        return _apply(_ops.getitem, (self,), (_ops.normalize_index(index),))
+
+    # Comparisons give plain (non-differentiable) booleans / bool arrays.
+    def __lt__(self, other: Any) -> Any:
+        return self._data < _data_of(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._data <= _data_of(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._data > _data_of(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._data >= _data_of(other)
+
+    __hash__ = object.__hash__
+
+    # -------------------------------------------------------- shape methods
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
+        """Sum over ``axis`` (all axes by default).
+
+        >>> Value([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data.tolist()
+        [4.0, 6.0]
+        """
+        return _apply(_ops.sum, (self,), (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Value:
+        """Mean over ``axis`` (all axes by default).
+
+        >>> Value([1.0, 2.0, 6.0]).mean().data
+        3.0
+        """
+        return _apply(_ops.mean, (self,), (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Value:
+        """Maximum over ``axis``; ties share the gradient evenly.
+
+        >>> v = Value([1.0, 3.0, 3.0]); v.max().backward(); v.grad.tolist()
+        [0.0, 0.5, 0.5]
+        """
+        return _apply(_ops.max, (self,), (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+
+    def reshape(self, *shape: Any) -> Value:
+        """Same data in a new shape (``-1`` infers one axis).
+
+        >>> Value([1.0, 2.0, 3.0, 4.0]).reshape(2, 2).shape
+        (2, 2)
+        """
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _apply(_ops.reshape, (self,), (tuple(int(s) for s in shape),))
+
+    def transpose(self, *axes: Any) -> Value:
+        """Permute axes (reverse them by default).
+
+        >>> Value(np.zeros((2, 3, 4))).transpose(1, 0, 2).shape
+        (3, 2, 4)
+        """
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(range(self.ndim))[::-1]
+        return _apply(_ops.transpose, (self,), (tuple(int(a) for a in axes),))
+
+    @property
+    def T(self) -> Value:
+        """Transpose (reversed axes).
+
+        >>> Value(np.zeros((2, 3))).T.shape
+        (3, 2)
+        """
+        return self.transpose()
+
+    # ------------------------------------------------ every other table op
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and _registry.has_op(name):
+            op = _registry.get_op(name)
+
+            def method(*args: Any, **kwargs: Any) -> Value:
+                return op(self, *args, **kwargs)
+
+            method.__name__ = name
+            method.__doc__ = op.doc
+            return method
+        raise AttributeError(f"'Value' object has no attribute {name!r}")
+
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a Value as its computation graph (needs a Graphviz renderer)."""
+        from . import viz
+
+        return viz.to_svg(self)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {op.name for op in _registry.all_ops()})
+
+
+def _data_of(x: Any) -> Any:
+    return x._data if isinstance(x, Value) else x
+
+
+from . import graph as _graph  # noqa: E402  (graph needs Value defined)
+from . import ops as _ops  # noqa: E402
+from . import registry as _registry  # noqa: E402
+
+_apply = _graph.apply
