@@ -37,17 +37,18 @@ from typing import Any
 
 import numpy as np
 
-from .value import Value, as_data
+from .value import MANY, Value, as_data
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class _Modes:
-    """Global switches; module attributes read on every op (kept cheap)."""
+    """Global switches, read on every op (instance attributes: the fastest to read)."""
 
-    grad_enabled = True
-    anomaly = False
-    grad_of = None  # while backward(create_graph=True) runs: the node being differentiated
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        self.grad_of: Value | None = None  # during backward(create_graph=True): the node
 
 
 modes = _Modes()
@@ -211,7 +212,21 @@ FREED = "freed"
 
 
 def _constant(x: Any) -> Value:
-    return Value(x, requires_grad=False)
+    if type(x) is not float:
+        return Value(x, requires_grad=False)
+    c = Value.__new__(Value)  # the common case (Python numbers in expressions), kept cheap
+    c._data = x
+    c._grad = c._acc = c._in0 = c._in1 = c._x0 = c._x1 = c._op = c._lock = None
+    c._params = ()
+    c.label = ""
+    c.site = c.grad_of = None
+    c.requires_grad = False
+    return c
+
+
+def _failed(op: Any, datas: tuple, exc: Exception) -> Exception:
+    shapes = " and ".join(str(np.shape(d)) for d in datas)
+    return type(exc)(f"{op.name}: cannot apply to shapes {shapes}: {exc}")
 
 
 def apply(op: Any, inputs: tuple, params: tuple = ()) -> Value:
@@ -227,38 +242,71 @@ def apply(op: Any, inputs: tuple, params: tuple = ()) -> Value:
     (6.0, 'mul', [2.0, 3.0])
     """
     if len(inputs) == 2:
-        a, b = inputs
-        if not isinstance(a, Value):
-            a = _constant(a)
-        if not isinstance(b, Value):
-            b = _constant(b)
-        parents = (a, b)
-        datas = (a._data, b._data)
-        needs = a.requires_grad or b.requires_grad
-        floats = type(datas[0]) is float and type(datas[1]) is float
-    elif len(inputs) == 1:
-        a = inputs[0]
-        if not isinstance(a, Value):
-            a = _constant(a)
-        parents = (a,)
-        datas = (a._data,)
-        needs = a.requires_grad
-        floats = type(datas[0]) is float
-    else:
-        parents = tuple(x if isinstance(x, Value) else _constant(x) for x in inputs)
-        datas = tuple(p._data for p in parents)
-        needs = any(p.requires_grad for p in parents)
-        floats = all(type(d) is float for d in datas)
+        return binary(op, inputs[0], inputs[1], params)
+    if len(inputs) == 1:
+        return unary(op, inputs[0], params)
+    values = tuple(x if isinstance(x, Value) else _constant(x) for x in inputs)
+    datas = tuple(v._data for v in values)
+    floats = all(type(d) is float for d in datas)
     try:
         out = op.float_forward(*datas, *params) if floats else op.forward(*datas, *params)
     except (ValueError, TypeError, IndexError) as exc:
-        shapes = " and ".join(str(np.shape(d)) for d in datas)
-        raise type(exc)(f"{op.name}: cannot apply to shapes {shapes}: {exc}") from None
+        raise _failed(op, datas, exc) from None
+    needs = any(v.requires_grad for v in values)
+    return _node(op, out, values, MANY, datas, None, params, needs, floats)
 
-    node = Value.__new__(Value)
+
+def unary(op: Any, a: Any, params: tuple = ()) -> Value:
+    """``apply`` for one input (the fast path behind ``Value`` methods)."""
+    if type(a) is not Value and not isinstance(a, Value):
+        a = _constant(a)
+    x = a._data
+    floats = type(x) is float
+    try:
+        if params:
+            out = op.float_forward(x, *params) if floats else op.forward(x, *params)
+        else:
+            out = op.float_forward(x) if floats else op.forward(x)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _failed(op, (x,), exc) from None
+    return _node(op, out, a, None, x, None, params, a.requires_grad, floats)
+
+
+def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
+    """``apply`` for two inputs (the fast path behind ``Value`` operators)."""
+    if type(a) is not Value and not isinstance(a, Value):
+        a = _constant(a)
+    if type(b) is not Value and not isinstance(b, Value):
+        b = _constant(b)
+    x = a._data
+    y = b._data
+    floats = type(x) is float and type(y) is float
+    try:
+        if params:
+            out = op.float_forward(x, y, *params) if floats else op.forward(x, y, *params)
+        else:
+            out = op.float_forward(x, y) if floats else op.forward(x, y)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _failed(op, (x, y), exc) from None
+    return _node(op, out, a, b, x, y, params, a.requires_grad or b.requires_grad, floats)
+
+
+def _node(
+    op: Any,
+    out: Any,
+    in0: Any,
+    in1: Any,
+    x0: Any,
+    x1: Any,
+    params: tuple,
+    needs: bool,
+    floats: bool,
+) -> Value:
+    """Wrap a forward result as a Value and, when a gradient may flow, link it to its inputs."""
     t = type(out)
     if t is not float and not (t is np.ndarray and (out.ndim or out.dtype != np.float64)):
         out = as_data(out, op.name)  # numpy scalars and 0-d float64 arrays become floats
+    node = Value.__new__(Value)
     node._data = out
     node._grad = None
     node._acc = None
@@ -267,21 +315,29 @@ def apply(op: Any, inputs: tuple, params: tuple = ()) -> Value:
     node.grad_of = modes.grad_of
     if needs and modes.grad_enabled:
         node.requires_grad = True
-        node.parents = parents
+        node._in0 = in0
+        node._in1 = in1
+        node._x0 = x0
+        node._x1 = x1
+        node._params = params
         node._op = op
-        node._args = datas + params if params else datas
-        if floats:
-            node._lock = None
-        else:
+        node._lock = None
+        if not floats:
             if type(out) is np.ndarray:
                 out.flags.writeable = False  # intermediate results are never changed in place
-            arrays = [d for d in datas if _lockable(d)] if op.keeps_inputs else None
-            node._lock = _Lock(arrays) if arrays else None
+            if op.keeps_inputs:
+                datas = x0 if in1 is MANY else (x0, x1)
+                arrays = [d for d in datas if _lockable(d)]
+                if arrays:
+                    node._lock = _Lock(arrays)
     else:
         node.requires_grad = False
-        node.parents = ()
+        node._in0 = None
+        node._in1 = None
+        node._x0 = None
+        node._x1 = None
+        node._params = ()
         node._op = None
-        node._args = ()
         node._lock = None
     if modes.anomaly:
         node.site = _user_site()
@@ -294,7 +350,8 @@ def apply(op: Any, inputs: tuple, params: tuple = ()) -> Value:
 def topological_order(root: Value) -> list[Value]:
     """Nodes that lead to ``root`` and need a gradient, inputs before outputs.
 
-    Iterative depth-first search: a chain of a million nodes is fine.
+    Iterative depth-first search (a node is emitted after all its inputs), so a
+    chain of a million nodes is fine and the cost is linear in the graph size.
 
     >>> import autograd_lite as al
     >>> a = al.Value(1.0, label="a")
@@ -305,23 +362,32 @@ def topological_order(root: Value) -> list[Value]:
     order: list[Value] = []
     if not root.requires_grad:
         return order
-    expanded: set[Value] = set()
-    done: set[Value] = set()
-    stack = [root]
+    emit = order.append
+    seen: set[Value] = set()
+    mark = seen.add
+    stack: list[tuple[Value, bool]] = [(root, False)]
     push = stack.append
     pop = stack.pop
     while stack:
-        node = pop()
-        if node in expanded:
-            if node not in done:
-                done.add(node)
-                order.append(node)
-            continue
-        expanded.add(node)
-        push(node)
-        for parent in node.parents:
-            if parent.requires_grad and parent not in expanded:
-                push(parent)
+        node, inputs_done = pop()
+        if inputs_done:
+            emit(node)
+        elif node not in seen:
+            mark(node)
+            push((node, True))
+            a = node._in0
+            if a is None:
+                continue
+            b = node._in1
+            if b is MANY:
+                for parent in a:
+                    if parent.requires_grad and parent not in seen:
+                        push((parent, False))
+                continue
+            if b is not None and b.requires_grad and b not in seen:
+                push((b, False))
+            if a.requires_grad and a not in seen:
+                push((a, False))
     return order
 
 
@@ -358,6 +424,10 @@ def backward(
 ) -> None:
     """Reverse-mode pass: add d(root)/d(node) into ``node.grad`` for every node.
 
+    Nodes are visited in reverse topological order. Each node's gradient for
+    this pass is collected in ``node._acc`` (so gradients already in ``.grad``
+    from earlier passes are never propagated twice), added to ``node.grad``, and
+    pushed to each input that requires a gradient through ``op.vjps[i]``.
     See :meth:`Value.backward` for the user-facing description.
     """
     if not root.requires_grad:
@@ -367,8 +437,6 @@ def backward(
         )
     seed = _seed(root, grad)
     order = topological_order(root)
-    if create_graph:
-        retain_graph = True
     for node in order:
         if node._lock is FREED:
             raise RuntimeError(
@@ -376,70 +444,95 @@ def backward(
                 "freed by an earlier backward(); call backward(retain_graph=True) the first "
                 "time to backpropagate through this graph twice"
             )
-    root._acc = _as_value(seed) if create_graph else seed
+    free = not (retain_graph or create_graph)
     anomaly = modes.anomaly
-    completed = False
-    previous = modes.grad_enabled
-    previous_of = modes.grad_of
+    previous = modes.grad_enabled, modes.grad_of
     modes.grad_enabled = create_graph
+    root._acc = _as_value(seed) if create_graph else seed
     try:
         for node in reversed(order):
             g = node._acc
             if g is None:
                 continue
             node._acc = None
-            if anomaly:
-                _anomaly_check(node, "gradient", g.data if isinstance(g, Value) else g)
             node._grad = g if node._grad is None else node._grad + g
             op = node._op
             if op is None:
                 continue
-            parents = node.parents
+            if anomaly:
+                _anomaly_check(node, "gradient", g.data if isinstance(g, Value) else g)
             if create_graph:
-                args = _live_inputs(node)
-                out = node
                 modes.grad_of = node
+                _check_inputs_unchanged(node)
+                out = node
             else:
-                args = node._args
                 out = node._data
+            a = node._in0
+            b = node._in1
             vjps = op.vjps
-            i = 0
-            for parent in parents:
-                if parent.requires_grad:
-                    gi = vjps[i](g, out, *args)
-                    if gi is not None:
-                        pdata = parent._data
-                        if type(gi) is not float or type(pdata) is not float:
-                            gi = _fit(gi, pdata, create_graph)
-                        if anomaly:
-                            _anomaly_check(
-                                node, "gradient", gi.data if isinstance(gi, Value) else gi, parent
-                            )
-                        acc = parent._acc
-                        parent._acc = gi if acc is None else acc + gi
-                i += 1
-        completed = True
+            params = node._params
+            if create_graph:
+                x, y = a, b
+            else:
+                x, y = node._x0, node._x1
+            if b is None:  # one input
+                gi = vjps[0](g, out, x, *params) if params else vjps[0](g, out, x)
+                if type(gi) is float and type(a._data) is float and not anomaly:
+                    acc = a._acc  # the scalar fast path of _send
+                    a._acc = gi if acc is None else acc + gi
+                elif gi is not None:
+                    _send(node, a, gi, create_graph, anomaly)
+            elif b is not MANY:  # two inputs
+                if a.requires_grad:
+                    gi = vjps[0](g, out, x, y, *params) if params else vjps[0](g, out, x, y)
+                    if type(gi) is float and type(a._data) is float and not anomaly:
+                        acc = a._acc
+                        a._acc = gi if acc is None else acc + gi
+                    elif gi is not None:
+                        _send(node, a, gi, create_graph, anomaly)
+                if b.requires_grad:
+                    gi = vjps[1](g, out, x, y, *params) if params else vjps[1](g, out, x, y)
+                    if type(gi) is float and type(b._data) is float and not anomaly:
+                        acc = b._acc
+                        b._acc = gi if acc is None else acc + gi
+                    elif gi is not None:
+                        _send(node, b, gi, create_graph, anomaly)
+            else:
+                args = (*a, *params) if create_graph else node._args
+                for i, parent in enumerate(a):
+                    if parent.requires_grad:
+                        gi = vjps[i](g, out, *args)
+                        if gi is not None:
+                            _send(node, parent, gi, create_graph, anomaly)
+            if free:
+                if node._lock is not None:
+                    node._lock.release()
+                node._lock = FREED
+    except BaseException:
+        for node in order:  # leave no half-collected gradients behind
+            node._acc = None
+        raise
     finally:
-        modes.grad_enabled = previous
-        modes.grad_of = previous_of
-        if completed and not retain_graph:
-            for node in order:
-                lock = node._lock
-                if lock is not None:
-                    lock.release()
-                if node._op is not None:
-                    node._lock = FREED
-        elif not completed:
-            for node in order:
-                node._acc = None
+        modes.grad_enabled, modes.grad_of = previous
 
 
 def _as_value(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-def _live_inputs(node: Value) -> tuple:
-    """The node's inputs as Values (for recording backward), params appended."""
+def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool) -> None:
+    """Add the gradient ``gi`` flowing from ``node`` into ``parent``'s pass accumulator."""
+    pdata = parent._data
+    if type(gi) is not float or type(pdata) is not float:
+        gi = _fit(gi, pdata, create_graph)
+    if anomaly:
+        _anomaly_check(node, "gradient", gi.data if isinstance(gi, Value) else gi, parent)
+    acc = parent._acc
+    parent._acc = gi if acc is None else acc + gi
+
+
+def _check_inputs_unchanged(node: Value) -> None:
+    """Recording backward uses the input Values themselves: their data must be as it was."""
     for parent, saved in zip(node.parents, node._args):
         if parent._data is not saved:
             raise RuntimeError(
@@ -447,7 +540,6 @@ def _live_inputs(node: Value) -> tuple:
                 f"{node.op!r} was reassigned after the forward pass; backward(create_graph=True) "
                 "needs the inputs as they were"
             )
-    return node.parents + node._args[len(node.parents) :]
 
 
 def _seed(root: Value, grad: Any) -> Any:

@@ -78,6 +78,9 @@ class Op:
             self.label = self.name
         self.arity = len(self.vjps)
         self.float_forward = self.scalar or self.forward
+        self.__doc__ = self.doc or f"The {self.name!r} op."  # shown by help(value.<name>)
+        missing = [p for p in self.params if p not in self.defaults]
+        self._default_params = None if missing else tuple(self.defaults[p] for p in self.params)
         if not self.inputs:
             self.inputs = ("z",) if self.arity == 1 else ("a", "b", "c", "d")[: self.arity]
         if len(self.inputs) != self.arity:
@@ -137,9 +140,10 @@ class Op:
         >>> get_op("tanh")(al.Value(0.0)).data
         0.0
         """
-        from .graph import apply
-
         n = self.arity
+        apply = _engine().apply
+        if len(args) == n and not kwargs and self._default_params is not None:
+            return apply(self, args, self._default_params)
         if len(args) < n:
             raise TypeError(f"{self.name}() needs {n} input(s), got {len(args)}")
         return apply(self, args[:n], self.bind_params(args[n:], kwargs))
@@ -155,18 +159,28 @@ class Op:
         >>> get_op("sum_to").poly(np.ones((2, 3)), (3,)).tolist()
         [2.0, 2.0, 2.0]
         """
-        from .value import Value
-
+        engine = _engine()
         n = self.arity
         for a in args[:n]:
-            if isinstance(a, Value):
-                from .graph import apply
-
-                return apply(self, args[:n], args[n:])
+            if isinstance(a, engine.Value):
+                return engine.apply(self, args[:n], args[n:])
         return self.forward(*args)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+def _engine() -> Any:
+    """The graph module (imported on first use: registry.py sits below it)."""
+    global _GRAPH
+    if _GRAPH is None:
+        from . import graph
+
+        _GRAPH = graph
+    return _GRAPH
+
+
+_GRAPH: Any = None
 
 
 def register(op: Op, *, replace: bool = False) -> Op:

@@ -19,11 +19,15 @@ operator and method on it runs an entry of the op table (``ops.py``) through
 from __future__ import annotations
 
 import numbers
+from types import MethodType
 from typing import Any
 
 import numpy as np
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+# Marks a node with three or more inputs (kept as tuples in ``_in0`` / ``_x0``).
+MANY = "many"
 
 
 def _describe(x: Any) -> str:
@@ -109,13 +113,19 @@ class Value:
     ('add', ['', 'a'])
     """
 
+    # A node is ONE garbage-collected object: its (at most two) inputs and the
+    # input data its backward needs sit in slots, not in tuples. That keeps the
+    # collector's work per node minimal (see docs/architecture.md).
     __slots__ = (
         "_data",
         "_grad",
         "_acc",
-        "parents",
+        "_in0",  # first input Value (None for leaves); a tuple of inputs when _in1 is MANY
+        "_in1",  # second input Value, None for unary ops, MANY for 3+ inputs
+        "_x0",  # data of _in0 when the node was built (a tuple for 3+ inputs)
+        "_x1",  # data of _in1 when the node was built
+        "_params",  # the op's non-differentiable parameters (a tuple)
         "_op",
-        "_args",
         "_lock",
         "label",
         "site",
@@ -132,9 +142,12 @@ class Value:
         self._data = d
         self._grad = None
         self._acc = None
-        self.parents: tuple[Value, ...] = ()
+        self._in0 = None
+        self._in1 = None
+        self._x0 = None
+        self._x1 = None
+        self._params = ()
         self._op = None
-        self._args = ()
         self._lock = None
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {_describe(label)}")
@@ -156,8 +169,11 @@ class Value:
 
     @data.setter
     def data(self, new: Any) -> None:
-        d = as_data(new, f"{self!r}.data")
-        if type(d) is np.ndarray and d.base is not None:
+        if type(new) is float:
+            self._data = new
+            return
+        d = as_data(new, "Value.data")
+        if type(d) is np.ndarray and (d.base is not None or not d.flags.writeable):
             d = d.copy()
         self._data = d
 
@@ -173,6 +189,30 @@ class Value:
     @grad.setter
     def grad(self, g: Any) -> None:
         self._grad = g
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The input Values of the op that made this node, in argument order."""
+        a, b = self._in0, self._in1
+        if a is None:
+            return ()
+        if b is None:
+            return (a,)
+        if b is MANY:
+            return a
+        return (a, b)
+
+    @property
+    def _args(self) -> tuple:
+        """The inputs' data as the node saw them, then the op's parameters (the vjp arguments)."""
+        a, b = self._in0, self._in1
+        if a is None:
+            return ()
+        if b is None:
+            return (self._x0, *self._params)
+        if b is MANY:
+            return (*self._x0, *self._params)
+        return (self._x0, self._x1, *self._params)
 
     @property
     def op(self) -> str:
@@ -299,49 +339,49 @@ class Value:
 
     # ------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Value:
-        return _apply(_ops.add, (self, other))
+        return _binary(_OP_ADD, self, other)
 
     def __radd__(self, other: Any) -> Value:
-        return _apply(_ops.add, (other, self))
+        return _binary(_OP_ADD, other, self)
 
     def __sub__(self, other: Any) -> Value:
-        return _apply(_ops.sub, (self, other))
+        return _binary(_OP_SUB, self, other)
 
     def __rsub__(self, other: Any) -> Value:
-        return _apply(_ops.sub, (other, self))
+        return _binary(_OP_SUB, other, self)
 
     def __mul__(self, other: Any) -> Value:
-        return _apply(_ops.mul, (self, other))
+        return _binary(_OP_MUL, self, other)
 
     def __rmul__(self, other: Any) -> Value:
-        return _apply(_ops.mul, (other, self))
+        return _binary(_OP_MUL, other, self)
 
     def __truediv__(self, other: Any) -> Value:
-        return _apply(_ops.div, (self, other))
+        return _binary(_OP_DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
-        return _apply(_ops.div, (other, self))
+        return _binary(_OP_DIV, other, self)
 
     def __pow__(self, other: Any) -> Value:
-        return _apply(_ops.pow, (self, other))
+        return _binary(_OP_POW, self, other)
 
     def __rpow__(self, other: Any) -> Value:
-        return _apply(_ops.pow, (other, self))
+        return _binary(_OP_POW, other, self)
 
     def __matmul__(self, other: Any) -> Value:
-        return _apply(_ops.matmul, (self, other))
+        return _binary(_OP_MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> Value:
-        return _apply(_ops.matmul, (other, self))
+        return _binary(_OP_MATMUL, other, self)
 
     def __neg__(self) -> Value:
-        return _apply(_ops.neg, (self,))
+        return _unary(_OP_NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __getitem__(self, index: Any) -> Value:
-        return _apply(_ops.getitem, (self,), (_ops.normalize_index(index),))
+        return _unary(_OP_GETITEM, self, (_ops.normalize_index(index),))
 
     # Comparisons give plain (non-differentiable) booleans / bool arrays.
     def __lt__(self, other: Any) -> Any:
@@ -365,7 +405,7 @@ class Value:
         >>> Value([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data.tolist()
         [4.0, 6.0]
         """
-        return _apply(_ops.sum, (self,), (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+        return _unary(_OP_SUM, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Value:
         """Mean over ``axis`` (all axes by default).
@@ -373,7 +413,7 @@ class Value:
         >>> Value([1.0, 2.0, 6.0]).mean().data
         3.0
         """
-        return _apply(_ops.mean, (self,), (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+        return _unary(_OP_MEAN, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Value:
         """Maximum over ``axis``; ties share the gradient evenly.
@@ -381,7 +421,7 @@ class Value:
         >>> v = Value([1.0, 3.0, 3.0]); v.max().backward(); v.grad.tolist()
         [0.0, 0.5, 0.5]
         """
-        return _apply(_ops.max, (self,), (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+        return _unary(_OP_MAX, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
 
     def reshape(self, *shape: Any) -> Value:
         """Same data in a new shape (``-1`` infers one axis).
@@ -391,7 +431,7 @@ class Value:
         """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _apply(_ops.reshape, (self,), (tuple(int(s) for s in shape),))
+        return _unary(_OP_RESHAPE, self, (tuple(int(s) for s in shape),))
 
     def transpose(self, *axes: Any) -> Value:
         """Permute axes (reverse them by default).
@@ -403,7 +443,7 @@ class Value:
             axes = tuple(axes[0])
         if not axes:
             axes = tuple(range(self.ndim))[::-1]
-        return _apply(_ops.transpose, (self,), (tuple(int(a) for a in axes),))
+        return _unary(_OP_TRANSPOSE, self, (tuple(int(a) for a in axes),))
 
     @property
     def T(self) -> Value:
@@ -416,16 +456,11 @@ class Value:
 
     # ------------------------------------------------ every other table op
     def __getattr__(self, name: str) -> Any:
-        if not name.startswith("_") and _registry.has_op(name):
-            op = _registry.get_op(name)
-
-            def method(*args: Any, **kwargs: Any) -> Value:
-                return op(self, *args, **kwargs)
-
-            method.__name__ = name
-            method.__doc__ = op.doc
-            return method
-        raise AttributeError(f"'Value' object has no attribute {name!r}")
+        # Only called when normal lookup fails: every op in the table is a method.
+        op = _registry._TABLE.get(name)
+        if op is None or name.startswith("_"):
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        return MethodType(op, self)
 
     def _repr_svg_(self) -> str:
         """Jupyter shows a Value as its computation graph (needs a Graphviz renderer)."""
@@ -445,4 +480,10 @@ from . import graph as _graph  # noqa: E402  (graph needs Value defined)
 from . import ops as _ops  # noqa: E402
 from . import registry as _registry  # noqa: E402
 
-_apply = _graph.apply
+_unary = _graph.unary
+_binary = _graph.binary
+# The table entries behind operators and methods, bound once (read on every operation).
+_OP_ADD, _OP_SUB, _OP_MUL, _OP_DIV, _OP_POW = _ops.add, _ops.sub, _ops.mul, _ops.div, _ops.pow
+_OP_MATMUL, _OP_NEG, _OP_GETITEM = _ops.matmul, _ops.neg, _ops.getitem
+_OP_SUM, _OP_MEAN, _OP_MAX = _ops.sum, _ops.mean, _ops.max
+_OP_RESHAPE, _OP_TRANSPOSE = _ops.reshape, _ops.transpose
