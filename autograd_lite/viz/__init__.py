@@ -1,0 +1,57 @@
+"""Pictures of the computation graph (Graphviz), for teaching.
+
+* :func:`to_dot` — DOT text of a graph, built without any renderer;
+* :func:`render` — write an SVG, PNG or PDF file (finds a Graphviz renderer:
+  ``$AUTOGRAD_LITE_DOT``, a system ``dot``, or the pip-installed ``graphviz-pure``);
+* :func:`to_svg` — SVG text (``Value._repr_svg_`` uses it in Jupyter);
+* :func:`find_path` — the nodes from an output back to one input, to highlight;
+* :func:`lecture_example` — the lecture's ``E = ½(ŷ − σ(w·x + b))²`` after backward;
+* :func:`replay` — step-by-step backward frames (``autograd_lite.viz.replay``).
+
+>>> import autograd_lite as al
+>>> E = lecture_example()
+>>> to_dot(E, edge_factors=True).count("->") > 5
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .dot import DEFAULT_MAX_NODES, escape_record, escape_text, find_path, summarize, to_dot
+from .render import (
+    ENV_VAR,
+    RendererNotFoundError,
+    find_renderers,
+    lecture_example,
+    render,
+    render_dot,
+    to_svg,
+)
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "ENV_VAR",
+    "RendererNotFoundError",
+    "escape_record",
+    "escape_text",
+    "find_path",
+    "find_renderers",
+    "lecture_example",
+    "render",
+    "render_dot",
+    "replay",
+    "summarize",
+    "to_dot",
+    "to_svg",
+]
+
+
+def replay(*args: Any, **kwargs: Any) -> Any:
+    """Step-by-step backward frames; see :mod:`autograd_lite.viz.replay` (loaded on call)."""
+    import importlib
+
+    module = importlib.import_module(__name__ + ".replay")
+    # importing the submodule binds its name on this package: keep the function there
+    globals()["replay"] = replay
+    return module.replay(*args, **kwargs)
