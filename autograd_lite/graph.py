@@ -164,57 +164,74 @@ def _anomaly_check(node: Value, what: str, data: Any, parent: Value | None = Non
 
 
 class _Lock:
-    """Read-only locks on leaf arrays that one recorded node needs for backward.
+    """Read-only locks on the leaf arrays one recorded node needs for its backward.
 
-    Counted per array, so several pending graphs may share a leaf. Released by
-    backward once the node has used them, or when the node is garbage collected.
+    A leaf counts its pending locks in its own ``_lock`` slot (leaves have no
+    other use for it), so several graphs may share a leaf: the array becomes
+    writeable again when the last of them has run backward or been dropped.
+    Assigning ``leaf.data = new`` starts a fresh count (nodes keep the old array).
     """
 
-    __slots__ = ("arrays",)
-    counts: dict[int, list] = {}
+    __slots__ = ("pairs",)
 
-    def __init__(self, arrays: list) -> None:
-        counts = _Lock.counts
-        for arr in arrays:
-            entry = counts.get(id(arr))
-            if entry is None:
-                counts[id(arr)] = [arr, 1]
-                arr.flags.writeable = False
-            else:
-                entry[1] += 1
-        self.arrays = arrays
+    def __init__(self, leaves: list) -> None:
+        pairs = []
+        for leaf in leaves:
+            arr = leaf._data
+            count = leaf._lock
+            if not count:
+                arr.setflags(write=False)
+                count = 0
+            leaf._lock = count + 1
+            pairs.append((leaf, arr))
+        self.pairs = pairs
 
     def release(self) -> None:
-        arrays, self.arrays = self.arrays, None
-        if not arrays:
-            return
-        counts = _Lock.counts
-        for arr in arrays:
-            entry = counts.get(id(arr))
-            if entry is None:  # pragma: no cover - defensive
-                continue
-            entry[1] -= 1
-            if entry[1] == 0:
-                del counts[id(arr)]
-                arr.flags.writeable = True
+        pairs, self.pairs = self.pairs, None
+        for leaf, arr in pairs or ():
+            if leaf._data is arr and leaf._lock:
+                count = leaf._lock - 1
+                leaf._lock = count or None
+                if not count:
+                    arr.setflags(write=True)
 
     def __del__(self) -> None:
-        if self.arrays:
+        if self.pairs:
             self.release()
-
-
-def _lockable(data: Any) -> bool:
-    return type(data) is np.ndarray and data.flags.writeable
 
 
 # ``node._lock`` is None, a _Lock, or FREED once backward has used the node.
 FREED = "freed"
 
 
+_CONSTANTS: dict[float, Value] = {}
+
+
 def _constant(x: Any) -> Value:
+    """A constant leaf for a number or array mixed into an op.
+
+    Python floats are the common case (``1 - y``, ``0.5 * e``): their constant
+    leaves are reused (a bounded cache), so a million-node chain with numbers in
+    it does not also create a million constant nodes for the collector to walk.
+    """
     if type(x) is not float:
-        return Value(x, requires_grad=False)
-    c = Value.__new__(Value)  # the common case (Python numbers in expressions), kept cheap
+        if type(x) is int:
+            x = float(x)
+        else:
+            return Value(x, requires_grad=False)
+    c = _CONSTANTS.get(x)
+    if c is not None and c._data == x and c.label == "" and not c.requires_grad:
+        return c
+    c = _new_constant(x)
+    if x != 0.0:  # 0.0 and -0.0 are equal keys: do not share them
+        if len(_CONSTANTS) >= 4096:
+            _CONSTANTS.clear()
+        _CONSTANTS[x] = c
+    return c
+
+
+def _new_constant(x: float) -> Value:
+    c = Value.__new__(Value)
     c._data = x
     c._grad = c._acc = c._in0 = c._in1 = c._x0 = c._x1 = c._op = c._lock = None
     c._params = ()
@@ -304,8 +321,11 @@ def _node(
 ) -> Value:
     """Wrap a forward result as a Value and, when a gradient may flow, link it to its inputs."""
     t = type(out)
-    if t is not float and not (t is np.ndarray and (out.ndim or out.dtype != np.float64)):
-        out = as_data(out, op.name)  # numpy scalars and 0-d float64 arrays become floats
+    if t is not float:
+        if t is np.float64:
+            out = float(out)
+        elif not (t is np.ndarray and (out.ndim or out.dtype != np.float64)):
+            out = as_data(out, op.name)  # numpy scalars and 0-d float64 arrays become floats
     node = Value.__new__(Value)
     node._data = out
     node._grad = None
@@ -324,12 +344,12 @@ def _node(
         node._lock = None
         if not floats:
             if type(out) is np.ndarray:
-                out.flags.writeable = False  # intermediate results are never changed in place
-            if op.keeps_inputs:
-                datas = x0 if in1 is MANY else (x0, x1)
-                arrays = [d for d in datas if _lockable(d)]
-                if arrays:
-                    node._lock = _Lock(arrays)
+                out.setflags(write=False)  # intermediate results are never changed in place
+            if op.keeps_inputs:  # leaves whose arrays this node's backward will read
+                inputs = in0 if in1 is MANY else (in0,) if in1 is None else (in0, in1)
+                leaves = [v for v in inputs if v._in0 is None and type(v._data) is np.ndarray]
+                if leaves:
+                    node._lock = _Lock(leaves)
     else:
         node.requires_grad = False
         node._in0 = None
@@ -363,31 +383,32 @@ def topological_order(root: Value) -> list[Value]:
     if not root.requires_grad:
         return order
     emit = order.append
-    seen: set[Value] = set()
-    mark = seen.add
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    seen: set[Value] = set()  # expanded: its inputs have been pushed
+    done: set[Value] = set()  # emitted
+    stack = [root]  # plain nodes, no per-node tuples: nothing here for the collector
     push = stack.append
-    pop = stack.pop
     while stack:
-        node, inputs_done = pop()
-        if inputs_done:
-            emit(node)
-        elif node not in seen:
-            mark(node)
-            push((node, True))
-            a = node._in0
-            if a is None:
-                continue
-            b = node._in1
-            if b is MANY:
-                for parent in a:
-                    if parent.requires_grad and parent not in seen:
-                        push((parent, False))
-                continue
-            if b is not None and b.requires_grad and b not in seen:
-                push((b, False))
-            if a.requires_grad and a not in seen:
-                push((a, False))
+        node = stack[-1]
+        if node in seen:  # back on top: every input above it has been emitted
+            stack.pop()
+            if node not in done:
+                done.add(node)
+                emit(node)
+            continue
+        seen.add(node)
+        a = node._in0
+        if a is None:
+            continue
+        b = node._in1
+        if b is MANY:
+            for parent in a:
+                if parent.requires_grad and parent not in seen:
+                    push(parent)
+            continue
+        if b is not None and b.requires_grad and b not in seen:
+            push(b)
+        if a.requires_grad and a not in seen:
+            push(a)
     return order
 
 
@@ -523,7 +544,11 @@ def _as_value(x: Any) -> Value:
 def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool) -> None:
     """Add the gradient ``gi`` flowing from ``node`` into ``parent``'s pass accumulator."""
     pdata = parent._data
-    if type(gi) is not float or type(pdata) is not float:
+    t = type(gi)
+    if t is np.ndarray:
+        if type(pdata) is not np.ndarray or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
+            gi = _fit(gi, pdata, create_graph)
+    elif t is not float or type(pdata) is not float:
         gi = _fit(gi, pdata, create_graph)
     if anomaly:
         _anomaly_check(node, "gradient", gi.data if isinstance(gi, Value) else gi, parent)

@@ -61,11 +61,16 @@ def data_of(x: Any) -> Any:
     return x._data if isinstance(x, Value) else x
 
 
-def _mask(cond: Any) -> Any:
-    """Boolean condition as 0/1 numbers (a float for scalars)."""
+def _mask(cond: Any, like: Any = None) -> Any:
+    """Boolean condition as 0/1 numbers: a float for scalars, else in the dtype of ``like``.
+
+    >>> _mask(np.array([True, False]), np.zeros(2, dtype=np.float32)).dtype
+    dtype('float32')
+    """
     if isinstance(cond, (bool, np.bool_)):
         return 1.0 if cond else 0.0
-    return cond.astype(np.float64)
+    dtype = data_of(like).dtype if isinstance(data_of(like), np.ndarray) else np.float64
+    return cond.astype(dtype)
 
 
 def _div(x: Any, y: Any) -> Any:
@@ -207,6 +212,8 @@ def _pow_forward(a: Any, b: Any) -> Any:
 
 
 def _pow_vjp_base(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if type(a) is float and type(b) is float:  # negative base, fractional b: nan, not complex
+        return g * b * _pow_scalar(a, b - 1)
     return g * b * a ** (b - 1)
 
 
@@ -272,6 +279,8 @@ def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
 
 
 def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if len(shape_of(a)) == 2 and len(shape_of(b)) == 2:
+        return g @ b.T  # the common case, without the general lifting below
     a_vec = len(shape_of(a)) == 1
     g2, _, b2 = _as_matrices(g, a, b)
     ga = g2 @ _swap_last(b2)
@@ -282,6 +291,8 @@ def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if len(shape_of(a)) == 2 and len(shape_of(b)) == 2:
+        return a.T @ g
     b_vec = len(shape_of(b)) == 1
     g2, a2, _ = _as_matrices(g, a, b)
     gb = _swap_last(a2) @ g2
@@ -297,6 +308,113 @@ matmul = register(
         vjps=(_matmul_vjp_a, _matmul_vjp_b),
         label="@",
         doc="matrix product a @ b (1-D, 2-D and batched, as numpy.matmul)",
+    )
+)
+
+# ------------------------------------------------------- fused layer ops
+# One node instead of four for the two workhorses of networks (as PyTorch's
+# F.linear and F.cross_entropy). nn.Linear and nn.CrossEntropyLoss use them;
+# the lecture's examples keep the explicit `x @ W.T + b` to show each step.
+
+
+def _dense_forward(x: Any, w: Any, b: Any) -> Any:
+    if np.ndim(x) < 1 or np.ndim(w) != 2 or np.ndim(b) > 1:
+        raise ValueError(
+            f"dense needs x (..., in), W (out, in), b (out,) or scalar; got {np.shape(x)}, "
+            f"{np.shape(w)}, {np.shape(b)}"
+        )
+    return np.matmul(x, w.T) + b
+
+
+def _dense_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    return g @ w
+
+
+def _dense_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    gs, xs = shape_of(g), shape_of(x)
+    if len(xs) == 1:  # a single example: the outer product g x^T
+        return reshape.poly(g, (gs[0], 1)) @ reshape.poly(x, (1, xs[0]))
+    g2 = reshape.poly(g, (-1, gs[-1])) if len(gs) > 2 else g
+    x2 = reshape.poly(x, (-1, xs[-1])) if len(xs) > 2 else x
+    return _swap_last(g2) @ x2  # (out, batch) @ (batch, in): contiguous, like W
+
+
+dense = register(
+    Op(
+        "dense",
+        forward=_dense_forward,
+        vjps=(_dense_vjp_x, _dense_vjp_w, lambda g, out, x, w, b: g),
+        label="x·Wᵀ + b",
+        inputs=("x", "W", "b"),
+        doc="fully connected layer x @ W.T + b in one node (what nn.Linear computes)",
+    )
+)
+
+
+def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
+    lab = np.asarray(data_of(labels))
+    if len(logits_shape) != 2:
+        raise ValueError(
+            f"cross_entropy needs logits of shape (batch, classes), got {logits_shape}"
+        )
+    if lab.shape != logits_shape[:1]:
+        raise ValueError(
+            f"cross_entropy: labels of shape {lab.shape} do not match logits {logits_shape}"
+        )
+    if lab.dtype.kind not in "iu":
+        if lab.dtype.kind == "f" and np.all(lab == np.round(lab)):
+            lab = lab.astype(np.intp)
+        else:
+            raise TypeError(f"cross_entropy: labels must be integers, got dtype {lab.dtype}")
+    if lab.size and (lab.min() < 0 or lab.max() >= logits_shape[1]):
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {logits_shape[1] - 1}], "
+            f"got {lab.min()}..{lab.max()}"
+        )
+    return lab
+
+
+def _reduce(per_example: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return per_example.mean()
+    if reduction == "sum":
+        return per_example.sum()
+    if reduction == "none":
+        return per_example
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
+    z = np.asarray(z)
+    lab = _labels(labels, z.shape)
+    shifted = z - z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=1))
+    return _reduce(lse - shifted[np.arange(len(lab)), lab], reduction)
+
+
+def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) -> Any:
+    shape = shape_of(z)
+    lab = _labels(labels, shape)
+    onehot = np.zeros(shape, dtype=np.asarray(data_of(z)).dtype)
+    onehot[np.arange(len(lab)), lab] = 1
+    diff = softmax.poly(z, 1) - onehot  # d(-log softmax_y)/dz = softmax - onehot
+    if reduction == "none":
+        return reshape.poly(g, (shape[0], 1)) * diff
+    if reduction == "mean":
+        return g * diff * (1.0 / shape[0])
+    return g * diff
+
+
+cross_entropy = register(
+    Op(
+        "cross_entropy",
+        forward=_cross_entropy_forward,
+        vjps=(_cross_entropy_vjp,),
+        label="cross-entropy",
+        params=("labels", "reduction"),
+        defaults={"reduction": "mean"},
+        keeps_inputs=True,
+        doc="softmax cross-entropy of logits (batch, classes) against integer labels, stable",
     )
 )
 
@@ -459,7 +577,7 @@ relu = register(
         "relu",
         forward=_relu_forward,
         scalar=lambda z: z if z > 0 else 0.0,
-        vjps=(lambda g, out, z: g * _mask(z >= 0),),
+        vjps=(lambda g, out, z: g * (z >= 0),),  # a bool mask keeps g's dtype
         label="ReLU",
         formula="Piecewise((z, z >= 0), (0, True))",
         kinks=(0.0,),
@@ -473,7 +591,7 @@ def _leaky_forward(z: Any, alpha: float) -> Any:
 
 
 def _leaky_vjp(g: Any, out: Any, z: Any, alpha: float) -> Any:
-    m = _mask(z >= 0)
+    m = _mask(z >= 0, z)
     return g * (m + (1 - m) * alpha)
 
 
@@ -494,12 +612,12 @@ leaky_relu = register(
 
 
 def _prelu_vjp_z(g: Any, out: Any, z: Any, alpha: Any) -> Any:
-    m = _mask(z >= 0)
+    m = _mask(z >= 0, z)
     return g * (m + (1 - m) * alpha)
 
 
 def _prelu_vjp_alpha(g: Any, out: Any, z: Any, alpha: Any) -> Any:
-    return g * (1 - _mask(z >= 0)) * z
+    return g * (1 - _mask(z >= 0, z)) * z
 
 
 prelu = register(
@@ -528,7 +646,7 @@ def _elu_scalar(z: float, alpha: float) -> float:
 
 
 def _elu_vjp(g: Any, out: Any, z: Any, alpha: float) -> Any:
-    m = _mask(z >= 0)
+    m = _mask(z >= 0, z)
     return g * (m + (1 - m) * (out + alpha))  # for z < 0: d/dz α(e^z - 1) = out + α
 
 
@@ -567,7 +685,7 @@ swish = register(
 
 
 def _softplus_scalar(z: float) -> float:
-    return max(z, 0.0) + math.log1p(math.exp(-math.fabs(z)))
+    return (z if z > 0.0 else 0.0) + math.log1p(math.exp(-math.fabs(z)))
 
 
 softplus = register(
@@ -638,7 +756,7 @@ log_softmax = register(
 
 def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     shape = shape_of(z)
-    if not keepdims:
+    if not keepdims and axis is not None:
         g = reshape.poly(g, _kept_shape(shape, axis))
     return broadcast_to.poly(g, shape)
 
@@ -646,7 +764,7 @@ def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
 sum = register(
     Op(
         "sum",
-        forward=lambda z, axis, keepdims: np.sum(z, axis=axis, keepdims=keepdims),
+        forward=lambda z, axis, keepdims: np.add.reduce(z, axis=axis, keepdims=keepdims),
         vjps=(_sum_vjp,),
         label="Σ",
         params=("axis", "keepdims"),
@@ -664,7 +782,9 @@ def _mean_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
 mean = register(
     Op(
         "mean",
-        forward=lambda z, axis, keepdims: np.mean(z, axis=axis, keepdims=keepdims),
+        forward=lambda z, axis, keepdims: (
+            np.add.reduce(z, axis=axis, keepdims=keepdims) / _count(np.shape(z), axis)
+        ),
         vjps=(_mean_vjp,),
         label="mean",
         params=("axis", "keepdims"),
@@ -678,7 +798,7 @@ mean = register(
 def _max_forward(z: Any, axis: Any, keepdims: bool) -> Any:
     if np.size(z) == 0:
         raise ValueError("max of an empty Value")
-    return np.max(z, axis=axis, keepdims=keepdims)
+    return np.maximum.reduce(z, axis=axis, keepdims=keepdims)
 
 
 def _max_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
@@ -708,7 +828,9 @@ max = register(
 reshape = register(
     Op(
         "reshape",
-        forward=lambda z, shape: np.reshape(z, shape),
+        forward=lambda z, shape: (
+            z.reshape(shape) if type(z) is np.ndarray else np.reshape(z, shape)
+        ),
         vjps=(lambda g, out, z, shape: reshape.poly(g, shape_of(z)),),
         label="reshape",
         params=("shape",),
@@ -724,7 +846,9 @@ def _inverse_perm(axes: tuple) -> tuple:
 transpose = register(
     Op(
         "transpose",
-        forward=lambda z, axes: np.transpose(z, axes),
+        forward=lambda z, axes: (
+            z.transpose(axes) if type(z) is np.ndarray else np.transpose(z, axes)
+        ),
         vjps=(lambda g, out, z, axes: transpose.poly(g, _inverse_perm(axes)),),
         label="transpose",
         params=("axes",),
@@ -783,7 +907,9 @@ getitem = register(
 
 
 def _broadcast_forward(z: Any, shape: tuple) -> Any:
-    return np.broadcast_to(z, shape)
+    out = np.empty(shape, dtype=np.result_type(z))  # a fresh array, filled in C (fast)
+    out[...] = z
+    return out
 
 
 broadcast_to = register(
@@ -793,6 +919,7 @@ broadcast_to = register(
         vjps=(lambda g, out, z, shape: sum_to.poly(g, shape_of(z)),),
         label="broadcast",
         params=("shape",),
+        keeps_inputs=False,
         doc="repeat data along new or size-1 axes to `shape`",
     )
 )
@@ -808,7 +935,7 @@ def _sum_to_forward(z: Any, shape: tuple) -> Any:
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and z.shape[i + lead] != 1
     )
-    out = np.sum(z, axis=axes, keepdims=True) if axes else z
+    out = np.add.reduce(z, axis=axes, keepdims=True) if axes else z
     return out.reshape(shape)
 
 

@@ -159,11 +159,11 @@ class Op:
         >>> get_op("sum_to").poly(np.ones((2, 3)), (3,)).tolist()
         [2.0, 2.0, 2.0]
         """
-        engine = _engine()
         n = self.arity
-        for a in args[:n]:
-            if isinstance(a, engine.Value):
-                return engine.apply(self, args[:n], args[n:])
+        value_type = _engine().Value
+        for i in range(n):
+            if isinstance(args[i], value_type):
+                return _GRAPH.apply(self, args[:n], args[n:])
         return self.forward(*args)
 
     def __repr__(self) -> str:
@@ -172,12 +172,16 @@ class Op:
 
 def _engine() -> Any:
     """The graph module (imported on first use: registry.py sits below it)."""
-    global _GRAPH
     if _GRAPH is None:
-        from . import graph
-
-        _GRAPH = graph
+        _load_engine()
     return _GRAPH
+
+
+def _load_engine() -> None:
+    global _GRAPH
+    from . import graph
+
+    _GRAPH = graph
 
 
 _GRAPH: Any = None

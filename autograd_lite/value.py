@@ -171,11 +171,15 @@ class Value:
     def data(self, new: Any) -> None:
         if type(new) is float:
             self._data = new
+            if self._in0 is None:
+                self._lock = None
             return
         d = as_data(new, "Value.data")
         if type(d) is np.ndarray and (d.base is not None or not d.flags.writeable):
             d = d.copy()
         self._data = d
+        if self._in0 is None:
+            self._lock = None  # a leaf's lock count belongs to its previous array
 
     @property
     def grad(self) -> Any:
