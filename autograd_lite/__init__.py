@@ -87,8 +87,11 @@ def __getattr__(name: str) -> Any:
 
             call.__name__ = name
             call.__doc__ = method.__doc__
+            globals()[name] = call
             return call
-        return registry.get_op(name)
+        op = registry.get_op(name)
+        globals()[name] = op  # cached; registry.register/unregister drop the cache
+        return op
     raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")
 
 

@@ -332,6 +332,8 @@ def _dense_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
 
 def _dense_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     gs, xs = shape_of(g), shape_of(x)
+    if len(xs) == 2:
+        return g.T @ x  # (out, batch) @ (batch, in): contiguous, like W
     if len(xs) == 1:  # a single example: the outer product g x^T
         return reshape.poly(g, (gs[0], 1)) @ reshape.poly(x, (1, xs[0]))
     g2 = reshape.poly(g, (-1, gs[-1])) if len(gs) > 2 else g
@@ -343,7 +345,7 @@ dense = register(
     Op(
         "dense",
         forward=_dense_forward,
-        vjps=(_dense_vjp_x, _dense_vjp_w, lambda g, out, x, w, b: g),
+        vjps=(_dense_vjp_x, _dense_vjp_w, lambda g, out, x, w, b: sum_to.poly(g, shape_of(b))),
         label="x·Wᵀ + b",
         inputs=("x", "W", "b"),
         doc="fully connected layer x @ W.T + b in one node (what nn.Linear computes)",
@@ -366,7 +368,7 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
             lab = lab.astype(np.intp)
         else:
             raise TypeError(f"cross_entropy: labels must be integers, got dtype {lab.dtype}")
-    if lab.size and (lab.min() < 0 or lab.max() >= logits_shape[1]):
+    if lab.size and not (0 <= lab.min() and lab.max() < logits_shape[1]):
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {logits_shape[1] - 1}], "
             f"got {lab.min()}..{lab.max()}"
@@ -376,9 +378,9 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
 
 def _reduce(per_example: Any, reduction: str) -> Any:
     if reduction == "mean":
-        return per_example.mean()
+        return np.add.reduce(per_example) / len(per_example)
     if reduction == "sum":
-        return per_example.sum()
+        return np.add.reduce(per_example)
     if reduction == "none":
         return per_example
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -387,22 +389,27 @@ def _reduce(per_example: Any, reduction: str) -> Any:
 def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
-    shifted = z - z.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(shifted).sum(axis=1))
+    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
+    lse = np.log(np.add.reduce(np.exp(shifted), axis=1))
     return _reduce(lse - shifted[np.arange(len(lab)), lab], reduction)
 
 
 def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) -> Any:
     shape = shape_of(z)
-    lab = _labels(labels, shape)
-    onehot = np.zeros(shape, dtype=np.asarray(data_of(z)).dtype)
-    onehot[np.arange(len(lab)), lab] = 1
-    diff = softmax.poly(z, 1) - onehot  # d(-log softmax_y)/dz = softmax - onehot
+    lab = np.asarray(data_of(labels))  # validated by the forward pass
+    rows = np.arange(shape[0])
+    if isinstance(z, np.ndarray):  # plain backward: softmax, minus 1 at the labels, in place
+        diff = _softmax_forward(z, 1)
+        diff[rows, lab] -= 1
+    else:  # recorded backward: the same formula as a differentiable graph
+        onehot = np.zeros(shape, dtype=np.asarray(data_of(z)).dtype)
+        onehot[rows, lab] = 1
+        diff = softmax.poly(z, 1) - onehot  # d(-log softmax_y)/dz = softmax - onehot
     if reduction == "none":
         return reshape.poly(g, (shape[0], 1)) * diff
     if reduction == "mean":
-        return g * diff * (1.0 / shape[0])
-    return g * diff
+        return diff * (g * (1.0 / shape[0]))
+    return diff * g
 
 
 cross_entropy = register(
@@ -705,9 +712,8 @@ softplus = register(
 
 def _softmax_forward(z: Any, axis: int) -> Any:
     z = np.asarray(z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(z - np.maximum.reduce(z, axis=axis, keepdims=True))
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def _softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
@@ -730,8 +736,8 @@ softmax = register(
 
 def _log_softmax_forward(z: Any, axis: int) -> Any:
     z = np.asarray(z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = z - np.maximum.reduce(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
@@ -929,6 +935,8 @@ def _sum_to_forward(z: Any, shape: tuple) -> Any:
     z = np.asarray(z)
     if z.shape == tuple(shape):
         return z
+    if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:
+        return np.add.reduce(z, axis=0)  # the bias gradient of a batch: the common case
     lead = z.ndim - len(shape)
     if lead < 0:
         raise ValueError(f"sum_to: cannot reduce shape {z.shape} to {tuple(shape)}")

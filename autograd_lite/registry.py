@@ -202,12 +202,23 @@ def register(op: Op, *, replace: bool = False) -> Op:
     if op.name in _TABLE and not replace:
         raise ValueError(f"an op named {op.name!r} is already registered; pass replace=True")
     _TABLE[op.name] = op
+    _forget_cached(op.name)
     return op
+
+
+def _forget_cached(name: str) -> None:
+    """Drop ``al.<name>`` cached by the package's ``__getattr__`` (see ``__init__.py``)."""
+    import sys
+
+    package = sys.modules.get(__package__ or "autograd_lite")
+    if package is not None and name not in getattr(package, "__all__", ()):
+        vars(package).pop(name, None)
 
 
 def unregister(name: str) -> None:
     """Remove a user-registered op (built-in ops can be replaced, not removed)."""
     _TABLE.pop(name, None)
+    _forget_cached(name)
 
 
 def get_op(name: str) -> Op:
