@@ -368,7 +368,7 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
             lab = lab.astype(np.intp)
         else:
             raise TypeError(f"cross_entropy: labels must be integers, got dtype {lab.dtype}")
-    if lab.size and not (0 <= lab.min() and lab.max() < logits_shape[1]):
+    if lab.size and not (lab.min() >= 0 and lab.max() < logits_shape[1]):
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {logits_shape[1] - 1}], "
             f"got {lab.min()}..{lab.max()}"
