@@ -86,7 +86,9 @@ def __getattr__(name: str) -> Any:
                 return method(v, *args, **kwargs)
 
             call.__name__ = name
-            call.__doc__ = method.__doc__
+            call.__doc__ = (
+                f"``al.{name}(v, ...)`` is ``Value(v).{name}(...)``: see ``Value.{name}``."
+            )
             globals()[name] = call
             return call
         op = registry.get_op(name)
