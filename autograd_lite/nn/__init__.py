@@ -1,0 +1,67 @@
+"""Networks: modules, layers, activations, losses (``autograd_lite.nn``).
+
+Everything here is built from ops of the one op table; no math is repeated.
+
+>>> import numpy as np
+>>> import autograd_lite as al
+>>> from autograd_lite import nn
+>>> net = nn.MLP(4, [8, 3], activation="tanh", seed=0)
+>>> loss = nn.CrossEntropyLoss()(net(np.ones((2, 4))), [0, 2])
+>>> loss.backward()
+>>> net[0].weight.grad.shape
+(8, 4)
+"""
+
+from __future__ import annotations
+
+from . import init
+from .activations import (
+    ELU,
+    Activation,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Step,
+    Swish,
+    Tanh,
+    activation_module,
+)
+from .layers import MLP, Linear, Perceptron, Sequential
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSquaredError, Loss, MSELoss
+from .module import Module, Parameter
+from .scalar import Layer, Neuron
+
+__all__ = [
+    "ELU",
+    "MLP",
+    "Activation",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HalfSquaredError",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "Neuron",
+    "PReLU",
+    "Parameter",
+    "Perceptron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Swish",
+    "Tanh",
+    "activation_module",
+    "init",
+]
