@@ -20,13 +20,15 @@ $(DEVSTAMP): $(STAMP) pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/autograd-lite demo
 
+LINTED := $(wildcard autograd_lite tests examples benchmarks docs)
+
 lint: $(DEVSTAMP)
-	$(PY) -m ruff check autograd_lite tests examples benchmarks docs
-	$(PY) -m ruff format --check autograd_lite tests examples benchmarks docs
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 
 format: $(DEVSTAMP)
-	$(PY) -m ruff format autograd_lite tests examples benchmarks docs
-	$(PY) -m ruff check --fix autograd_lite tests examples benchmarks docs
+	$(PY) -m ruff format $(LINTED)
+	$(PY) -m ruff check --fix $(LINTED)
 
 test: lint
 	$(PY) -m pytest -n 2 -q
