@@ -47,11 +47,19 @@ __all__ = [
 ]
 
 
-def replay(*args: Any, **kwargs: Any) -> Any:
-    """Step-by-step backward frames; see :mod:`autograd_lite.viz.replay` (loaded on call)."""
-    import importlib
+def _replay_shim(*args: Any, **kwargs: Any) -> Any:
+    """Step-by-step backward frames; see :mod:`autograd_lite.viz.replay`."""
+    from .replay import replay as _replay
 
-    module = importlib.import_module(__name__ + ".replay")
-    # importing the submodule binds its name on this package: keep the function there
-    globals()["replay"] = replay
-    return module.replay(*args, **kwargs)
+    return _replay(*args, **kwargs)
+
+
+# ``replay`` (numpy only, cheap) is bound here, after its submodule was imported:
+# importing ``autograd_lite.viz.replay`` first would otherwise leave the *module*
+# under the name ``viz.replay`` instead of the function.
+try:
+    from .replay import replay
+except ModuleNotFoundError as _exc:  # pragma: no cover - only while the module is absent
+    if _exc.name != __name__ + ".replay":
+        raise
+    replay = _replay_shim

@@ -127,6 +127,8 @@ def _render_bytes(source: str, fmt: str, timeout: float) -> bytes:
     for program in programs:
         try:
             return _run(program, source, fmt, timeout)
+        except TimeoutError:
+            raise
         except OSError as exc:
             failures.append(f"{program}: {exc}")
         except RuntimeError as exc:
