@@ -1,33 +1,451 @@
-"""The ``autograd-lite`` command line."""
+"""The ``autograd-lite`` command line.
+
+Sub-commands: ``demo`` (the lecture walk-through), ``train`` (an MLP on scikit-learn's
+digits), ``graph`` (draw the graph of an expression you type), ``check`` (SymPy checks of
+every elementwise op), plus the teaching tools' commands when they are installed.
+
+Errors a user can make (a bad expression, an unknown option, a file that cannot be
+written) end the program with a one-line message on stderr and a non-zero exit code,
+never a traceback (exit code 2; 1 when a check fails or the environment lacks
+something, such as a Graphviz renderer). ``AUTOGRAD_LITE_DEBUG=1`` shows the traceback
+of unexpected errors.
+
+>>> main(["graph", "x +* 2", "--set", "x=1"])
+2
+
+>>> parse_assignment("x=1.5")
+('x', 1.5)
+>>> parse_assignment("w=4,2,4")
+('w', array([4., 2., 4.]))
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+from typing import Any, NoReturn
 
 from . import __version__
 
+PROG = "autograd-lite"
 
+# Exit codes: 0 success, 1 a check failed, 2 a usage error (bad option or expression).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """A mistake in what the user typed; reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage block) and never exit the interpreter."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CLIError(f"{message} (see '{self.prog} --help')")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``--set`` text: ``name=number`` or ``name=n1,n2,...`` (a vector).
+
+    Numbers are read with ``float`` only; nothing is evaluated.
+
+    >>> parse_assignment("b=-3")
+    ('b', -3.0)
+    >>> parse_assignment("x")
+    Traceback (most recent call last):
+    ...
+    autograd_lite.cli.CLIError: --set 'x': expected NAME=VALUE, e.g. x=1.5 or w=4,2,4
+    """
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not raw.strip():
+        raise CLIError(f"--set {text!r}: expected NAME=VALUE, e.g. x=1.5 or w=4,2,4")
+    if not name.isidentifier():
+        raise CLIError(f"--set {text!r}: {name!r} is not a valid variable name")
+    parts = [p.strip() for p in raw.strip().strip("[]").split(",")]
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise CLIError(
+            f"--set {text!r}: {raw.strip()!r} is not a number or a comma-separated list of numbers"
+        ) from None
+    if len(numbers) == 1 and "," not in raw:
+        return name, numbers[0]
+    import numpy as np
+
+    return name, np.array(numbers)
+
+
+# ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per task."""
-    parser = argparse.ArgumentParser(
-        prog="autograd-lite", description="Automatic differentiation you can see."
+    """The argument parser with one sub-command per task.
+
+    >>> sorted(build_parser()._subparsers._group_actions[0].choices)[:4]
+    ['check', 'demo', 'graph', 'train']
+    """
+    parser = _Parser(
+        prog=PROG,
+        description="autograd_lite: automatic differentiation you can see. "
+        "Build a computation graph, run backward, look at every gradient.",
     )
-    parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="the lecture walk-through: perceptron, chain rule, graph")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="the lecture walk-through: perceptron, chain rule, graph picture",
+        description="Walk through the lecture: the swimming perceptron, one gradient-descent "
+        "step of a sigmoid perceptron with its chain-rule factors, and the picture of its "
+        "graph (perceptron_graph.svg and .png).",
+    )
     demo.add_argument("--out-dir", default=".", help="where to write the graph pictures")
+
+    train = sub.add_parser(
+        "train",
+        help="train an MLP on scikit-learn's digits",
+        description="Train a multi-layer perceptron on scikit-learn's 8x8 digits with a "
+        "progress bar, print the test accuracy and write the loss/accuracy plot.",
+    )
+    train.add_argument("--epochs", type=_positive_int, default=15, help="passes over the data")
+    train.add_argument(
+        "--hidden",
+        type=_positive_int,
+        nargs="+",
+        default=[64],
+        metavar="N",
+        help="hidden layer sizes (default: 64)",
+    )
+    train.add_argument(
+        "--activation",
+        default="relu",
+        help="hidden activation: relu, tanh, sigmoid, leaky_relu, elu, swish, ...",
+    )
+    train.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate")
+    train.add_argument(
+        "--optimizer", choices=("adam", "sgd"), default="adam", help="optimizer (default adam)"
+    )
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size")
+    train.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="use only the first N digits (for a quick try)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="random seed")
+    train.add_argument(
+        "--plot", default="training_history.png", help="where to write the loss/accuracy PNG"
+    )
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    graph = sub.add_parser(
+        "graph",
+        help="draw the computation graph of an expression",
+        description="Parse EXPR (arithmetic and activations in named variables; nothing is "
+        "evaluated as Python), build its graph, run backward and write the picture with every "
+        "node's value and gradient.",
+        epilog='example: autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
+        "--set b=-1 -o neuron.svg",
+    )
+    graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "tanh(x*w + b)"')
+    graph.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable's value: x=1.5, or a vector w=4,2,4 (repeatable)",
+    )
+    graph.add_argument(
+        "-o", "--output", default="graph.svg", help="output file (default graph.svg)"
+    )
+    graph.add_argument(
+        "--format",
+        choices=("svg", "png", "pdf", "dot"),
+        default=None,
+        help="picture format (default: from the output suffix); dot writes the DOT text",
+    )
+    graph.add_argument(
+        "--no-backward", action="store_true", help="draw the forward values only (no gradients)"
+    )
+
+    check = sub.add_parser(
+        "check",
+        help="check every op's derivative against SymPy",
+        description="Compare each elementwise op's implemented derivative with the one SymPy "
+        "derives from its formula, and print the table. Exit code 1 if any check fails.",
+    )
+    check.add_argument("ops", nargs="*", metavar="OP", help="only these ops (default: all)")
+
+    _register_teaching(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``autograd-lite`` console script."""
-    args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        from .demo import run
+def _register_teaching(sub: Any) -> None:
+    """Add the teaching tools' sub-commands (``replay``, ``exercise``) when present."""
+    import importlib
 
-        run(args.out_dir)
-    return 0
+    try:
+        teaching_cli = importlib.import_module(f"{__package__}.teaching_cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.teaching_cli":
+            raise
+        return
+    teaching_cli.register(sub)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return x
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    run(args.out_dir)
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import formula
+    from .value import Value
+
+    env: dict[str, Value] = {}
+    for text in args.assignments:
+        name, data = parse_assignment(text)
+        if name in env:
+            raise CLIError(f"--set {text!r}: {name!r} was already set")
+        env[name] = Value(data, label=name)
+    if not env:
+        raise CLIError(
+            f"expression {args.expr!r}: no variables given; the expression uses no variable "
+            "or needs values: --set NAME=VALUE"
+        )
+    try:
+        out = formula.to_value(args.expr, env)
+    except (ValueError, TypeError, KeyError, NameError, SyntaxError, ZeroDivisionError) as exc:
+        raise CLIError(_one_line(exc)) from None
+    if not isinstance(out, Value):  # a constant expression such as "2 + 3"
+        out = Value(out, label="out", requires_grad=False)
+    if not args.no_backward and out.requires_grad:
+        # A vector result (from vector --set values) is reduced as in sum(out).backward().
+        out.backward(None if out.size == 1 else np.ones(out.shape))
+    out.label = out.label or "out"
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "svg")
+    path = Path(args.output)
+    if fmt == "dot":
+        from .viz import to_dot
+
+        text = to_dot(out, show_grad=not args.no_backward)
+        _write_text(path, text)
+    else:
+        from .viz import render
+
+        if fmt not in ("svg", "png", "pdf"):
+            raise CLIError(f"unknown picture format {fmt!r} (from {args.output!r}); use --format")
+        try:
+            render(out, path, format=fmt)
+        except OSError as exc:
+            raise CLIError(f"could not write {path}: {_one_line(exc)}") from None
+    print(f"{args.expr} = {_fmt(out.data)}")
+    if not args.no_backward:
+        for name, v in env.items():
+            print(f"  d/d{name} = {_fmt(v.grad)}")
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import symbolic
+
+    if args.ops:
+        from .registry import has_op
+
+        for name in args.ops:
+            if not has_op(name):
+                raise CLIError(f"no op named {name!r} in the table")
+        results = [symbolic.check(name) for name in args.ops]
+    else:
+        results = symbolic.check_all()
+    width = max([len("op")] + [len(r.name) for r in results])
+    print(f"{'op':<{width}}  result  max error  details")
+    print(f"{'-' * width}  ------  ---------  -------")
+    for r in results:
+        status = "ok" if r.ok else "FAIL"
+        print(f"{r.name:<{width}}  {status:<6}  {r.max_error:9.2e}  {_one_line(r.message)}")
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        print(f"{len(failed)} of {len(results)} checks FAILED: {', '.join(failed)}")
+        return EXIT_FAILED
+    print(f"all {len(results)} derivatives agree with SymPy")
+    return EXIT_OK
+
+
+def train_digits(
+    epochs: int = 15,
+    hidden: tuple[int, ...] = (64,),
+    activation: str = "relu",
+    lr: float = 0.01,
+    optimizer: str = "adam",
+    batch_size: int = 64,
+    limit: int | None = None,
+    seed: int = 0,
+    plot: str | Path | None = "training_history.png",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train an MLP on scikit-learn's digits; return the history, test accuracy and plot path.
+
+    ``limit`` keeps only the first N training digits (the test set stays whole).
+
+    >>> r = train_digits(epochs=2, limit=200, plot=None, progress=False)
+    >>> 0.0 <= r["test_accuracy"] <= 1.0, len(r["history"])
+    (True, 2)
+    """
+    from . import datasets, nn, optim
+    from .training import evaluate, fit, plot_history
+
+    data = datasets.load_digits(seed=seed)
+    X, y = data.X_train, data.y_train
+    if limit is not None:
+        X, y = X[:limit], y[:limit]
+    try:
+        net = nn.MLP(X.shape[1], [*hidden, data.n_classes], activation=activation, seed=seed)
+    except (ValueError, KeyError) as exc:
+        raise CLIError(f"--activation {activation!r}: {_one_line(exc)}") from None
+    if optimizer == "adam":
+        opt = optim.Adam(net.parameters(), lr=lr)
+    elif optimizer == "sgd":
+        opt = optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    else:
+        raise CLIError(f"--optimizer {optimizer!r}: choose adam or sgd")
+    loss = nn.CrossEntropyLoss()
+    history = fit(
+        net,
+        loss,
+        opt,
+        (X, y),
+        epochs=epochs,
+        batch_size=batch_size,
+        validation=(data.X_test, data.y_test),
+        progress=progress,
+        seed=seed,
+    )
+    test = evaluate(net, loss, data.X_test, data.y_test)
+    if plot is not None:
+        plot = Path(plot)
+        try:
+            plot_history(history, plot)
+        except OSError as exc:
+            raise CLIError(f"could not write {plot}: {exc.strerror or exc}") from None
+    return {
+        "model": net,
+        "history": history,
+        "test_accuracy": float(test["accuracy"]),
+        "test_loss": float(test["loss"]),
+        "plot": plot,
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    result = train_digits(
+        epochs=args.epochs,
+        hidden=tuple(args.hidden),
+        activation=args.activation,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        seed=args.seed,
+        plot=args.plot,
+        progress=not args.no_progress,
+    )
+    n_train = args.limit or "all"
+    print(
+        f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}), {args.epochs} epochs "
+        f"on {n_train} training digits"
+    )
+    print(f"test accuracy: {result['test_accuracy']:.4f}  (test loss {result['test_loss']:.4f})")
+    print(f"wrote {result['plot']}")
+    return EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "train": cmd_train, "graph": cmd_graph, "check": cmd_check}
+
+
+# ---------------------------------------------------------------------------- helpers
+def _one_line(exc: BaseException | str) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _fmt(x: Any) -> str:
+    import numpy as np
+
+    if isinstance(x, np.ndarray):
+        return np.array2string(x, precision=6, separator=", ")
+    return f"{x:.6g}"
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CLIError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``autograd-lite`` console script; returns the exit code.
+
+    >>> main(["--version"])
+    autograd-lite ...
+    0
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help and --version print and "exit" with 0
+        return int(exc.code or 0)
+    except CLIError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        return int(handler(args) or 0)
+    except CLIError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("AUTOGRAD_LITE_DEBUG"):
+            raise
+        print(
+            f"{PROG}: error: {type(exc).__name__}: {_one_line(exc)} "
+            "(set AUTOGRAD_LITE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,0 +1,315 @@
+"""The autograd-lite command line: each command works, and every mistake is one clear line."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_lite import __version__, cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("autograd-lite: error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# ------------------------------------------------------------------ top level
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"autograd-lite {__version__}"
+
+
+@pytest.mark.parametrize("command", [None, "demo", "train", "graph", "check"])
+def test_help_of_every_command(capsys, command):
+    argv = ["--help"] if command is None else [command, "--help"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out.startswith("usage: autograd-lite")
+    if command is None:
+        for name in ("demo", "train", "graph", "check"):
+            assert name in out
+
+
+def test_no_command_is_a_one_line_error(capsys):
+    code, _, err = run(capsys)
+    assert code == 2
+    assert_one_line_error(code, err, "COMMAND")
+
+
+def test_unknown_command_and_option(capsys):
+    code, _, err = run(capsys, "fly")
+    assert_one_line_error(code, err, "invalid choice", "fly")
+    code, _, err = run(capsys, "graph", "x", "--colour", "red")
+    assert_one_line_error(code, err, "unrecognized arguments", "--colour")
+
+
+def test_module_runs_as_a_program():
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograd_lite.cli", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"autograd-lite {__version__}"
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'autograd-lite = "autograd_lite.cli:main"' in text
+
+
+def test_error_from_a_subprocess_has_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograd_lite.cli", "graph", "x +* 2", "--set", "x=1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert_one_line_error(proc.returncode, proc.stderr, "x +* 2")
+
+
+# ---------------------------------------------------------------------- graph
+def test_graph_writes_svg_and_prints_gradients(capsys, tmp_path):
+    out_file = tmp_path / "neuron.svg"
+    code, out, err = run(
+        capsys,
+        "graph",
+        "sigmoid(w*x + b)",
+        "--set",
+        "w=0.5",
+        "--set",
+        "x=2",
+        "--set",
+        "b=-1.5",
+        "-o",
+        str(out_file),
+    )
+    assert code == 0, err
+    root = ET.fromstring(out_file.read_text(encoding="utf-8"))
+    assert root.tag.endswith("svg")
+    text = out_file.read_text(encoding="utf-8")
+    for label in ("w", "x", "b"):
+        assert f">{label}<" in text
+    # Values and gradients printed match the math, checked by central differences.
+    f = lambda w, x, b: sigmoid(w * x + b)
+    h = 1e-6
+    expected = {
+        "w": (f(0.5 + h, 2, -1.5) - f(0.5 - h, 2, -1.5)) / (2 * h),
+        "x": (f(0.5, 2 + h, -1.5) - f(0.5, 2 - h, -1.5)) / (2 * h),
+        "b": (f(0.5, 2, -1.5 + h) - f(0.5, 2, -1.5 - h)) / (2 * h),
+    }
+    lines = dict(line.strip().split(" = ") for line in out.splitlines() if " = " in line)
+    assert float(lines["sigmoid(w*x + b)"]) == pytest.approx(f(0.5, 2, -1.5), rel=1e-5)
+    for name, value in expected.items():
+        assert float(lines[f"d/d{name}"]) == pytest.approx(value, rel=1e-5)
+    assert f"wrote {out_file}" in out
+
+
+def test_graph_png_and_dot_formats(capsys, tmp_path):
+    png = tmp_path / "g.png"
+    code, _, err = run(capsys, "graph", "tanh(x)", "--set", "x=0.5", "-o", str(png))
+    assert code == 0, err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dot = tmp_path / "g.txt"
+    code, _, err = run(capsys, "graph", "x*x", "--set", "x=3", "-o", str(dot), "--format", "dot")
+    assert code == 0, err
+    text = dot.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("digraph")
+    assert "->" in text
+
+
+def test_graph_vector_values_differentiate_the_sum(capsys, tmp_path):
+    code, out, err = run(
+        capsys, "graph", "relu(z)", "--set", "z=-1,0,2", "-o", str(tmp_path / "r.svg")
+    )
+    assert code == 0, err
+    grad_line = next(line for line in out.splitlines() if "d/dz" in line)
+    grads = np.array([float(v) for v in grad_line.split("=")[1].strip(" []").split(",")])
+    np.testing.assert_array_equal(grads, [0.0, 1.0, 1.0])  # lecture: relu'(0) = 1
+
+
+def test_graph_no_backward(capsys, tmp_path):
+    code, out, err = run(
+        capsys, "graph", "exp(x)", "--set", "x=0", "--no-backward", "-o", str(tmp_path / "e.svg")
+    )
+    assert code == 0, err
+    assert "d/dx" not in out
+    assert "exp(x) = 1" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["graph", "x +* 2", "--set", "x=1"], ["x +* 2", "not a valid expression"]),
+        (["graph", "x + y", "--set", "x=1"], ["unknown name 'y'"]),
+        (["graph", "x.__class__", "--set", "x=1"], ["attribute"]),
+        (["graph", "sum(x)", "--set", "x=1"], ["unknown function 'sum'"]),
+        (["graph", "2 + 3"], ["uses no variable"]),
+        (["graph", "x", "--set", "x"], ["--set 'x'", "NAME=VALUE"]),
+        (["graph", "x", "--set", "x=abc"], ["'abc' is not a number"]),
+        (["graph", "x", "--set", "1x=2"], ["not a valid variable name"]),
+        (["graph", "x", "--set", "x=1", "--set", "x=2"], ["already set"]),
+        (["graph", "x", "--set", "x=1", "--format", "gif"], ["invalid choice", "gif"]),
+    ],
+)
+def test_graph_errors_are_one_line(capsys, tmp_path, argv, needles):
+    out_file = tmp_path / "never.svg"
+    code, _, err = run(capsys, *argv, "-o", str(out_file))
+    assert_one_line_error(code, err, *needles)
+    assert not out_file.exists()
+
+
+def test_graph_refuses_code_and_runs_nothing(capsys, tmp_path):
+    marker = tmp_path / "pwned"
+    expr = f"__import__('os').system('touch {marker}')"
+    code, _, err = run(capsys, "graph", expr, "--set", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert_one_line_error(code, err, "__import__")
+    assert not marker.exists()
+
+
+def test_graph_unknown_suffix_and_unwritable_path(capsys, tmp_path):
+    code, _, err = run(capsys, "graph", "x", "--set", "x=1", "-o", str(tmp_path / "g.xyz"))
+    assert_one_line_error(code, err, "xyz")
+    missing = tmp_path / "no" / "such" / "dir" / "g.svg"
+    code, _, err = run(capsys, "graph", "x", "--set", "x=1", "-o", str(missing))
+    assert_one_line_error(code, err, "could not write")
+    code, _, err = run(capsys, "graph", "x", "--set", "x=1", "--format", "dot", "-o", str(missing))
+    assert_one_line_error(code, err, "could not write")
+
+
+def test_graph_without_a_renderer_says_what_to_install(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_LITE_DOT", str(tmp_path / "no-such-dot"))
+    code, _, err = run(capsys, "graph", "x", "--set", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert code == 1
+    assert_one_line_error(code, err, "graphviz")
+
+
+def test_debug_variable_shows_the_traceback(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_LITE_DOT", str(tmp_path / "no-such-dot"))
+    monkeypatch.setenv("AUTOGRAD_LITE_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["graph", "x", "--set", "x=1", "-o", str(tmp_path / "g.svg")])
+
+
+def test_parse_assignment():
+    assert cli.parse_assignment(" w = 4, 2, 4 ")[0] == "w"
+    np.testing.assert_array_equal(cli.parse_assignment("w=[4,2,4]")[1], [4.0, 2.0, 4.0])
+    assert cli.parse_assignment("x=1e-3") == ("x", 0.001)
+    with pytest.raises(cli.CLIError, match="expected NAME=VALUE"):
+        cli.parse_assignment("=3")
+
+
+# ---------------------------------------------------------------------- train
+def test_train_tiny_run_reports_accuracy_and_writes_plot(capsys, tmp_path):
+    plot = tmp_path / "hist.png"
+    code, out, err = run(
+        capsys,
+        "train",
+        "--epochs",
+        "3",
+        "--limit",
+        "300",
+        "--hidden",
+        "32",
+        "--plot",
+        str(plot),
+    )
+    assert code == 0, err
+    accuracy = float(out.split("test accuracy:")[1].split()[0])
+    assert 0.6 < accuracy <= 1.0  # chance is 0.1
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert "training" in err and "batch" in err  # the tqdm progress bar
+
+
+def test_train_sgd_without_progress_bar(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "train",
+        "--epochs",
+        "1",
+        "--limit",
+        "100",
+        "--optimizer",
+        "sgd",
+        "--activation",
+        "tanh",
+        "--no-progress",
+        "--plot",
+        str(tmp_path / "p.png"),
+    )
+    assert code == 0, err
+    assert "batch" not in err
+    assert "(tanh)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["--epochs", "0"], ["--epochs", "must be positive"]),
+        (["--epochs", "many"], ["--epochs", "not an integer"]),
+        (["--lr", "-1"], ["--lr", "positive"]),
+        (["--lr", "nan"], ["--lr", "positive"]),
+        (["--hidden"], ["--hidden"]),
+        (["--optimizer", "rmsprop"], ["invalid choice", "rmsprop"]),
+        (["--activation", "wiggle", "--epochs", "1", "--limit", "50"], ["--activation", "wiggle"]),
+    ],
+)
+def test_train_errors_are_one_line(capsys, tmp_path, argv, needles):
+    code, _, err = run(capsys, "train", *argv, "--plot", str(tmp_path / "p.png"), "--no-progress")
+    assert_one_line_error(code, err, *needles)
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_train_unwritable_plot(capsys, tmp_path):
+    bad = tmp_path / "missing" / "p.png"
+    code, _, err = run(
+        capsys, "train", "--epochs", "1", "--limit", "50", "--no-progress", "--plot", str(bad)
+    )
+    assert_one_line_error(code, err, "could not write")
+
+
+# ----------------------------------------------------------------------- demo
+def test_demo_writes_pictures_in_the_working_directory(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    assert "go swimming" in out
+    svg = tmp_path / "perceptron_graph.svg"
+    png = tmp_path / "perceptron_graph.png"
+    assert ET.fromstring(svg.read_text(encoding="utf-8")).tag.endswith("svg")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_out_dir(capsys, tmp_path):
+    code, _, err = run(capsys, "demo", "--out-dir", str(tmp_path))
+    assert code == 0, err
+    assert (tmp_path / "perceptron_graph.svg").exists()
