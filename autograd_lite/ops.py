@@ -90,7 +90,12 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
     """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):
@@ -934,7 +939,7 @@ broadcast_to = register(
 def _sum_to_forward(z: Any, shape: tuple) -> Any:
     z = np.asarray(z)
     if z.shape == tuple(shape):
-        return z
+        return z.copy()  # never alias the input: the output is made read-only when recorded
     if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:
         return np.add.reduce(z, axis=0)  # the bias gradient of a batch: the common case
     lead = z.ndim - len(shape)

@@ -1,0 +1,487 @@
+"""Every op in the table, every broadcasting pattern: backward vs central finite differences.
+
+The op list comes from ``registry.all_ops()`` at collection time, so a new op is
+covered automatically: elementwise ops (those with a formula) get generic samplers
+from their ``domain``/``kinks``; structural ops need an entry in ``SAMPLERS`` below,
+and an op without one FAILS (it is never silently skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite.gradcheck import numeric_grad
+from autograd_lite.registry import Op, all_ops, get_op
+
+
+@dataclass
+class Case:
+    """One gradient check: ``fn(*inputs)`` where inputs are Values (some may be constants)."""
+
+    name: str
+    fn: Callable[..., al.Value]
+    inputs: list  # of numpy arrays / floats; each becomes a Value
+    const: tuple[int, ...] = ()  # positions that are requires_grad=False Values
+    f32: bool = True  # False when fn closes over float64 arrays (those promote, as in numpy)
+
+    def values(self, dtype: type = np.float64) -> list[al.Value]:
+        out = []
+        for i, x in enumerate(self.inputs):
+            data = np.asarray(x, dtype=dtype) if isinstance(x, np.ndarray) else x
+            out.append(al.Value(data, label=f"in{i}", requires_grad=i not in self.const))
+        return out
+
+
+def _rng(name: str) -> np.random.Generator:
+    return np.random.default_rng(sum(map(ord, name)) + 7)
+
+
+def _sample(op: Op, rng: np.random.Generator, shape: tuple) -> np.ndarray | float:
+    """Points in the op's domain, at least 0.05 away from its kinks."""
+    lo, hi = op.domain
+    x = rng.uniform(lo, hi, size=shape)
+    for k in op.kinks:
+        near = np.abs(x - k) < 0.05
+        x = np.where(near, np.where(x >= k, k + 0.1, k - 0.1), x)
+    x = np.clip(x, lo, hi)
+    return float(x) if shape == () else x
+
+
+def _param_variants(op: Op) -> list[dict]:
+    variants = [{}]
+    if "alpha" in op.params:
+        variants.append({"alpha": 0.3})
+    return variants
+
+
+def _elementwise_cases(op: Op) -> list[Case]:
+    rng = _rng(op.name)
+    cases: list[Case] = []
+    for params in _param_variants(op):
+        tag = f"{params}" if params else ""
+
+        def f(*vs: al.Value, _p: dict = params) -> al.Value:
+            return op(*vs, **_p)
+
+        if op.arity == 1:
+            cases += [
+                Case(f"scalar float{tag}", f, [_sample(op, rng, ())]),
+                Case(f"1-D{tag}", f, [_sample(op, rng, (5,))]),
+                Case(f"(3,4){tag}", f, [_sample(op, rng, (3, 4))]),
+                Case(f"(2,3,2){tag}", f, [_sample(op, rng, (2, 3, 2))]),
+            ]
+        elif op.arity == 2:
+            s = lambda *shape: _sample(op, rng, shape)
+            cases += [
+                Case(f"scalar×scalar{tag}", f, [s(), s()]),
+                Case(f"scalar×tensor{tag}", f, [s(), s(3, 4)]),
+                Case(f"tensor×scalar{tag}", f, [s(3, 4), s()]),
+                Case(f"same shape{tag}", f, [s(3, 4), s(3, 4)]),
+                Case(f"(3,1)×(1,4){tag}", f, [s(3, 1), s(1, 4)]),
+                Case(f"(1,4)×(3,1){tag}", f, [s(1, 4), s(3, 1)]),
+                Case(f"(4,)×(2,3,4){tag}", f, [s(4), s(2, 3, 4)]),
+                Case(f"(2,3,4)×(4,){tag}", f, [s(2, 3, 4), s(4)]),
+                Case(f"(2,1,4)×(3,1){tag}", f, [s(2, 1, 4), s(3, 1)]),
+                Case(f"0-d array×(3,){tag}", f, [np.asarray(s()), s(3)]),
+                Case(f"constant Value left{tag}", f, [s(3, 1), s(1, 4)], const=(0,)),
+                Case(f"constant Value right{tag}", f, [s(2, 3, 4), s(4)], const=(1,)),
+            ]
+            # Python numbers and numpy arrays mixed in, on either side.
+            num_a, num_b = s(), s()
+            arr_a, arr_b = s(4), s(3, 4)
+            cases += [
+                Case(
+                    f"number left{tag}", lambda v, _a=num_a, _p=params: op(_a, v, **_p), [s(3, 4)]
+                ),
+                Case(
+                    f"number right{tag}", lambda v, _b=num_b, _p=params: op(v, _b, **_p), [s(3, 4)]
+                ),
+                Case(
+                    f"ndarray left{tag}",
+                    f32=False,
+                    fn=lambda v, _a=arr_a, _p=params: op(_a, v, **_p),
+                    inputs=[s(3, 4)],
+                ),
+                Case(
+                    f"ndarray right{tag}",
+                    f32=False,
+                    fn=lambda v, _b=arr_b, _p=params: op(v, _b, **_p),
+                    inputs=[s(4)],
+                ),
+                Case(
+                    f"number left, scalar{tag}",
+                    lambda v, _a=num_a, _p=params: op(_a, v, **_p),
+                    [s()],
+                ),
+            ]
+        else:
+            cases.append(Case(f"same shape{tag}", f, [_sample(op, rng, (3, 2))] * op.arity))
+    return cases
+
+
+def _r(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed + len(shape) * 31 + int(np.prod(shape))).standard_normal(
+        shape
+    )
+
+
+def _distinct(*shape: int, seed: int = 0) -> np.ndarray:
+    """Values with no ties (so max's gradient is well defined)."""
+    n = int(np.prod(shape))
+    perm = np.random.default_rng(seed).permutation(n)
+    return (perm * 0.37 - n * 0.15).reshape(shape)
+
+
+_MASK = np.array([[True, False, True, True], [False, False, True, False], [True] * 4])
+
+SAMPLERS: dict[str, Callable[[], list[Case]]] = {
+    "matmul": lambda: [
+        Case("1-D @ 1-D", lambda a, b: a @ b, [_r(4), _r(4, seed=1)]),
+        Case("1-D @ 2-D", lambda a, b: a @ b, [_r(3), _r(3, 5)]),
+        Case("2-D @ 1-D", lambda a, b: a @ b, [_r(2, 3), _r(3)]),
+        Case("2-D @ 2-D", lambda a, b: a @ b, [_r(2, 3), _r(3, 4)]),
+        Case("batched @ batched", lambda a, b: a @ b, [_r(2, 3, 4), _r(2, 4, 5)]),
+        Case("batched @ 2-D", lambda a, b: a @ b, [_r(2, 3, 4), _r(4, 2)]),
+        Case("2-D @ batched", lambda a, b: a @ b, [_r(3, 4), _r(2, 4, 2)]),
+        Case("broadcast batch", lambda a, b: a @ b, [_r(2, 1, 3, 4), _r(3, 4, 2)]),
+        Case("1-D @ batched", lambda a, b: a @ b, [_r(4), _r(2, 4, 3)]),
+        Case("batched @ 1-D", lambda a, b: a @ b, [_r(2, 3, 4), _r(4)]),
+        Case("ndarray @ Value", f32=False, fn=lambda b: _r(2, 3) @ b, inputs=[_r(3, 4)]),
+        Case("Value @ ndarray", f32=False, fn=lambda a: a @ _r(3, 4), inputs=[_r(2, 3)]),
+        Case(
+            "list @ Value",
+            f32=False,
+            fn=lambda b: al.get_op("matmul")([1.0, -2.0, 0.5], b),
+            inputs=[_r(3, 2)],
+        ),
+        Case("constant @ Value", lambda a, b: a @ b, [_r(2, 3), _r(3, 4)], const=(0,)),
+    ],
+    "dense": lambda: [
+        Case("batch (4,3)", lambda x, w, b: al.dense(x, w, b), [_r(4, 3), _r(2, 3), _r(2)]),
+        Case("single example", lambda x, w, b: al.dense(x, w, b), [_r(3), _r(2, 3), _r(2)]),
+        Case("batched (2,4,3)", lambda x, w, b: al.dense(x, w, b), [_r(2, 4, 3), _r(2, 3), _r(2)]),
+        Case("scalar bias", lambda x, w, b: al.dense(x, w, b), [_r(4, 3), _r(2, 3), 0.3]),
+        Case(
+            "constant input",
+            lambda x, w, b: al.dense(x, w, b),
+            [_r(4, 3), _r(2, 3), _r(2)],
+            const=(0,),
+        ),
+    ],
+    "cross_entropy": lambda: [
+        Case("mean", lambda z: al.cross_entropy(z, np.array([0, 2, 2, 1])), [_r(4, 3)]),
+        Case("sum", lambda z: al.cross_entropy(z, [1, 0], reduction="sum"), [_r(2, 3)]),
+        Case(
+            "none", lambda z: al.cross_entropy(z, np.array([2, 2, 0]), reduction="none"), [_r(3, 4)]
+        ),
+    ],
+    "softmax": lambda: [
+        Case("1-D", lambda z: z.softmax(), [_r(5)]),
+        Case("(3,4) axis=-1", lambda z: z.softmax(), [_r(3, 4)]),
+        Case("(3,4) axis=0", lambda z: z.softmax(axis=0), [_r(3, 4)]),
+        Case("(2,3,4) axis=1", lambda z: z.softmax(axis=1), [_r(2, 3, 4)]),
+        Case("(2,3,4) axis=-3", lambda z: al.softmax(z, axis=-3), [_r(2, 3, 4)]),
+    ],
+    "log_softmax": lambda: [
+        Case("1-D", lambda z: z.log_softmax(), [_r(5)]),
+        Case("(3,4) axis=-1", lambda z: z.log_softmax(), [_r(3, 4)]),
+        Case("(3,4) axis=0", lambda z: z.log_softmax(axis=0), [_r(3, 4)]),
+        Case("(2,3,4) axis=1", lambda z: al.log_softmax(z, axis=1), [_r(2, 3, 4)]),
+    ],
+    "sum": lambda: [
+        Case("all", lambda z: z.sum(), [_r(3, 4)]),
+        Case("axis=0", lambda z: z.sum(axis=0), [_r(3, 4)]),
+        Case("axis=-1 keepdims", lambda z: z.sum(axis=-1, keepdims=True), [_r(3, 4)]),
+        Case("axes (0,2)", lambda z: z.sum(axis=(0, 2)), [_r(2, 3, 4)]),
+        Case("axes (-1,-3) keepdims", lambda z: z.sum(axis=(-1, -3), keepdims=True), [_r(2, 3, 4)]),
+        Case("all keepdims", lambda z: z.sum(keepdims=True), [_r(2, 3)]),
+        Case("1-D", lambda z: z.sum(), [_r(6)]),
+        Case("scalar", lambda z: z.sum(), [0.7]),
+    ],
+    "mean": lambda: [
+        Case("all", lambda z: z.mean(), [_r(3, 4)]),
+        Case("axis=1", lambda z: z.mean(axis=1), [_r(3, 4)]),
+        Case("axis=-2 keepdims", lambda z: z.mean(axis=-2, keepdims=True), [_r(2, 3, 4)]),
+        Case("axes (0,-1)", lambda z: z.mean(axis=(0, -1)), [_r(2, 3, 4)]),
+    ],
+    "max": lambda: [
+        Case("all", lambda z: z.max(), [_distinct(3, 4)]),
+        Case("axis=0", lambda z: z.max(axis=0), [_distinct(3, 4, seed=1)]),
+        Case("axis=-1 keepdims", lambda z: z.max(axis=-1, keepdims=True), [_distinct(3, 4)]),
+        Case("axes (0,2)", lambda z: z.max(axis=(0, 2)), [_distinct(2, 3, 4, seed=2)]),
+        Case("axis -2 keepdims", lambda z: z.max(axis=-2, keepdims=True), [_distinct(2, 3, 4)]),
+    ],
+    "reshape": lambda: [
+        Case("(2,3,4)->(6,4)", lambda z: z.reshape(6, 4), [_r(2, 3, 4)]),
+        Case("-1", lambda z: z.reshape(-1), [_r(2, 3, 4)]),
+        Case("tuple with -1", lambda z: z.reshape((4, -1, 2)), [_r(2, 3, 4)]),
+        Case("to (1,6,1)", lambda z: z.reshape(1, 6, 1), [_r(6)]),
+    ],
+    "transpose": lambda: [
+        Case(".T", lambda z: z.T, [_r(3, 4)]),
+        Case("reverse", lambda z: z.transpose(), [_r(2, 3, 4)]),
+        Case("(1,0,2)", lambda z: z.transpose(1, 0, 2), [_r(2, 3, 4)]),
+        Case("(2,0,1)", lambda z: z.transpose((2, 0, 1)), [_r(2, 3, 4)]),
+    ],
+    "getitem": lambda: [
+        Case("int", lambda z: z[1], [_r(3, 4)]),
+        Case("negative int", lambda z: z[-1], [_r(3, 4)]),
+        Case("slice", lambda z: z[1:3], [_r(4, 3)]),
+        Case("step slice", lambda z: z[:, ::2], [_r(3, 5)]),
+        Case("negative step", lambda z: z[::-1], [_r(5)]),
+        Case("ellipsis", lambda z: z[..., 1], [_r(2, 3, 4)]),
+        Case("newaxis", lambda z: z[None, :, 2], [_r(3, 4)]),
+        Case("int pair", lambda z: z[1, 2], [_r(3, 4)]),
+        Case("int array with repeats", lambda z: z[[0, 2, 0, 0]], [_r(3, 4)]),
+        Case("2-D int array", lambda z: z[np.array([[0, 1], [1, 1]])], [_r(3, 2)]),
+        Case("paired arrays with repeats", lambda z: z[[0, 1, 1, 0], [2, 0, 0, 2]], [_r(3, 4)]),
+        Case("int and array", lambda z: z[1, [0, 0, 3]], [_r(3, 4)]),
+        Case("slice and array", lambda z: z[:, [3, 3, 1]], [_r(3, 4)]),
+        Case("boolean mask", lambda z: z[_MASK], [_r(3, 4)]),
+        Case("boolean row mask", lambda z: z[np.array([True, False, True])], [_r(3, 4)]),
+        Case("index Value", lambda z: z[al.Value([2.0, 0.0], requires_grad=False)], [_r(3, 4)]),
+    ],
+    "index_scatter": lambda: [
+        Case(
+            "basic",
+            lambda x: al.get_op("index_scatter")(x, (slice(1, 3),), (4, 2), x.dtype),
+            [_r(2, 2)],
+        ),
+        Case(
+            "int array with repeats",
+            lambda x: al.get_op("index_scatter")(x, np.array([0, 2, 0]), (3, 2), x.dtype),
+            [_r(3, 2)],
+        ),
+    ],
+    "broadcast_to": lambda: [
+        Case("(3,1)->(2,3,4)", lambda z: al.broadcast_to(z, (2, 3, 4)), [_r(3, 1)]),
+        Case("(4,)->(3,4)", lambda z: al.broadcast_to(z, (3, 4)), [_r(4)]),
+        Case("scalar->(2,2)", lambda z: al.broadcast_to(z, (2, 2)), [0.3]),
+        Case("same shape", lambda z: al.broadcast_to(z, (2, 3)), [_r(2, 3)]),
+    ],
+    "sum_to": lambda: [
+        Case("(2,3,4)->(3,1)", lambda z: al.sum_to(z, (3, 1)), [_r(2, 3, 4)]),
+        Case("(2,3,4)->(4,)", lambda z: al.sum_to(z, (4,)), [_r(2, 3, 4)]),
+        Case("(2,3)->()", lambda z: al.sum_to(z, ()), [_r(2, 3)]),
+        Case("same shape", lambda z: al.sum_to(z, (2, 3)), [_r(2, 3)]),
+    ],
+    "prelu": lambda: [
+        Case("per-channel alpha", lambda z, a: z.prelu(a), [_r(3, 4), np.full(4, 0.2)]),
+        Case("alpha (3,1)", lambda z, a: al.prelu(z, a), [_r(3, 4), np.full((3, 1), -0.4)]),
+    ],
+}
+
+
+def cases_for(op: Op) -> list[Case]:
+    """All gradient cases for ``op``; raises when the op has no sampler at all."""
+    cases: list[Case] = []
+    if op.elementwise:
+        cases += _elementwise_cases(op)
+    if op.name in SAMPLERS:
+        cases += SAMPLERS[op.name]()
+    if not cases:
+        raise LookupError(
+            f"op {op.name!r} is not elementwise and has no sampler: add an entry for it to "
+            "SAMPLERS in tests/test_ops.py so its gradient is tested"
+        )
+    return cases
+
+
+OPS = all_ops()
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+def test_gradients_match_finite_differences(op: Op) -> None:
+    for case in cases_for(op):
+        values = case.values()
+        try:
+            assert al.gradcheck(case.fn, *values)
+        except Exception as exc:
+            raise AssertionError(f"{op.name} [{case.name}]: {exc}") from exc
+        for i in case.const:
+            assert values[i]._grad is None, f"{op.name} [{case.name}]: constant got a gradient"
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+def test_float32_stays_float32(op: Op) -> None:
+    checked = 0
+    for case in cases_for(op):
+        if not case.f32 or not all(isinstance(x, np.ndarray) for x in case.inputs):
+            continue
+        values = case.values(np.float32)
+        out = case.fn(*values)
+        assert out.dtype == np.float32, f"{op.name} [{case.name}]: output {out.dtype}"
+        out.backward(np.ones(out.shape, dtype=np.float32))
+        for v in values:
+            if v.requires_grad:
+                assert v.grad.dtype == np.float32, f"{op.name} [{case.name}]: grad {v.grad.dtype}"
+        checked += 1
+    assert checked, f"{op.name}: no tensor case to check float32 with"
+
+
+def test_every_op_in_the_table_has_a_sampler() -> None:
+    # Also covers ops registered after collection (e.g. by a plugin at import time).
+    missing = []
+    for op in all_ops():
+        try:
+            cases_for(op)
+        except LookupError:
+            missing.append(op.name)
+    assert not missing, f"ops without gradient samplers: {missing}"
+
+
+def test_unknown_structural_op_fails_loudly() -> None:
+    op = Op("mystery_struct", lambda z: z[::-1], (lambda g, out, z: g[::-1],))
+    with pytest.raises(LookupError, match=r"mystery_struct.*SAMPLERS"):
+        cases_for(op)
+
+
+def test_new_elementwise_op_is_covered_automatically() -> None:
+    op = Op(
+        "cube_test_op",
+        lambda z: z**3,
+        (lambda g, out, z: 3 * g * z * z,),
+        formula="z**3",
+    )
+    cases = cases_for(op)
+    assert len(cases) >= 4
+    for case in cases:
+        assert al.gradcheck(case.fn, *case.values())
+
+
+def test_sampler_catches_a_wrong_vjp() -> None:
+    wrong = Op("wrong_sq", lambda z: z * z, (lambda g, out, z: g * z,), formula="z**2")
+    with pytest.raises(al.GradcheckError, match="analytic"):
+        for case in cases_for(wrong):
+            al.gradcheck(case.fn, *case.values())
+
+
+# ------------------------------------------------- specific semantics
+
+
+def test_broadcast_gradient_is_summed_back_to_each_shape() -> None:
+    a = al.Value(np.ones((3, 1)))
+    b = al.Value(np.ones((1, 4)) * 2.0)
+    (a * b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (1, 4)
+    np.testing.assert_allclose(a.grad, np.full((3, 1), 8.0))
+    np.testing.assert_allclose(b.grad, np.full((1, 4), 3.0))
+
+
+def test_scalar_times_tensor_gives_float_gradient() -> None:
+    s = al.Value(2.0)
+    t = al.Value(np.arange(6.0).reshape(2, 3))
+    (s * t).sum().backward()
+    assert type(s.grad) is float
+    assert s.grad == pytest.approx(15.0)
+    np.testing.assert_allclose(t.grad, np.full((2, 3), 2.0))
+
+
+def test_matmul_vector_vector_is_scalar() -> None:
+    a, b = al.Value([1.0, 2.0, 3.0]), al.Value([4.0, 5.0, 6.0])
+    y = a @ b
+    assert y.shape == () and y.data == pytest.approx(32.0)
+    y.backward()
+    np.testing.assert_allclose(a.grad, b.data)
+    np.testing.assert_allclose(b.grad, a.data)
+
+
+def test_integer_index_repeats_accumulate() -> None:
+    v = al.Value([1.0, 2.0, 3.0])
+    v[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(v.grad, [3.0, 0.0, 1.0])
+
+
+def test_boolean_mask_gradient_lands_on_selected_elements() -> None:
+    v = al.Value([[1.0, -2.0], [-3.0, 4.0]])
+    v[v.data > 0].sum().backward()
+    np.testing.assert_array_equal(v.grad, [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_float_index_is_refused() -> None:
+    v = al.Value([1.0, 2.0])
+    with pytest.raises(IndexError, match="float"):
+        v[0.5]
+    with pytest.raises(IndexError, match="whole numbers"):
+        v[np.array([0.5])]
+
+
+def test_indexing_a_scalar_is_refused() -> None:
+    with pytest.raises(IndexError, match="scalar Value cannot be indexed"):
+        al.Value(1.0)[0]
+
+
+def test_max_ties_share_gradient_evenly() -> None:
+    v = al.Value([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    v.max(axis=1).sum().backward()
+    np.testing.assert_allclose(v.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_max_of_empty_is_refused() -> None:
+    with pytest.raises(ValueError, match="max of an empty Value"):
+        al.Value(np.zeros((0,))).max()
+
+
+@pytest.mark.parametrize("bad", [3, -4, (0, 0), 1.5])
+def test_bad_axis_is_refused(bad: object) -> None:
+    v = al.Value(np.zeros((2, 3)))
+    with pytest.raises((ValueError, TypeError), match="axis"):
+        v.sum(axis=bad)
+
+
+def test_lecture_conventions_at_zero() -> None:
+    """SPEC §1: at exactly 0, ReLU-family takes the z >= 0 branch; step' = 0; abs'(0) = 0."""
+    expected = {"relu": 1.0, "leaky_relu": 1.0, "elu": 1.0, "step": 0.0, "abs": 0.0}
+    for name, slope in expected.items():
+        z = al.Value(0.0)
+        getattr(z, name)().backward()
+        assert z.grad == slope, name
+    z, a = al.Value(0.0), al.Value(0.25)
+    z.prelu(a).backward()
+    assert (z.grad, a.grad) == (1.0, 0.0)
+    assert al.Value(0.0).step().data == 1.0
+    assert al.Value(-1e-12).step().data == 0.0
+
+
+def test_op_functions_and_methods_agree() -> None:
+    v = al.Value(np.abs(_r(3, 4)) + 0.5)
+    for op in all_ops():
+        if op.elementwise and op.arity == 1:
+            np.testing.assert_array_equal(
+                getattr(al, op.name)(v).data, getattr(v, op.name)().data, err_msg=op.name
+            )
+
+
+def test_numeric_grad_matches_analytic_on_simple_function() -> None:
+    # Guard for the ground truth itself: d/dx sum(x^3) = 3x^2.
+    x = al.Value([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(
+        numeric_grad(lambda v: (v * v * v).sum(), [x], 0), 3 * x.data**2, rtol=1e-6
+    )
+
+
+def test_get_op_unknown_name_lists_known() -> None:
+    with pytest.raises(KeyError, match=r"no op named 'nope'.*relu"):
+        get_op("nope")
+
+
+def test_float64_constant_promotes_but_python_number_does_not() -> None:
+    """Policy (docs/reliability.md): numpy's promotion rules; Python numbers are weak."""
+    x = al.Value(np.ones(3, dtype=np.float32))
+    assert (x * 2.5).dtype == np.float32
+    assert (x * np.ones(3)).dtype == np.float64
+    assert (x * np.ones(3, dtype=np.float32)).dtype == np.float32
+
+
+def test_sum_to_same_shape_does_not_alias_the_leaf() -> None:
+    w = al.Value(np.ones((2, 3)))
+    out = al.sum_to(w, (2, 3))
+    assert not np.shares_memory(out.data, w.data)
+    out.sum().backward()
+    w.data[0, 0] = 5.0  # the leaf is writable again once backward has run
+    assert w.data[0, 0] == 5.0
