@@ -648,3 +648,50 @@ def test_replay_is_the_function_even_after_importing_its_module() -> None:
     module = importlib.import_module("autograd_lite.viz.replay")
     assert viz.replay is module.replay
     assert "replay" in viz.__all__
+
+
+def test_collapsed_constants_are_drawn_once_per_use() -> None:
+    loss = scalar_mlp_loss(n=30, hidden=3)
+    nodes, edges, _ = parse_dot(viz.to_dot(loss, collapse=True))
+    constants = [k for k, v in value_nodes(nodes).items() if "dashed" in v.get("style", "")]
+    assert len(constants) >= 4  # x[0], x[1] per neuron, the targets, the exponent...
+    for k in constants:
+        consumers = {h for t, h, _ in edges if t == k}
+        assert len(consumers) <= 3, (k, consumers)  # not one node feeding the whole graph
+
+
+def test_uniform_arrays_are_summarised_as_all() -> None:
+    b = al.Value(np.zeros(8), label="b")
+    nodes, _, _ = parse_dot(viz.to_dot((b + 1.0).sum()))
+    assert record_fields(nodes[by_name(nodes)["b"]]["label"])[1] == "data (8,) all 0"
+    assert viz.summarize(np.full((2, 5), 2.5)) == "(2, 5) all 2.5"
+    assert viz.summarize(np.array([np.nan, 1.0]), show_shape=False) == "[nan, 1]"
+
+
+def test_legend_explains_the_kinds() -> None:
+    E = viz.lecture_example()
+    nodes, edges, _ = parse_dot(viz.to_dot(E, edge_factors=True, legend=True))
+    legend = {k: v for k, v in nodes.items() if k.startswith("legend_")}
+    assert record_fields(legend["legend_param"]["label"])[0] == "parameter (leaf)"
+    assert record_fields(legend["legend_const"]["label"])[0] == "constant"
+    assert legend["legend_param"]["fillcolor"] == nodes[by_name(nodes)["w"]]["fillcolor"]
+    assert legend["legend_const"]["fillcolor"] == nodes[by_name(nodes)["x"]]["fillcolor"]
+    assert ("legend_param", "legend_op") in {(t, h) for t, h, _ in edges}
+    assert "legend_" not in viz.to_dot(E)
+
+
+def test_doc_figures_are_written(pure: str, tmp_path: Path) -> None:
+    from autograd_lite.viz.render import write_doc_figures
+
+    paths = write_doc_figures(tmp_path)
+    assert [p.name for p in paths] == [
+        "viz_lecture.svg",
+        "viz_highlight.svg",
+        "viz_double_backward.svg",
+        "viz_mlp_overview.svg",
+        "viz_node_limit.svg",
+    ]
+    for p in paths:
+        assert ET.parse(p).getroot().tag == SVG_NS + "svg"
+    text = " ".join(t.text or "" for t in ET.parse(paths[3]).getroot().iter(SVG_NS + "text"))
+    assert "chain of 50" in text and "×50" in text

@@ -123,6 +123,8 @@ def summarize(data: Any, show_shape: bool = True, digits: int = 4, max_items: in
     '(3,) [1, 0, 1]'
     >>> summarize(np.arange(100.0).reshape(10, 10))
     '(10, 10) min 0 · mean 49.5 · max 99'
+    >>> summarize(np.ones((16, 8)))
+    '(16, 8) all 1'
     """
     if isinstance(data, Value):
         data = data.data
@@ -146,6 +148,9 @@ def summarize(data: Any, show_shape: bool = True, digits: int = 4, max_items: in
         )
         return prefix + text
     a = arr.astype(np.float64, copy=False)
+    first = a.flat[0]
+    if np.all(a == first):
+        return prefix + f"all {format_number(first, digits)}"
     with np.errstate(all="ignore"):
         parts = (
             f"min {format_number(np.min(a), digits)}",
@@ -344,8 +349,9 @@ def _collapse(root: Value, bfs: list[Value]) -> list[list[Value]]:
 
     Two nodes are merged when they apply the same op (same parameters) to inputs
     that are themselves merged; parameters are never merged with each other,
-    constants merge by shape. For a loss summed over a batch of scalar samples,
-    every sample's copy of a neuron becomes one group.
+    constants merge by shape (and are drawn once per consumer group and
+    position). For a loss summed over a batch of scalar samples, every sample's
+    copy of a neuron becomes one group.
     """
     sig_ids: dict[Any, int] = {}
     group_of_sig: dict[Value, int] = {}
@@ -366,9 +372,16 @@ def _collapse(root: Value, bfs: list[Value]) -> list[list[Value]]:
                 tuple(group_of_sig[p] for p in node.parents),
             )
         group_of_sig[node] = sig_ids.setdefault(key, len(sig_ids))
-    groups: dict[int, list[Value]] = {}
+    # Constants merge by shape for their consumers' sake, but are drawn per use
+    # (consumer group and argument position), so one node does not feed everything.
+    draw_key: dict[Value, Any] = {}
+    for node in reversed(bfs):
+        for k, parent in enumerate(node.parents):
+            if parent._op is None and not parent.requires_grad and parent not in draw_key:
+                draw_key[parent] = (group_of_sig[parent], group_of_sig[node], k)
+    groups: dict[Any, list[Value]] = {}
     for node in bfs:  # group order follows the breadth-first walk from the output
-        groups.setdefault(group_of_sig[node], []).append(node)
+        groups.setdefault(draw_key.get(node, group_of_sig[node]), []).append(node)
     return list(groups.values())
 
 
@@ -421,6 +434,41 @@ def _group_text(nodes: list[Value], what: str, show_shape: bool, digits: int) ->
     return f"{np.shape(values[0])} each"
 
 
+def _legend_lines(with_backward: bool, vertical: bool) -> list[str]:
+    def record(text: str, style: dict[str, str]) -> str:
+        label = text if vertical else "{" + text + "}"
+        return _attrs({"label": _quote(label), **{k: _quote(v) for k, v in style.items()}})
+
+    entries = [
+        ("legend_param", record("parameter (leaf) | data | grad", _STYLE_PARAM)),
+        ("legend_const", record("constant | data", _STYLE_CONST)),
+        (
+            "legend_op",
+            _attrs(
+                {
+                    "label": '"op"',
+                    "shape": "ellipse",
+                    **{k: _quote(v) for k, v in _STYLE_OP.items()},
+                }
+            ),
+        ),
+        ("legend_inner", record("result | data | grad", _STYLE_INNER)),
+    ]
+    if with_backward:
+        entries.append(("legend_backward", record("made by backward | data", _STYLE_BACKWARD)))
+    lines = [
+        "  subgraph cluster_legend {",
+        '    label="legend"; style="rounded"; color="#cbd5e1"; fontsize=11;',
+        *(f"    {name} [{attrs}, fontsize=10];" for name, attrs in entries),
+        '    legend_param -> legend_op [label="∂result/∂input", fontcolor='
+        f'"{_FACTOR_COLOR}", fontsize=10];',
+        "    legend_const -> legend_op;",
+        "    legend_op -> legend_inner;",
+        "  }",
+    ]
+    return lines
+
+
 def to_dot(
     value: Value,
     show_grad: bool = True,
@@ -435,6 +483,7 @@ def to_dot(
     collapse: bool | None = None,
     digits: int = 4,
     title: str | None = None,
+    legend: bool = False,
 ) -> str:
     """DOT source of the graph that computed ``value`` (no renderer needed).
 
@@ -458,6 +507,7 @@ def to_dot(
             (default) collapses only graphs with more than ``max_nodes`` Values.
         digits: significant digits of the numbers shown.
         title: an optional caption above the graph.
+        legend: add a small box explaining the node colours and edge labels.
 
     Node kinds look different: parameters (leaves that learn) are blue,
     constants grey and dashed, the output green, and nodes recorded by
@@ -645,5 +695,7 @@ def to_dot(
             "  }",
         ]
     lines += edge_lines
+    if legend:
+        lines += _legend_lines(bool(backward_lines), vertical)
     lines.append("}")
     return "\n".join(lines) + "\n"
