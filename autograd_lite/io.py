@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -81,18 +80,31 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load: no checkpoint file at {path!r}")
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
+        raise CheckpointError(
+            f"load: {path} is not a valid .npz checkpoint (corrupt or truncated?): it does not "
+            f"start like a zip archive (first bytes {magic!r})"
+        )
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"load: {path} holds a single array, not an .npz checkpoint")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"load: {path} holds a single array, not an .npz checkpoint")
+        with archive:
             return {name: np.array(archive[name]) for name in archive.files}
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise CheckpointError(
+                f"load: {path} contains pickled objects, which are refused (allow_pickle=False): "
+                f"{exc}"
+            ) from None
         raise CheckpointError(
             f"load: {path} is not a valid .npz checkpoint (corrupt or truncated?): {exc}"
         ) from None
-    except Exception as exc:  # zlib.error and other decoder failures
+    except Exception as exc:  # BadZipFile, EOFError, OSError, zlib.error ...
         raise CheckpointError(
             f"load: {path} is not a valid .npz checkpoint (corrupt or truncated?): "
             f"{type(exc).__name__}: {exc}"

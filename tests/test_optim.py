@@ -1,0 +1,171 @@
+"""Optimizers against hand-computed update rules; read-only locks; schedules; errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import nn, optim
+
+
+def _quadratic_grad(w, target):
+    return 2 * (w - target)
+
+
+def test_sgd_plain_step_is_w_minus_lr_grad(rng):
+    w = al.Value(rng.normal(size=(3, 2)))
+    w0 = w.data.copy()
+    target = rng.normal(size=(3, 2))
+    opt = optim.SGD([w], lr=0.1)
+    ((w - target) ** 2).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, w0 - 0.1 * _quadratic_grad(w0, target))
+
+
+def test_sgd_momentum_and_weight_decay_match_reference(rng):
+    target = rng.normal(size=4)
+    w = al.Value(rng.normal(size=4))
+    ref_w, ref_v = w.data.copy(), np.zeros(4)
+    opt = optim.SGD([w], lr=0.05, momentum=0.9, weight_decay=0.01)
+    for _ in range(5):
+        opt.zero_grad()
+        ((w - target) ** 2).sum().backward()
+        opt.step()
+        g = _quadratic_grad(ref_w, target) + 0.01 * ref_w
+        ref_v = 0.9 * ref_v + g
+        ref_w = ref_w - 0.05 * ref_v
+    np.testing.assert_allclose(w.data, ref_w, rtol=1e-12)
+
+
+def test_adam_matches_reference_implementation(rng):
+    target = rng.normal(size=(2, 3))
+    w = al.Value(rng.normal(size=(2, 3)))
+    b = al.Value(0.5)
+    ref_w, ref_b = w.data.copy(), 0.5
+    m = v = 0.0
+    mb = vb = 0.0
+    opt = optim.Adam([w, b], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    for t in range(1, 8):
+        opt.zero_grad()
+        (((w - target) ** 2).sum() + b * b).backward()
+        opt.step()
+        g, gb = _quadratic_grad(ref_w, target), 2 * ref_b
+        m, v = 0.8 * m + 0.2 * g, 0.99 * v + 0.01 * g * g
+        mb, vb = 0.8 * mb + 0.2 * gb, 0.99 * vb + 0.01 * gb * gb
+        ref_w = ref_w - 0.01 * (m / (1 - 0.8**t)) / (np.sqrt(v / (1 - 0.99**t)) + 1e-6)
+        ref_b = ref_b - 0.01 * (mb / (1 - 0.8**t)) / (np.sqrt(vb / (1 - 0.99**t)) + 1e-6)
+    np.testing.assert_allclose(w.data, ref_w, rtol=1e-12)
+    assert b.data == pytest.approx(ref_b, rel=1e-12)
+    assert isinstance(b.data, float)
+
+
+def test_optimizers_minimise_a_quadratic():
+    for make in (lambda p: optim.SGD(p, lr=0.1, momentum=0.5), lambda p: optim.Adam(p, lr=0.1)):
+        w = al.Value(np.array([3.0, -2.0]))
+        opt = make([w])
+        for _ in range(300):
+            opt.zero_grad()
+            ((w - 1.0) ** 2).sum().backward()
+            opt.step()
+        np.testing.assert_allclose(w.data, [1.0, 1.0], atol=1e-3)
+
+
+def test_step_on_readonly_array_rebinds_instead_of_failing():
+    """A parameter whose array a pending backward still locks is rebound, not written."""
+    w = al.Value(np.array([1.0, 2.0]))
+    pending = (w * w).sum()  # keeps w's array read-only until its backward runs
+    assert not w.data.flags.writeable
+    w.grad = np.array([1.0, 1.0])
+    locked = w.data
+    optim.SGD([w], lr=0.5).step()
+    np.testing.assert_allclose(w.data, [0.5, 1.5])
+    assert w.data is not locked
+    np.testing.assert_allclose(locked, [1.0, 2.0])  # the graph's copy is intact
+    pending.backward()
+    np.testing.assert_allclose(w.grad, [1.0 + 2.0, 1.0 + 4.0])  # grads of the *old* data
+
+
+def test_step_in_place_when_writeable():
+    w = al.Value(np.array([1.0, 2.0]))
+    (w * w).sum().backward()
+    arr = w.data
+    optim.SGD([w], lr=0.25).step()
+    assert w.data is arr  # updated in place, no new array
+    np.testing.assert_allclose(arr, [0.5, 1.0])
+
+
+def test_float32_parameters_stay_float32(rng):
+    net = nn.MLP(3, [4, 2], seed=0, dtype=np.float32)
+    X = rng.normal(size=(5, 3)).astype(np.float32)
+    for opt in (optim.SGD(net.parameters(), lr=0.1, momentum=0.9), optim.Adam(net.parameters())):
+        for _ in range(2):
+            opt.zero_grad()
+            nn.CrossEntropyLoss()(net(X), [0, 1, 1, 0, 1]).backward()
+            opt.step()
+        assert all(p.data.dtype == np.float32 for p in net.parameters())
+
+
+def test_accepts_module_and_deduplicates():
+    lin = nn.Linear(2, 2, seed=0)
+    assert len(optim.SGD(lin, lr=0.1).params) == 2
+    assert len(optim.SGD([lin.weight, lin.weight], lr=0.1).params) == 1
+    assert repr(optim.Adam(lin)) == "Adam(lr=0.001, 2 parameters)"
+
+
+def test_zero_grad():
+    w = al.Value(np.ones(3))
+    opt = optim.Adam([w])
+    (w * 2).sum().backward()
+    opt.zero_grad()
+    np.testing.assert_array_equal(w.grad, np.zeros(3))
+
+
+def test_optimizer_errors():
+    w = al.Value(1.0)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 1 is a float, expected a Value"):
+        optim.SGD([w, 2.0], lr=0.1)
+    with pytest.raises(ValueError, match="requires_grad=False; it would never change"):
+        optim.SGD([al.Value(1.0, requires_grad=False)], lr=0.1)
+    with pytest.raises(ValueError, match="SGD: lr must be a positive number, got -1"):
+        optim.SGD([w], lr=-1)
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\), got 1.5"):
+        optim.SGD([w], lr=0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        optim.SGD([w], lr=0.1, weight_decay=-0.1)
+    with pytest.raises(ValueError, match=r"Adam: betas must be in \[0, 1\)"):
+        optim.Adam([w], betas=(0.9, 1.0))
+
+
+def test_step_lr_and_lambda_lr():
+    opt = optim.SGD([al.Value(1.0)], lr=0.8)
+    sched = optim.StepLR(opt, step_size=3, gamma=0.5)
+    lrs = [opt.lr] + [sched.step() for _ in range(6)]
+    assert lrs == [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2]
+    opt2 = optim.Adam([al.Value(1.0)], lr=1.0)
+    sched2 = optim.LambdaLR(opt2, lambda e: 1.0 / (e + 1))
+    sched2.step()
+    sched2.step()
+    assert opt2.lr == pytest.approx(1 / 3)
+
+
+def test_scheduler_errors():
+    opt = optim.SGD([al.Value(1.0)], lr=0.1)
+    with pytest.raises(TypeError, match="expected an Optimizer, got str"):
+        optim.StepLR("opt", 2)
+    with pytest.raises(ValueError, match="step_size must be >= 1"):
+        optim.StepLR(opt, 0)
+    with pytest.raises(TypeError, match="fn must be callable"):
+        optim.LambdaLR(opt, 0.1)
+    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=0.0 at epoch 1"):
+        optim.LambdaLR(opt, lambda e: 0.0).step()
+
+
+def test_gradients_recorded_with_create_graph_are_used_as_numbers():
+    w = al.Value(2.0)
+    (w**3).backward(create_graph=True)
+    assert isinstance(w.grad, al.Value)
+    optim.SGD([w], lr=0.01).step()
+    assert w.data == pytest.approx(2.0 - 0.01 * 12.0)
