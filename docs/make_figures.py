@@ -1,0 +1,256 @@
+"""Make every figure and generated snippet of the docs from the code itself.
+
+``docs/conf.py`` calls :func:`main` on each build, writing into ``docs/_figures/``
+(not committed). Run by hand::
+
+    python docs/make_figures.py                # the docs' figures into docs/_figures/
+    python docs/make_figures.py --readme       # docs/_static/perceptron_graph.svg for README
+
+Graph pictures come from ``autograd_lite.viz.render``; plots from matplotlib (Agg);
+formulas and derivatives from SymPy (``autograd_lite.symbolic``). Nothing is pasted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+for extra in (ROOT, ROOT / "examples"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+
+import autograd_lite as al  # noqa: E402
+
+# The lecture's activations, in the lecture's order (those in the op table are shown).
+ACTIVATIONS = [
+    "step",
+    "linear",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "prelu",
+    "elu",
+    "swish",
+    "softplus",
+]
+PRELU_ALPHA = 0.25
+
+
+def perceptron_graph(path: Path) -> Path:
+    """The lecture's E = ½(ŷ − σ(w·x + b))², with values, gradients and edge factors.
+
+    The path from E back to w is highlighted: the chain rule multiplies the factors
+    written on those edges.
+    """
+    from autograd_lite import viz
+
+    E = viz.lecture_example()
+    w = next(n for n in al.graph.topological_order(E) if n.label == "w")
+    return viz.render(
+        E, path, edge_factors=True, highlight=viz.find_path(E, w), title="E = ½(ŷ − σ(w·x + b))²"
+    )
+
+
+def chain_rule_snippet(path: Path) -> Path:
+    """MyST text: the chain-rule factors SymPy gives for ∂E/∂w of the lecture's perceptron."""
+    import sympy
+
+    from autograd_lite import symbolic
+
+    w = al.Value(0.4, label="w")
+    x = al.Value(1.0, label="x", requires_grad=False)
+    b = al.Value(-0.3, label="b")
+    t = al.Value(1.0, label="t", requires_grad=False)
+    A = w * x + b
+    A.label = "A"
+    y = A.sigmoid()
+    y.label = "y"
+    e = t - y
+    e.label = "e"
+    E = 0.5 * e**2
+    E.label = "E"
+    E.backward()
+    factors = symbolic.chain(E, w)
+    product = sympy.Mul(*factors)
+    derivative = sympy.diff(symbolic.to_sympy(E), sympy.Symbol("w"))
+    agree = sympy.simplify(product - derivative) == 0
+    lines = [
+        "$$",
+        r"E = " + sympy.latex(symbolic.to_sympy(E)),
+        "$$",
+        "",
+        "`symbolic.chain(E, w)` returns one factor per edge on the path from E back to w:",
+        "",
+        "$$",
+        r"\frac{\partial E}{\partial w} = "
+        + r" \;\cdot\; ".join(r"\left(" + sympy.latex(f) + r"\right)" for f in factors),
+        "$$",
+        "",
+        f"Their product equals SymPy's own `diff` of the whole expression: **{agree}**. "
+        f"At w = 0.4, x = 1, b = −0.3, t = 1 it is {float(product.subs({'w': 0.4, 'x': 1, 'b': -0.3, 't': 1})):.6f}; "  # noqa: E501
+        f"`backward()` gave `w.grad` = {w.grad:.6f}.",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _engine_curves(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Forward values and backward() derivative of op ``name`` on the grid ``z``."""
+    op = al.get_op(name)
+    zv = al.Value(z, label="z")
+    note = ""
+    if name == "prelu":
+        out = op(zv, al.Value(PRELU_ALPHA, label="alpha"))
+        note = f"α = {PRELU_ALPHA} (learnable)"
+    else:
+        out = op(zv)
+        params = dict(zip(op.params, op.defaults)) if op.params else {}
+        if params:
+            note = ", ".join(f"{k} = {v:g}" for k, v in params.items())
+    out.sum().backward()
+    return np.asarray(out.data, dtype=float), np.asarray(zv.grad, dtype=float), note
+
+
+def _sympy_points(expr, name: str, points: np.ndarray) -> tuple[list[float], list[float]]:
+    """Evaluate SymPy's derivative at sample points (skipping kinks where it is undefined)."""
+    import sympy
+
+    op = al.get_op(name)
+    subs = {}
+    for p, d in zip(op.params, op.defaults or ()):
+        subs[sympy.Symbol(p)] = d
+    if name == "prelu":
+        subs[sympy.Symbol("alpha")] = PRELU_ALPHA
+    z = sympy.Symbol("z")
+    xs, ys = [], []
+    for p in points:
+        try:
+            val = complex(expr.subs(subs).subs(z, float(p)).evalf())
+        except (TypeError, ValueError):
+            continue
+        if abs(val.imag) < 1e-12 and np.isfinite(val.real):
+            xs.append(float(p))
+            ys.append(val.real)
+    return xs, ys
+
+
+def activation_figures(outdir: Path) -> Path:
+    """One plot per activation (function and derivative) and the MyST table that shows them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import sympy
+
+    from autograd_lite import formula, symbolic
+
+    z = np.linspace(-4.0, 4.0, 401)
+    marks = np.linspace(-3.9, 3.9, 27)
+    rows = []
+    for name in ACTIVATIONS:
+        if not al.registry.has_op(name):
+            continue
+        op = al.get_op(name)
+        names = [*op.inputs, *op.params]
+        expr = formula.to_sympy(op.formula, names)
+        deriv = symbolic.derivative(name)
+        f, df, note = _engine_curves(name, z)
+        xs, ys = _sympy_points(deriv, name, marks)
+
+        fig, ax = plt.subplots(figsize=(3.4, 2.4), dpi=110)
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.axvline(0, color="0.8", lw=0.8)
+        ax.plot(z, f, color="#1e40af", lw=2, label="φ(z)")
+        ax.plot(z, df, color="#dc2626", lw=1.5, label="φ′(z), backward()")
+        ax.plot(xs, ys, "o", ms=3, mfc="none", color="#111827", label="φ′(z), SymPy")
+        ax.set_xlim(-4, 4)
+        lo = float(min(np.min(f), np.min(df), -0.2))
+        hi = float(max(np.max(f), np.max(df), 1.2))
+        ax.set_ylim(max(lo, -4.2) - 0.1, min(hi, 4.2) + 0.1)
+        ax.set_title(name + (f"  ({note})" if note else ""), fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6, loc="upper left", frameon=False)
+        fig.tight_layout()
+        fig.savefig(outdir / f"act_{name}.png")
+        plt.close(fig)
+        rows.append((name, sympy.latex(expr), sympy.latex(deriv), note))
+
+    lines = [":::{list-table}", ":header-rows: 1", ":widths: 12 28 30 30", ""]
+    lines += ["* - op", "  - formula φ(z)", "  - derivative φ′(z) (SymPy)", "  - plot"]
+    for name, tex_f, tex_d, _note in rows:
+        lines += [
+            f"* - `{name}`",
+            f"  - ${tex_f}$",
+            f"  - ${tex_d}$",
+            f"  - ![{name}](_figures/act_{name}.png)",
+        ]
+    lines += [":::", ""]
+    path = outdir / "activation_table.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def tutorial_figures(outdir: Path) -> list[Path]:
+    """Plots for the tutorial, made by running the examples with small settings."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import activation_study
+    import delta_rule
+    import matplotlib.pyplot as plt
+
+    written = []
+    result = delta_rule.main(epochs=40, verbose=False)
+    fig, ax = plt.subplots(figsize=(4.5, 2.8), dpi=110)
+    ax.plot(np.arange(1, len(result["losses"]) + 1), result["losses"], color="#1e40af")
+    ax.set_xlabel("epoch (8 updates each)")
+    ax.set_ylabel("Σ ½e² over the 8 examples")
+    ax.set_title("Sigmoid perceptron trained with the delta rule", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(outdir / "delta_rule_loss.png")
+    plt.close(fig)
+    written.append(outdir / "delta_rule_loss.png")
+
+    norms = activation_study.gradient_norms(depth=10, width=32, seed=0)
+    path = outdir / "gradient_norms.png"
+    activation_study.plot_gradient_norms(norms, path)
+    written.append(path)
+    return written
+
+
+def main(outdir: Path | str = DOCS / "_figures") -> list[Path]:
+    """Write every generated figure and snippet into ``outdir``; return their paths."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = [perceptron_graph(outdir / "perceptron_graph.svg")]
+    written.append(chain_rule_snippet(outdir / "chain_rule_factors.md"))
+    written.append(activation_figures(outdir))
+    written += tutorial_figures(outdir)
+    from autograd_lite.viz.render import write_doc_figures  # visualization.md's pictures
+
+    written += write_doc_figures(outdir)
+    return written
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="only write docs/_static/perceptron_graph.svg (the README's picture)",
+    )
+    args = parser.parse_args()
+    if args.readme:
+        print(perceptron_graph(DOCS / "_static" / "perceptron_graph.svg"))
+    else:
+        for p in main():
+            print(p)
