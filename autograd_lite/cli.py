@@ -144,11 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser(
         "graph",
         help="draw the computation graph of an expression",
-        description="Parse EXPR (arithmetic and activations in named variables; nothing is "
-        "evaluated as Python), build its graph, run backward and write the picture with every "
-        "node's value and gradient.",
-        epilog='example: autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
+        description="Parse EXPR (arithmetic and activations in named variables; nothing is\n"
+        "evaluated as Python), build its graph, run backward and write the picture with\n"
+        "every node's value and gradient, and on each edge the local derivative.",
+        epilog='example:\n  autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
         "--set b=-1 -o neuron.svg",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "tanh(x*w + b)"')
     graph.add_argument(
@@ -170,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     graph.add_argument(
         "--no-backward", action="store_true", help="draw the forward values only (no gradients)"
+    )
+    graph.add_argument(
+        "--no-edge-factors",
+        action="store_true",
+        help="do not write the local derivative (the chain-rule factor) on each edge",
+    )
+    graph.add_argument(
+        "--rankdir",
+        choices=("LR", "TB", "RL", "BT"),
+        default="LR",
+        help="layout direction (default LR: inputs left, output right)",
     )
 
     check = sub.add_parser(
@@ -254,18 +266,22 @@ def cmd_graph(args: argparse.Namespace) -> int:
     out.label = out.label or "out"
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "svg")
     path = Path(args.output)
+    style = {
+        "show_grad": not args.no_backward,
+        "edge_factors": not (args.no_backward or args.no_edge_factors),
+        "rankdir": args.rankdir,
+    }
     if fmt == "dot":
         from .viz import to_dot
 
-        text = to_dot(out, show_grad=not args.no_backward)
-        _write_text(path, text)
+        _write_text(path, to_dot(out, **style))
     else:
         from .viz import render
 
         if fmt not in ("svg", "png", "pdf"):
             raise CLIError(f"unknown picture format {fmt!r} (from {args.output!r}); use --format")
         try:
-            render(out, path, format=fmt)
+            render(out, path, format=fmt, **style)
         except OSError as exc:
             raise CLIError(f"could not write {path}: {_one_line(exc)}") from None
     print(f"{args.expr} = {_fmt(out.data)}")
