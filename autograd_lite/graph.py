@@ -359,6 +359,10 @@ def _node(
         node._params = ()
         node._op = None
         node._lock = None
+        if type(out) is np.ndarray and out.base is not None:
+            # An unrecorded view (slice of a constant, reshape under no_grad) becomes a
+            # leaf of later graphs: it must not change when its base is changed in place.
+            node._data = out.copy()
     if modes.anomaly:
         node.site = _user_site()
         if node._op is None:

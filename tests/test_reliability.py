@@ -1,0 +1,362 @@
+"""Issue 8: wrong gradients are never silent (anomaly mode, in-place safety, numerics, no asserts).
+
+docs/reliability.md describes every behaviour tested here.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import graph
+
+HERE = pathlib.Path(__file__).name
+
+
+def _line() -> int:
+    """Line number of the caller (the line that builds the node under test)."""
+    return inspect.currentframe().f_back.f_lineno
+
+
+# ------------------------------------------------------------ detect_anomaly
+
+
+def test_anomaly_in_forward_names_op_and_user_line() -> None:
+    x = al.Value(np.array([1.0, -1.0]), label="x")
+    message = ""
+    with al.detect_anomaly():
+        y = x * 2.0  # fine
+        try:
+            line = _line() + 1
+            y.log()
+        except FloatingPointError as exc:
+            message = str(exc)
+    assert re.search(rf"op 'log' produced nan in its output.*{HERE}:{line}\b", message), message
+    assert y.site is not None and HERE in y.site
+
+
+def test_anomaly_reports_the_first_bad_op_only() -> None:
+    x = al.Value(0.0, label="x")
+    with al.detect_anomaly(), pytest.raises(FloatingPointError, match="op 'div' produced inf"):
+        (1.0 / x).exp().log()  # div is first: exp/log never run
+
+
+def test_anomaly_in_backward_sqrt_at_zero_names_label_and_input() -> None:
+    x = al.Value(0.0, label="x")
+    with al.detect_anomaly():
+        line = _line() + 1
+        r = x.sqrt()
+        r.label = "root"
+        with pytest.raises(
+            FloatingPointError,
+            match=rf"op 'sqrt' \(label 'root'\) produced inf in its gradient for its input "
+            rf"'x'.*{HERE}:{line}\b",
+        ):
+            r.backward()
+
+
+def test_anomaly_in_backward_tensor_log_and_pow_at_zero() -> None:
+    x = al.Value(np.array([1.0, 0.0]), label="x")
+    with al.detect_anomaly():
+        y = (x**0.5).sum()  # forward finite; d/dx x^0.5 = inf at 0
+        with pytest.raises(FloatingPointError, match=r"op 'pow' produced inf in its gradient"):
+            y.backward()
+    z = al.Value(np.array([1.0, 1e-300]), label="z")
+    with al.detect_anomaly():
+        # forward finite (log(1e-300) ≈ -690), backward 1/z·(huge upstream) overflows
+        loss = (z.log() * 1e10).sum()
+        with pytest.raises(FloatingPointError, match=r"op 'log' produced inf in its gradient"):
+            loss.backward()
+
+
+def test_anomaly_checks_an_upstream_nan_gradient() -> None:
+    x = al.Value(np.ones(2), label="x")
+    with al.detect_anomaly():
+        y = x.exp()
+        with pytest.raises(FloatingPointError, match="op 'exp' produced nan in its gradient"):
+            y.backward(np.array([1.0, np.nan]))
+    assert x._grad is None  # nothing half-accumulated
+
+
+def test_anomaly_names_op_even_without_a_graph() -> None:
+    with al.no_grad(), al.detect_anomaly(), pytest.raises(FloatingPointError, match="'sqrt'"):
+        al.Value(-4.0).sqrt()
+
+
+def test_anomaly_mode_switches_off_again_and_is_silent_outside() -> None:
+    with pytest.raises(FloatingPointError), al.detect_anomaly():
+        al.Value(-1.0).log()
+    assert not graph.modes.anomaly
+    y = al.Value(-1.0).log()  # outside anomaly mode: nan, no error (as numpy/PyTorch)
+    assert np.isnan(y.data)
+
+
+def test_anomaly_mode_does_not_change_correct_results() -> None:
+    def run() -> tuple:
+        x = al.Value(np.array([0.5, 2.0]))
+        y = (x.sigmoid() * x.log()).sum()
+        y.backward()
+        return y.data, x.grad.copy()
+
+    plain = run()
+    with al.detect_anomaly():
+        checked = run()
+    assert plain[0] == checked[0]
+    np.testing.assert_array_equal(plain[1], checked[1])
+
+
+# ------------------------------------------------------------ in-place safety
+
+
+def test_in_place_change_of_a_needed_leaf_is_refused() -> None:
+    w = al.Value(np.array([1.0, 2.0, 3.0]), label="w")
+    y = (w * w).sum()
+    # numpy's own messages: the Value's name is only in the traceback line, see docs.
+    with pytest.raises(ValueError, match="assignment destination is read-only"):
+        w.data[0] = 5.0
+    with pytest.raises(ValueError, match="output array is read-only"):
+        w.data += 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        w.data.fill(0.0)
+    y.backward()
+    np.testing.assert_allclose(w.grad, [2.0, 4.0, 6.0])
+    w.data[0] = 5.0  # backward ran: in-place is allowed again
+    assert w.data[0] == 5.0
+
+
+def test_constant_batch_is_locked_too() -> None:
+    w = al.Value(np.ones(3))
+    x = al.Value(np.array([1.0, 2.0, 3.0]), requires_grad=False)
+    y = (w * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[0] = 100.0
+    y.backward()
+    np.testing.assert_allclose(w.grad, [1.0, 2.0, 3.0])
+
+
+def test_rebinding_data_before_backward_keeps_gradients_of_the_forward() -> None:
+    w = al.Value(np.array([1.0, 2.0]), label="w")
+    s = al.Value(3.0, label="s")
+    y = (w * w).sum() * s * s
+    w.data = np.array([10.0, 20.0])  # rebinding is always allowed
+    s.data = 7.0
+    y.backward()
+    np.testing.assert_allclose(w.grad, 2 * np.array([1.0, 2.0]) * 9.0)  # the forward's values
+    assert s.grad == pytest.approx(2 * 3.0 * 5.0)
+    w.data[0] = 0.0  # the new array is not locked
+
+
+def test_unrecorded_view_of_a_constant_does_not_follow_its_base() -> None:
+    """A slice of a constant batch (no graph) used in a graph: changing the batch in place
+    afterwards must not change the recorded input (it used to, giving a wrong gradient)."""
+    x = al.Value(np.arange(6.0), requires_grad=False)
+    w = al.Value(np.ones(3))
+    xb = x[0:3]
+    loss = (w * xb).sum()
+    x.data[0:3] = 100.0  # x itself is not needed by any backward: allowed
+    loss.backward()
+    np.testing.assert_allclose(w.grad, [0.0, 1.0, 2.0])
+
+
+def test_no_grad_view_of_a_parameter_does_not_follow_updates() -> None:
+    w = al.Value(np.arange(4.0))
+    with al.no_grad():
+        wt = w.reshape(2, 2)
+    v = al.Value(np.ones((2, 2)))
+    loss = (v * wt).sum()
+    w.data[0] = 50.0  # optimizer-style in-place update of w
+    loss.backward()
+    np.testing.assert_allclose(v.grad, np.arange(4.0).reshape(2, 2))
+
+
+def test_view_ops_lock_their_leaf() -> None:
+    w = al.Value(np.arange(6.0))
+    y = w.reshape(2, 3)
+    z = (y.exp()).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[0] = 1.0
+    z.backward()
+    np.testing.assert_allclose(w.grad, np.exp(np.arange(6.0)))
+
+
+def test_sgd_style_updates_after_backward_in_place_and_rebinding() -> None:
+    w = al.Value(np.array([1.0, -1.0]))
+    b = al.Value(0.5)
+    for step in range(3):
+        loss = ((w * 2.0 + b) ** 2).sum()
+        loss.backward()
+        if step % 2 == 0:
+            w.data -= 0.1 * w.grad  # in place: allowed after backward
+        else:
+            w.data = w.data - 0.1 * w.grad  # rebinding
+        b.data = b.data - 0.1 * b.grad
+        w.zero_grad()
+        b.zero_grad()
+    assert np.all(np.isfinite(w.data))
+
+
+def test_optimizers_step_while_a_retained_graph_still_holds_the_lock() -> None:
+    for make in (lambda ps: al.optim.SGD(ps, lr=0.1), lambda ps: al.optim.Adam(ps, lr=0.1)):
+        w = al.Value(np.array([1.0, 2.0]))
+        x = al.Value(np.array([3.0, 4.0]), requires_grad=False)
+        loss = (w * x).sum()
+        loss.backward(retain_graph=True)  # w stays locked for a second pass
+        assert not w.data.flags.writeable
+        opt = make([w])
+        before = w.data.copy()
+        opt.step()  # must rebind instead of failing
+        assert np.all(w.data < before)
+        w.zero_grad()
+        loss.backward()  # the retained graph still uses the values it was built from
+        np.testing.assert_allclose(w.grad, x.data)
+
+
+def test_dropped_graph_releases_its_locks() -> None:
+    w = al.Value(np.ones(4))
+    y = (w * w).sum()
+    assert not w.data.flags.writeable
+    del y  # never backwarded
+    w.data[0] = 2.0
+    assert w.data[0] == 2.0
+
+
+def test_lock_is_held_until_every_pending_graph_is_done() -> None:
+    w = al.Value(np.ones(3))
+    y1 = (w * w).sum()
+    y2 = (w * 3.0).sum()
+    y1.backward()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[0] = 9.0  # y2 still needs w
+    y2.backward()
+    w.data[0] = 9.0
+    np.testing.assert_allclose(w.grad, [5.0, 5.0, 5.0])
+
+
+def test_failed_forward_leaves_no_lock() -> None:
+    w = al.Value(np.ones(3))
+    with pytest.raises(ValueError, match="matmul"):
+        (w * w) @ np.ones(4)
+    w.data[0] = 2.0
+
+
+def test_second_backward_through_freed_graph_names_the_node() -> None:
+    x = al.Value(np.ones(2))
+    h = x.tanh()
+    h.label = "hidden"
+    y = (h * 2).sum()
+    y.backward()
+    z = (h * 3).sum()  # reuses the freed part of the graph
+    with pytest.raises(RuntimeError, match=r"'tanh' 'hidden' was already freed.*retain_graph"):
+        z.backward()
+
+
+def test_create_graph_refuses_reassigned_inputs() -> None:
+    x = al.Value(np.array([1.0, 2.0]), label="x")
+    y = (x * x).sum()
+    x.data = np.array([5.0, 5.0])
+    with pytest.raises(RuntimeError, match="'x' of node 'mul' was reassigned"):
+        y.backward(create_graph=True)
+
+
+# -------------------------------------------------------------- numerics
+
+BIG = np.array([-1e4, -50.0, 0.0, 50.0, 1e4])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "tanh", "swish", "elu", "softmax"])
+def test_stable_ops_finite_at_large_inputs(name: str, dtype: type) -> None:
+    z = al.Value(BIG.astype(dtype))
+    y = getattr(z, name)()
+    (y * np.linspace(0.5, 1.5, 5).astype(dtype)).sum().backward()
+    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(z.grad)), (y.data, z.grad)
+    assert y.dtype == dtype and z.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("z", [-1e4, 1e4, -745.5, 710.0])
+def test_scalar_paths_are_finite_too(z: float) -> None:
+    for name in ("sigmoid", "softplus", "tanh", "swish", "elu"):
+        v = al.Value(z)
+        y = getattr(v, name)()
+        y.backward()
+        assert np.isfinite(y.data) and np.isfinite(v.grad), (name, z, y.data, v.grad)
+
+
+def test_large_input_values_are_right_not_just_finite() -> None:
+    z = al.Value(np.array([-1e4, 1e4]))
+    np.testing.assert_array_equal(z.sigmoid().data, [0.0, 1.0])
+    np.testing.assert_allclose(z.softplus().data, [0.0, 1e4])
+    ls = al.Value(np.array([1e4, -1e4, 0.0])).log_softmax()
+    np.testing.assert_allclose(ls.data, [0.0, -2e4, -1e4])
+    sm = al.Value(np.array([1e4, -1e4, 0.0])).softmax()
+    np.testing.assert_allclose(sm.data, [1.0, 0.0, 0.0])
+    x = al.Value(1e4)
+    x.softplus().backward()
+    assert x.grad == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_softmax_and_cross_entropy_finite_at_large_logits(dtype: type) -> None:
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype=dtype)
+    z = al.Value(logits)
+    z.log_softmax(axis=-1).sum().backward()
+    assert np.all(np.isfinite(z.grad)) and z.grad.dtype == dtype
+    z2 = al.Value(logits)
+    loss = al.cross_entropy(z2, np.array([1, 0]))  # confident mistakes
+    loss.backward()
+    assert np.isfinite(loss.data) and loss.data == pytest.approx(2e4 + np.log(2) / 2, rel=1e-6)
+    assert np.all(np.isfinite(z2.grad)) and z2.grad.dtype == dtype
+
+
+def test_losses_finite_at_large_logits() -> None:
+    nn = al.nn
+    z = al.Value(np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]]))
+    loss = nn.CrossEntropyLoss()(z, np.array([1, 2]))
+    loss.backward()
+    assert np.isfinite(loss.data) and np.all(np.isfinite(z.grad))
+    zb = al.Value(np.array([1e4, -1e4, 1e4, -1e4]))
+    loss = nn.BCEWithLogitsLoss()(zb, np.array([1.0, 0.0, 0.0, 1.0]))
+    loss.backward()
+    assert loss.data == pytest.approx(2e4 / 4)  # two confident mistakes of 1e4, mean of 4
+    np.testing.assert_allclose(zb.grad, np.array([0.0, 0.0, 1.0, -1.0]) / 4)
+    # BCELoss takes probabilities; strictly inside (0, 1) it is finite with finite gradients.
+    p = al.Value(np.array([1e-12, 1 - 1e-12]))
+    loss = nn.BCELoss()(p, np.array([0.0, 1.0]))
+    loss.backward()
+    assert np.isfinite(loss.data) and np.all(np.isfinite(p.grad))
+
+
+def test_float32_training_step_stays_float32() -> None:
+    rng = np.random.default_rng(0)
+    w = al.Value(rng.standard_normal((4, 3)).astype(np.float32))
+    b = al.Value(np.zeros(3, dtype=np.float32))
+    x = al.Value(rng.standard_normal((8, 4)).astype(np.float32), requires_grad=False)
+    logits = (x @ w + b).relu() * 2.0 - 1.0
+    loss = al.cross_entropy(logits, rng.integers(0, 3, 8))
+    loss.backward()
+    assert logits.dtype == np.float32 and w.grad.dtype == np.float32
+    assert b.grad.dtype == np.float32
+
+
+# ------------------------------------------------------ no assert in library
+
+
+def test_library_code_never_uses_assert() -> None:
+    root = pathlib.Path(al.__file__).parent
+    files = sorted(root.rglob("*.py"))
+    assert len(files) >= 8
+    offenders = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offenders += [
+            f"{path.relative_to(root.parent)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assert)
+        ]
+    assert not offenders, f"library code uses assert (use a named exception): {offenders}"
