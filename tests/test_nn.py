@@ -527,3 +527,17 @@ def test_numeric_grad_of_linear_weight_matches_backward(rng):
     lin(X).sigmoid().sum().backward()
     numeric = numeric_grad(lambda w: lin(X).sigmoid().sum(), [lin.weight], 0)
     np.testing.assert_allclose(lin.weight.grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_perceptron_in_a_graph_and_gradcheck(rng):
+    """Usable as a graph node: sigmoid version vs finite differences; step passes zero grads."""
+    p = nn.Perceptron(4, activation="sigmoid", seed=0)
+    X = rng.normal(size=(6, 4))
+    assert al.gradcheck(lambda w, b: nn.MSELoss()(p(X), np.ones(6)), p.weight, p.bias)
+    step = nn.Perceptron(4, seed=0)
+    x = al.Value(rng.normal(size=(6, 4)) + 0.1)
+    out = step(x)
+    out.sum().backward()
+    assert out.op == "step"
+    np.testing.assert_array_equal(step.weight.grad, np.zeros(4))
+    np.testing.assert_array_equal(x.grad, np.zeros((6, 4)))
