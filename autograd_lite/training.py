@@ -293,7 +293,13 @@ def fit(
                 if bar is not None:
                     bar.update(1)
             if n == 0:
-                raise ValueError("fit: the data yielded no batches")
+                hint = (
+                    " (a one-shot iterator is used up after the first epoch: pass (X, y) or "
+                    "an al.data.Batches loader)"
+                    if epoch
+                    else ""
+                )
+                raise ValueError(f"fit: the data yielded no batches in epoch {epoch + 1}{hint}")
             record = {"loss": total_loss / n}
             if metric:
                 record[metric[0]] = score / n

@@ -182,8 +182,11 @@ def test_fit_errors():
         al.fit(net, nn.CrossEntropyLoss(), opt, (X, y), metrics="f1", progress=False)
     with pytest.raises(TypeError, match=r"scheduler must be an optim\.LRScheduler"):
         al.fit(net, nn.CrossEntropyLoss(), opt, (X, y), scheduler=0.1, progress=False)
-    with pytest.raises(ValueError, match="the data yielded no batches"):
+    with pytest.raises(ValueError, match="the data yielded no batches in epoch 1"):
         al.fit(net, nn.CrossEntropyLoss(), opt, [], progress=False)
+    one_shot = iter(al.data.Batches(X, y, batch_size=2))
+    with pytest.raises(ValueError, match="no batches in epoch 2 \\(a one-shot iterator"):
+        al.fit(net, nn.CrossEntropyLoss(), opt, one_shot, epochs=2, progress=False)
 
 
 def test_accuracy_rules():
