@@ -106,7 +106,15 @@ def test_light_curves_contain_both_kinds():
 def test_activation_study_measures_each_claim(tmp_path):
     plot = tmp_path / "norms.png"
     result = load("activation_study").main(
-        depth=6, dying_epochs=30, seeds=(0,), n_train=400, target=0.9, plot=plot, verbose=False
+        depth=6,
+        dying_epochs=30,
+        seeds=(0,),
+        n_train=400,
+        target=0.9,
+        max_epochs=15,
+        speed_activations=("relu", "tanh"),
+        plot=plot,
+        verbose=False,
     )
     norms = result["gradient_norms"]
     ratio = {act: v[0] / v[-1] for act, v in norms.items()}
@@ -118,8 +126,19 @@ def test_activation_study_measures_each_claim(tmp_path):
     assert dying["relu"]["dead_after"] >= dying["relu"]["dead_before"] == 20
     assert dying["leaky_relu"]["grad_to_dead"] > 0.0
     speed = result["speed"]
-    assert speed["relu"][0] is not None and speed["tanh"][0] is not None
-    assert speed["ratio"] > 0
+    assert speed["epochs"]["relu"][0] is not None
+    assert speed["ratios"]["tanh"] > 0
+
+
+def test_activation_study_reports_unreached_targets_as_lower_bounds():
+    study = load("activation_study")
+    speed = study.convergence_ratio(
+        seeds=(0,), activations=("relu", "sigmoid"), max_epochs=4, target=0.8
+    )
+    assert speed["epochs"]["sigmoid"] == [None]  # sigmoid is far slower with plain SGD
+    assert speed["bounded"]["sigmoid"] is True
+    relu_epochs = speed["epochs"]["relu"][0]
+    assert speed["ratios"]["sigmoid"] == pytest.approx(4 / relu_epochs)
 
 
 def test_examples_run_as_scripts(tmp_path):
