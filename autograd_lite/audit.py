@@ -214,7 +214,12 @@ class AuditReport:
         """
         from .viz import to_dot
 
-        to_dot_kwargs.setdefault("title", self.summary() if not self.ok else None)
+        if not self.ok:
+            title = (
+                f"audit: {len(self.failures)} of {len(self.checks)} checks failed "
+                f"(red: expected vs what the vjp gives)"
+            )
+            to_dot_kwargs.setdefault("title", title)
         return to_dot(self.output, node_style=self.node_style, **to_dot_kwargs)
 
     def render(
