@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..value import Value
 from .module import Module
 
@@ -177,17 +178,16 @@ class CrossEntropyLoss(Loss):
             raise ValueError(
                 f"CrossEntropyLoss: logits must have shape (m, C) or (C,), got shape {z.shape}"
             )
-        logp = z.log_softmax(axis=-1)
         raw = target.data if isinstance(target, Value) else target
         labels = np.asarray(raw)
         if labels.shape == z.shape and labels.dtype.kind == "f" and z.ndim >= 1:
             t = _as_value(target)
-            return self.reduce(-(t * logp).sum(axis=-1))
+            return self.reduce(-(t * z.log_softmax(axis=-1)).sum(axis=-1))
         labels = self._labels(labels, z.shape)
         if z.ndim == 1:
-            return self.reduce(-logp[int(labels)])
-        picked = logp[np.arange(z.shape[0]), labels]
-        return self.reduce(-picked)
+            return self.reduce(-z.log_softmax(axis=-1)[int(labels)])
+        # integer labels over a batch: the table's fused, stable cross_entropy op
+        return ops.cross_entropy(z, labels, self.reduction)
 
     @staticmethod
     def _labels(labels: np.ndarray, shape: tuple[int, ...]) -> Any:
