@@ -157,9 +157,10 @@ class AuditReport:
         """One line: how many checks, how many failed."""
         if self.ok:
             return f"audit: {len(self.checks)} checks on {self.n_nodes} op nodes, all passed"
-        return f"audit: {len(self.failures)} of {len(self.checks)} checks FAILED: " + "; ".join(
-            c.message for c in self.failures
+        nodes = ", ".join(
+            dict.fromkeys(f"{c.node_id} ({c.name}) input {c.input_index}" for c in self.failures)
         )
+        return f"audit: {len(self.failures)} of {len(self.checks)} checks FAILED at {nodes}"
 
     def __str__(self) -> str:
         rows = [("node", "op", "input", "method", "max error", "ok")]
@@ -198,7 +199,9 @@ class AuditReport:
 
         lines = [f"{bad[0].name}", f"data {format_number(value.data)}"]
         for c in bad:
-            lines.append(f"✗ input {c.input_index} ({c.input_label or c.input_name}), {c.method}:")
+            lines.append(
+                f"WRONG input {c.input_index} ({c.input_label or c.input_name}), {c.method}:"
+            )
             lines.append(
                 f"   expected {format_number(c.expected)}, vjp gives {format_number(c.actual)}"
             )
@@ -286,11 +289,12 @@ def _check_fd(
     base = _make_check(node, i, ids, "finite differences")
     with np.errstate(all="ignore"):
         out = _forward(op, datas, params)
-        g = (
-            float(rng.standard_normal())
-            if type(out) is float
-            else rng.standard_normal(np.shape(out))
-        )
+        # a scalar output: g = 1, so the numbers shown are the local derivative itself;
+        # tensors: a random g, so that mixed-up elements (a wrong transpose) show
+        if np.ndim(out) == 0:
+            g = 1.0 if type(out) is float else np.ones(())
+        else:
+            g = rng.standard_normal(np.shape(out))
         try:
             analytic = op.vjps[i](g, out, *datas, *params)
             if analytic is None:

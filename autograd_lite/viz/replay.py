@@ -54,6 +54,7 @@ __all__ = [
     "Replay",
     "all_nodes",
     "backward_trace",
+    "doc_example",
     "format_number",
     "node_ids",
     "replay",
@@ -784,8 +785,28 @@ _HTML_SCRIPT = """(function () {
 """
 
 
+def doc_example() -> Value:
+    """The docs' replay example: ``y = x·x + σ(x)`` at x = 1.5 (x feeds three consumers).
+
+    >>> y = doc_example()
+    >>> [f.name for f in replay(y, symbolic=False)]
+    ['y', 'sigmoid', 'mul', 'x']
+    """
+    x = Value(1.5, label="x")
+    y = x * x + x.sigmoid()
+    y.label = "y"
+    return y
+
+
 def write_doc_figures(directory: str | Path) -> list[Path]:
-    """Write the figures of ``docs/teaching.md`` into ``directory``; return their paths."""
+    """Write the figures and text snippets of ``docs/teaching.md`` into ``directory``.
+
+    All names start with ``teaching_``: ``teaching_replay/frame_NNN.svg``,
+    ``teaching_replay.html``, ``teaching_replay.gif``, ``teaching_replay.txt``,
+    ``teaching_exercise/`` (picture and JSON sheets of the delta-rule exercise),
+    ``teaching_grade.txt``, ``teaching_audit.svg`` and ``teaching_audit.txt``.
+    Returns the paths written.
+    """
     from .. import exercises
     from ..audit import audit as run_audit
     from ..audit import demo_wrong_op
@@ -793,21 +814,35 @@ def write_doc_figures(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    x = Value(1.5, label="x")
-    y = x * x + x.sigmoid()
-    y.label = "y"
-    r = replay(y)
-    written += r.write_frames(directory / "replay_frames", "svg")
-    written.append(r.write_html(directory / "replay.html"))
-    written.append(r.write_gif(directory / "replay.gif"))
+    r = replay(doc_example())
+    written += r.write_frames(directory / "teaching_replay", "svg")
+    written.append(r.write_html(directory / "teaching_replay.html"))
+    written.append(r.write_gif(directory / "teaching_replay.gif"))
+    text = directory / "teaching_replay.txt"
+    text.write_text(str(r) + "\n", encoding="utf-8")
+    written.append(text)
+
     E = exercises.delta_rule()
-    written.append(
-        exercises.exercise(E, hide=("grad",), path=directory / "exercise_delta_rule").picture
-    )
+    ex = exercises.exercise(E, hide=("grad",))
+    paths = ex.write(directory / "teaching_exercise", "svg")
+    written += [paths["picture"], paths["answers"], paths["worksheet"]]
+    sheet = ex.answer_sheet()
+    w_id = next(k for k, v in sheet["answers"].items() if v["label"] == "w")
+    sheet["answers"][w_id]["grad"][0] += 0.05  # a student's slip
+    report = exercises.grade(sheet, E)
+    graded = directory / "teaching_grade.txt"
+    graded.write_text(str(report) + "\n", encoding="utf-8")
+    written.append(graded)
+
     with demo_wrong_op() as bad:
         z = Value(0.7, label="z")
-        out = bad(z * 2.0).tanh()
+        sq = bad(z * 2.0)
+        sq.label = "sq"
+        out = sq.tanh()
         out.label = "out"
-        report = run_audit(out)
-        written.append(report.render(directory / "audit_wrong_op.svg"))
+        result = run_audit(out)
+        written.append(result.render(directory / "teaching_audit.svg"))
+        table = directory / "teaching_audit.txt"
+        table.write_text(str(result) + "\n", encoding="utf-8")
+        written.append(table)
     return written
