@@ -551,13 +551,31 @@ def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool
     t = type(gi)
     if t is np.ndarray:
         if type(pdata) is not np.ndarray or gi.shape != pdata.shape or gi.dtype != pdata.dtype:
+            _check_not_reshaped(node, parent, pdata)
             gi = _fit(gi, pdata, create_graph)
     elif t is not float or type(pdata) is not float:
+        _check_not_reshaped(node, parent, pdata)
         gi = _fit(gi, pdata, create_graph)
     if anomaly:
         _anomaly_check(node, "gradient", gi.data if isinstance(gi, Value) else gi, parent)
     acc = parent._acc
     parent._acc = gi if acc is None else acc + gi
+
+
+def _check_not_reshaped(node: Value, parent: Value, pdata: Any) -> None:
+    """Refuse to fit a gradient to an input whose data was rebound to another shape."""
+    a, b = node._in0, node._in1
+    if b is MANY:
+        saved = node._x0[a.index(parent)]
+    else:
+        saved = node._x0 if a is parent else node._x1
+    if np.shape(saved) != np.shape(pdata):
+        name = repr(parent.label) if parent.label else "an input"
+        raise RuntimeError(
+            f"the data of {name} of node {node.op!r} was rebound from shape {np.shape(saved)} "
+            f"to {np.shape(pdata)} after the forward pass, so its gradient would not fit; "
+            "rebind with the same shape, or build the graph again"
+        )
 
 
 def _check_inputs_unchanged(node: Value) -> None:

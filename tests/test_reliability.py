@@ -360,3 +360,19 @@ def test_library_code_never_uses_assert() -> None:
             if isinstance(node, ast.Assert)
         ]
     assert not offenders, f"library code uses assert (use a named exception): {offenders}"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(np.ones(3), np.ones(1)), (np.ones(3), np.ones(4)), (2.0, np.ones(2)), (np.ones((2, 1)), 1.0)],
+)
+def test_rebinding_to_another_shape_before_backward_is_refused(
+    before: object, after: object
+) -> None:
+    """The gradient belongs to the forward's shape; fitting it to a new shape would be wrong
+    (a (3,) gradient silently summed into (1,) used to be the result)."""
+    w = al.Value(before, label="w")
+    y = (w * np.full((2, 3) if np.ndim(before) == 2 else 3, 2.0)).sum()
+    w.data = after
+    with pytest.raises(RuntimeError, match=r"'w' of node 'mul' was rebound from shape"):
+        y.backward()
