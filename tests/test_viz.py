@@ -695,3 +695,27 @@ def test_doc_figures_are_written(pure: str, tmp_path: Path) -> None:
         assert ET.parse(p).getroot().tag == SVG_NS + "svg"
     text = " ".join(t.text or "" for t in ET.parse(paths[3]).getroot().iter(SVG_NS + "text"))
     assert "chain of 50" in text and "×50" in text
+
+
+def test_a_shared_constant_is_drawn_at_each_use() -> None:
+    x = al.Value(1.0, label="x")
+    c = al.Value(0.5, label="c", requires_grad=False)
+    v = x
+    for _ in range(5):
+        v = v * c
+    nodes, edges, _ = parse_dot(viz.to_dot(v))
+    copies = [k for k, a in nodes.items() if k.startswith("v") and a["label"] == "c | data 0.5"]
+    assert len(copies) == 5
+    for k in copies:
+        assert len([t for t, _, _ in edges if t == k]) == 1
+
+
+def test_huge_png_is_scaled_down_not_slow(pure: str, tmp_path: Path) -> None:
+    v = al.Value(0.1, label="s")
+    for _ in range(600):
+        v = v * 1.0001 + 0.001
+    png = viz.render(v, tmp_path / "chain.png", timeout=60).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    limit = viz.render.__globals__["MAX_PNG_INCHES"] * viz.render.__globals__["PNG_DPI"]
+    assert max(width, height) <= limit + 2

@@ -91,7 +91,8 @@ def escape_record(text: str) -> str:
 
 def _quote(text: str) -> str:
     """A DOT quoted string from already-escaped text (never ending in a backslash)."""
-    if text.endswith("\\") and not text.endswith("\\\\"):  # pragma: no cover - defensive
+    if text.endswith("\\"):
+        # Graphviz's lexer would read the closing quote as an escaped one
         text += " "
     return f'"{text}"'
 
@@ -583,6 +584,8 @@ def to_dot(
     node_lines: list[str] = []
     backward_lines: list[str] = []
     edge_lines: list[str] = []
+    input_edges: list[tuple[int, int, str]] = []  # (input unit, op unit, attributes)
+    constant_nodes: dict[int, tuple[list[str], str]] = {}  # unit -> (its list, attributes)
 
     for i, unit in enumerate(shown):
         group = unit[0]
@@ -632,6 +635,8 @@ def to_dot(
             extra, extra_op = _user_attrs(node_style(node), node)
             attrs.update(extra)
         out.append(f"  v{i} [{_attrs(attrs)}];")
+        if constant:
+            constant_nodes[i] = (out, _attrs(attrs))
         if node._op is None:
             continue
         # ---- its op node and the edges through it
@@ -683,7 +688,21 @@ def to_dot(
             if through and any(n.parents[k] in marked for n in members):
                 eattrs.update(color=_quote(_HIGHLIGHT), penwidth='"2.5"')
             edge_text = f" [{_attrs(eattrs)}]" if eattrs else ""
-            edge_lines.append(f"  v{j} -> op{i}{edge_text};")
+            input_edges.append((j, i, edge_text))
+
+    # A constant used by several ops (a cached 2 or 0.5) is drawn next to each use:
+    # one node with edges all over the picture would tangle the layout.
+    uses: Counter[int] = Counter()
+    for j, i, edge_text in input_edges:
+        tail = f"v{j}"
+        if j in constant_nodes:
+            n = uses[j]
+            uses[j] += 1
+            if n:
+                tail = f"v{j}_{n}"
+                where, attrs_text = constant_nodes[j]
+                where.append(f"  {tail} [{attrs_text}];")
+        edge_lines.append(f"  {tail} -> op{i}{edge_text};")
 
     lines += node_lines
     if backward_lines:

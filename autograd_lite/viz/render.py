@@ -32,6 +32,7 @@ ENV_VAR = "AUTOGRAD_LITE_DOT"
 FORMATS = ("svg", "png", "pdf", "dot")
 DEFAULT_TIMEOUT = 60.0
 PNG_DPI = 144
+MAX_PNG_INCHES = 80  # at PNG_DPI: at most 11,520 pixels a side
 
 _INSTALL_HINT = (
     "install a Graphviz renderer: `pip install graphviz-pure` (pure pip, no system "
@@ -76,7 +77,9 @@ def find_renderers() -> list[str]:
 def _run(program: str, source: str, fmt: str, timeout: float) -> bytes:
     args = [program, f"-T{fmt}"]
     if fmt == "png":
-        args.append(f"-Gdpi={PNG_DPI}")
+        # scale huge drawings down (size only ever shrinks): a 50,000-pixel PNG takes
+        # long to rasterise and no viewer shows it
+        args += [f"-Gdpi={PNG_DPI}", f"-Gsize={MAX_PNG_INCHES},{MAX_PNG_INCHES}"]
     try:
         done = subprocess.run(
             args,
