@@ -12,7 +12,9 @@ The DOT text goes to the renderer's stdin (no shell, no temporary files) and the
 call has a timeout, so a huge graph can never hang a lesson.
 
 >>> import autograd_lite as al
->>> svg = to_svg(al.Value(2.0, label="x") * 3)   # doctest: +SKIP
+>>> svg = to_svg(al.Value(2.0, label="x") * 3)
+>>> "<svg" in svg and ">x</text>" in svg
+True
 """
 
 from __future__ import annotations
@@ -212,7 +214,9 @@ def render(
     >>> import tempfile, pathlib
     >>> import autograd_lite as al
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "E.svg"
-    >>> render(lecture_example(), out, edge_factors=True) == out   # doctest: +SKIP
+    >>> render(lecture_example(), out, edge_factors=True) == out
+    True
+    >>> out.read_text(encoding="utf-8").count('class="node"') > 10
     True
     """
     source = to_dot(value, **to_dot_kwargs)
@@ -223,7 +227,7 @@ def to_svg(value: Value, *, timeout: float = DEFAULT_TIMEOUT, **to_dot_kwargs: A
     """The graph of ``value`` as SVG text (what Jupyter shows for a Value).
 
     >>> import autograd_lite as al
-    >>> to_svg(al.Value(1.0, label="x") * 2).lstrip().startswith("<")  # doctest: +SKIP
+    >>> "∂/∂x = 2" in to_svg(al.Value(1.0, label="x") * 2, edge_factors=True)
     True
     """
     source = to_dot(value, **to_dot_kwargs)
