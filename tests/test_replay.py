@@ -245,6 +245,22 @@ def test_replay_errors(tmp_path):
         r.write_gif(tmp_path / "a.png")
     with pytest.raises(ValueError, match="unknown export format 'mp4'"):
         r.save(tmp_path, ["mp4"])
+    with pytest.raises(ValueError, match="max_frames must be a positive int"):
+        replay(al.Value(1.0).exp(), max_frames=0)
+
+
+def test_too_many_frames_to_draw(tmp_path):
+    x = al.Value(0.1, label="x")
+    y = x
+    for _ in range(30):
+        y = y.tanh()
+    r = replay(y, symbolic=False, max_frames=10)
+    assert len(r) == 31 and "step 31" in str(r)  # the text is always there
+    with pytest.raises(ValueError, match="31 frames are too many to draw \\(max_frames=10\\)"):
+        r.write_html(tmp_path / "r.html")
+    with pytest.raises(ValueError, match="too many to draw"):
+        r.write_frames(tmp_path)
+    assert not list(tmp_path.iterdir())
 
 
 _NODE_HARNESS = r"""

@@ -429,12 +429,22 @@ class Replay:
         *,
         rankdir: str = "LR",
         dot_options: dict[str, Any] | None = None,
+        max_frames: int = 200,
     ) -> None:
         self.output = output
         self.frames = frames
         self.ids = ids
         self.rankdir = rankdir
         self.dot_options = dict(dot_options or {})
+        self.max_frames = max_frames
+
+    def _check_drawable(self) -> None:
+        if len(self.frames) > self.max_frames:
+            raise ValueError(
+                f"replay: {len(self.frames)} frames are too many to draw (max_frames="
+                f"{self.max_frames}); replay a smaller graph (one sample, one neuron) or pass "
+                "replay(..., max_frames=N)"
+            )
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -549,6 +559,7 @@ class Replay:
         """
         if format not in ("svg", "png"):
             raise ValueError(f"replay frames: format must be 'svg' or 'png', got {format!r}")
+        self._check_drawable()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -567,6 +578,7 @@ class Replay:
         path = Path(path)
         if path.suffix.lower() != ".gif":
             raise ValueError(f"replay GIF: the path must end in .gif, got {str(path)!r}")
+        self._check_drawable()
         images = [
             Image.open(io.BytesIO(_render_dot(self.frame_dot(i), "png"))).convert("RGB")
             for i in range(len(self.frames))
@@ -587,6 +599,7 @@ class Replay:
 
         No external URLs, no server: open the file in any browser.
         """
+        self._check_drawable()
         panels = []
         for i, frame in enumerate(self.frames):
             svg = _inline_svg(self.frame_svg(i))
@@ -622,6 +635,7 @@ class Replay:
                 "replay.widget() needs ipywidgets: pip install ipywidgets "
                 "(or use write_html() for a slider page without Jupyter)"
             ) from None
+        self._check_drawable()
         svgs = [self.frame_svg(i) for i in range(len(self.frames))]
         view = widgets.HTML(value=_inline_svg(svgs[0]))
         text = widgets.HTML(value=f"<pre>{html.escape(self.frames[0].caption())}</pre>")
@@ -659,6 +673,7 @@ def replay(
     *,
     symbolic: bool = True,
     rankdir: str = "LR",
+    max_frames: int = 200,
     **dot_options: Any,
 ) -> Replay:
     """The backward pass of ``output`` as frames, one per node (reverse topological order).
@@ -668,6 +683,8 @@ def replay(
         grad: seed gradient, as for ``backward`` (1 for a scalar output).
         symbolic: also give each elementwise local derivative as a SymPy factor.
         rankdir, dot_options: passed to ``viz.to_dot`` for the pictures.
+        max_frames: exporting pictures of more frames raises ``ValueError``
+            (the text frames are always available).
 
     The user's graph is not modified: gradients are recomputed from the data
     the nodes saved, so it works before or after ``backward()``.
@@ -684,8 +701,12 @@ def replay(
     >>> r[-1].name, math.isclose(r[-1].grad, 3 * (1 - math.tanh(1.5) ** 2))
     ('w', True)
     """
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+        raise ValueError(f"replay: max_frames must be a positive int, got {max_frames!r}")
     frames, ids = backward_trace(output, grad, symbolic=symbolic)
-    return Replay(output, frames, ids, rankdir=rankdir, dot_options=dot_options)
+    return Replay(
+        output, frames, ids, rankdir=rankdir, dot_options=dot_options, max_frames=max_frames
+    )
 
 
 # ----------------------------------------------------------------- rendering helpers
