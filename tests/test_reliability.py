@@ -376,3 +376,19 @@ def test_rebinding_to_another_shape_before_backward_is_refused(
     w.data = after
     with pytest.raises(RuntimeError, match=r"'w' of node 'mul' was rebound from shape"):
         y.backward()
+
+
+def test_reliability_page_snippets_run() -> None:
+    """Every ``>>>`` snippet of docs/reliability.md produces exactly the output shown."""
+    import doctest
+
+    page = pathlib.Path(__file__).parent.parent / "docs" / "reliability.md"
+    blocks = re.findall(r"```pycon\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    test = doctest.DocTestParser().get_doctest(
+        "\n".join(blocks), {}, "reliability.md", str(page), 0
+    )
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    runner = doctest.DocTestRunner(optionflags=flags)
+    result = runner.run(test)
+    assert result.attempted >= 30
+    assert result.failed == 0, f"{result.failed} snippet(s) of {page.name} failed (see output)"
