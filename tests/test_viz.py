@@ -377,6 +377,10 @@ def test_node_style_hook_adds_escaped_attributes() -> None:
     nodes, _, _ = parse_dot(viz.to_dot(g["y"], node_style=lambda v: {"label": "a|b"}))
     assert nodes["v0"]["label"] == "a\\|b"
     assert record_fields(nodes["v0"]["label"]) == ["a|b"]
+    # an op node is not a record: its label is plain escaped text
+    nodes, _, _ = parse_dot(viz.to_dot(g["y"], node_style=lambda v: {"op": {"label": 'σ|"'}}))
+    assert nodes["op0"]["label"] == 'σ|"'
+    assert "op" not in nodes["op0"]
 
 
 def test_node_style_errors_name_the_problem() -> None:
@@ -385,6 +389,8 @@ def test_node_style_errors_name_the_problem() -> None:
         viz.to_dot(g["E"], node_style=lambda v: ["red"])
     with pytest.raises(ValueError, match="'bad key' is not a DOT attribute name"):
         viz.to_dot(g["E"], node_style=lambda v: {"bad key": 1})
+    with pytest.raises(TypeError, match="the 'op' entry must be a dict of DOT attributes"):
+        viz.to_dot(g["E"], node_style=lambda v: {"op": "red"})
     with pytest.raises(TypeError, match="node_style must be a callable"):
         viz.to_dot(g["E"], node_style="red")
 

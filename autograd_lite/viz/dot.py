@@ -248,7 +248,9 @@ def _attrs(attrs: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in attrs.items())
 
 
-def _user_attrs(extra: Any, node: Value) -> tuple[dict[str, str], dict[str, str]]:
+def _user_attrs(
+    extra: Any, node: Value, record: bool = True
+) -> tuple[dict[str, str], dict[str, str]]:
     """Validate a ``node_style`` result: DOT attributes for the node (and its op node)."""
     if extra is None:
         return {}, {}
@@ -260,14 +262,19 @@ def _user_attrs(extra: Any, node: Value) -> tuple[dict[str, str], dict[str, str]
     node_attrs: dict[str, str] = {}
     op_attrs: dict[str, str] = {}
     for key, val in extra.items():
-        if key == "op":
-            inner, _ = _user_attrs({k: v for k, v in dict(val).items() if k != "op"}, node)
-            op_attrs.update(inner)
+        if key == "op" and record:
+            if not isinstance(val, Mapping):
+                raise TypeError(
+                    "to_dot(node_style=...): the 'op' entry must be a dict of DOT attributes "
+                    f"for the op node, got {type(val).__name__}"
+                )
+            op_attrs, _ = _user_attrs(val, node, record=False)
             continue
         if not isinstance(key, str) or not _ATTR_NAME.match(key):
             raise ValueError(f"to_dot(node_style=...): {key!r} is not a DOT attribute name")
         text = str(val).lower() if isinstance(val, bool) else str(val)
-        node_attrs[key] = _quote(escape_record(text) if key == "label" else escape_text(text))
+        escaped = escape_record(text) if key == "label" and record else escape_text(text)
+        node_attrs[key] = _quote(escaped)
     return node_attrs, op_attrs
 
 
