@@ -294,7 +294,7 @@ def _local_and_factor(node: Value, i: int, want_factor: bool) -> tuple[Any, str 
     return local, factor, None
 
 
-_FACTOR_CACHE: dict[tuple, str | None] = {}
+_FACTOR_CACHE: dict[tuple, str | None] = {}  # (op, input, input names, params) -> text
 
 
 def _sympy_factor(node: Value, i: int) -> str | None:
@@ -304,7 +304,7 @@ def _sympy_factor(node: Value, i: int) -> str | None:
     names = tuple(p.label or p.op or repr(p._data) for p in node.parents)
     params = tuple(node._args[n:])
     try:
-        key = (id(op), i, names, params)
+        key = (op, i, names, params)
         hash(key)
     except TypeError:
         key = None
