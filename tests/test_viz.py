@@ -725,3 +725,17 @@ def test_huge_png_is_scaled_down_not_slow(pure: str, tmp_path: Path) -> None:
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     limit = viz.render.__globals__["MAX_PNG_INCHES"] * viz.render.__globals__["PNG_DPI"]
     assert max(width, height) <= limit + 2
+
+
+def test_collapse_note_names_only_what_happened() -> None:
+    x = al.Value(1.0, label="x")
+    total = x
+    for k in range(5):
+        total = total + x * float(k)  # no two sub-graphs are identical... but a chain of +
+    source = viz.to_dot(total, collapse=True)
+    assert "chain of" in source
+    nodes, _, _ = parse_dot(source)
+    merged = [v for v in value_nodes(nodes).values() if v["label"].startswith("×")]
+    assert ("×n marks" in source) == bool(merged)
+    source = viz.to_dot(x.exp().log(), collapse=True)
+    assert "values drawn as" not in source  # nothing to merge: no note

@@ -570,11 +570,15 @@ def to_dot(
     ]
     notes = [title] if title else []
     if len(units) < len(every):
-        notes.append(
-            f"{len(every)} values drawn as {len(units)} nodes: ×n marks n identical "
-            "sub-graphs merged into one (e.g. the same neuron on n samples); "
-            "'chain of k' marks k repeated + or × folded into one"
-        )
+        how = []
+        if len(groups) < len(every):
+            how.append(
+                "×n marks n identical sub-graphs merged into one "
+                "(e.g. the same neuron on n samples)"
+            )
+        if len(units) < len(groups):
+            how.append("'chain of k' marks k repeated + or × folded into one")
+        notes.append(f"{len(every)} values drawn as {len(units)} nodes: " + "; ".join(how))
     if omitted:
         kinds = Counter((n.op or ("parameter" if n.requires_grad else "constant")) for n in omitted)
         listed = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common(6))
