@@ -326,3 +326,39 @@ def test_html_slider_script_runs(tmp_path):
     assert log[1] == [one_hot(2), f"step 3 of {n}"]
     assert log[2] == [one_hot(n - 1), f"step {n} of {n}"]  # clamped at the last frame
     assert log[3] == [one_hot(n - 3), f"step {n - 2} of {n}"]
+
+
+def test_widget_wiring_with_stub_ipywidgets(monkeypatch):
+    """The slider widget, driven through a minimal stand-in for ipywidgets' API."""
+    import types
+
+    class _Widget:
+        def __init__(self, value=None, **kwargs):
+            self.value = value
+            self.kwargs = kwargs
+            self.observers = []
+
+        def observe(self, fn, names):
+            self.observers.append((fn, names))
+
+    class VBox:
+        def __init__(self, children):
+            self.children = children
+
+    stub = types.ModuleType("ipywidgets")
+    stub.HTML = type("HTML", (_Widget,), {})
+    stub.IntSlider = type("IntSlider", (_Widget,), {})
+    stub.VBox = VBox
+    monkeypatch.setitem(sys.modules, "ipywidgets", stub)
+
+    x = al.Value(0.5, label="x")
+    r = replay(x * x + x, symbolic=False)
+    box = r.widget()
+    slider, view, text = box.children
+    assert slider.kwargs["max"] == len(r) - 1 and slider.value == 0
+    assert view.value.startswith("<svg") and "step 1:" in text.value
+    fn, names = slider.observers[0]
+    assert names == "value"
+    fn({"new": len(r) - 1})
+    assert f"step {len(r)}:" in text.value and "running sum" in text.value
+    assert view.value.startswith("<svg")
