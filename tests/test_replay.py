@@ -155,7 +155,10 @@ def test_node_state_shows_partial_sums():
     x = al.Value(2.0, label="x")
     y = x * 3.0 + x
     r = replay(y, symbolic=False)
-    assert r.node_state(0)[id(x)] == (1.0, False)
+    assert r.node_state(0)[id(x)] == (1.0, False)  # the + sent its share, the × not yet
+    mul = y.parents[0]
+    assert r.node_state(0)[id(mul)] == (1.0, True)  # its only consumer has sent: final
+    assert r.node_state(1)[id(x)] == (4.0, True)  # complete before x's own frame
     assert r.node_state(len(r) - 1)[id(x)] == (4.0, True)
     dot = r.frame_dot(0)
     assert "grad so far 1" in dot and "step 1" in dot

@@ -68,7 +68,7 @@ RULE_TEXT: dict[tuple[str, int], str] = {
     ("sum", 0): "g copied to every summed element",
     ("mean", 0): "g / n for every averaged element",
     ("max", 0): "g to the maximum (shared among ties)",
-    ("softmax", 0): "y ⊙ (g − Σ g⊙y)",
+    ("softmax", 0): "y * (g − Σ g*y)",
     ("log_softmax", 0): "g − softmax(z)·Σ g",
     ("reshape", 0): "g reshaped back",
     ("transpose", 0): "g transposed back",
@@ -476,8 +476,8 @@ class Replay:
     def node_state(self, index: int) -> dict[int, tuple[Any, bool]]:
         """Gradient of every node as frame ``index`` shows it: ``id -> (grad, final)``.
 
-        Nodes already processed hold their final gradient; nodes that received
-        only some of their contributions hold the running sum so far.
+        Nodes that received every contribution hold their final gradient;
+        nodes that received only some hold the running sum so far.
 
         >>> import autograd_lite as al
         >>> x = al.Value(2.0, label="x")
@@ -489,11 +489,14 @@ class Replay:
         (4.0, True)
         """
         state: dict[int, tuple[Any, bool]] = {}
+        needed = {id(f.node): len(f.incoming) for f in self.frames}
+        received: dict[int, int] = {}
         for f in self.frames[: index + 1]:
             state[id(f.node)] = (f.grad, True)
             for c in f.outgoing:
-                if not state.get(id(c.target), (None, False))[1]:
-                    state[id(c.target)] = (c.running_sum, False)
+                target = id(c.target)
+                received[target] = received.get(target, 0) + 1
+                state[target] = (c.running_sum, received[target] == needed[target])
         return state
 
     def frame_dot(self, index: int) -> str:
