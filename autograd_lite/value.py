@@ -466,11 +466,14 @@ class Value:
             raise AttributeError(f"'Value' object has no attribute {name!r}")
         return MethodType(op, self)
 
-    def _repr_svg_(self) -> str:
-        """Jupyter shows a Value as its computation graph (needs a Graphviz renderer)."""
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a Value as its computation graph; the plain repr without a renderer."""
         from . import viz
 
-        return viz.to_svg(self)
+        try:
+            return viz.to_svg(self)
+        except viz.RendererNotFoundError:
+            return None
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | {op.name for op in _registry.all_ops()})

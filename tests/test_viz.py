@@ -739,3 +739,11 @@ def test_collapse_note_names_only_what_happened() -> None:
     assert ("×n marks" in source) == bool(merged)
     source = viz.to_dot(x.exp().log(), collapse=True)
     assert "values drawn as" not in source  # nothing to merge: no note
+
+
+def test_repr_svg_falls_back_to_none_without_a_renderer(monkeypatch):
+    import autograd_lite as al
+
+    v = (al.Value(2.0, label="x") * 3).tanh()
+    monkeypatch.setenv("AUTOGRAD_LITE_DOT", "/nonexistent/dot")
+    assert v._repr_svg_() is None  # Jupyter then shows the plain repr instead of a traceback
