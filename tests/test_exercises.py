@@ -242,3 +242,12 @@ def test_cli_errors_are_one_line(argv, message, capsys):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_public_names():
+    from autograd_lite import exercises
+
+    assert al.exercise is exercises.exercise and al.grade is exercises.grade
+    x = al.Value(1.0, label="x")
+    report = al.audit(x.tanh())  # still callable
+    assert report.ok and report.checks[0].op == "tanh"
