@@ -44,7 +44,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "jacobian": ("autograd_lite.functional", "jacobian"),
     "hessian": ("autograd_lite.functional", "hessian"),
     "hvp": ("autograd_lite.functional", "hvp"),
-    "audit": ("autograd_lite.audit", "audit"),
+    "audit": ("autograd_lite.gradient_audit", "audit"),
     "exercise": ("autograd_lite.exercises", "exercise"),
     "grade": ("autograd_lite.exercises", "grade"),
 }

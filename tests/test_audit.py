@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite.audit import AuditReport, audit, demo_wrong_op, sympy_partial
+from autograd_lite.gradient_audit import AuditReport, audit, demo_wrong_op, sympy_partial
 from autograd_lite.registry import Op, get_op, register, unregister
 from autograd_lite.viz.replay import node_ids
 

@@ -313,7 +313,7 @@ def _sympy_factor(node: Value, i: int) -> str | None:
     try:
         import sympy
 
-        from ..audit import sympy_partial
+        from ..gradient_audit import sympy_partial
         from ..formula import sympy_number
 
         values = {k: v for k, v in zip(op.params, params) if isinstance(v, (int, float))}
@@ -832,8 +832,8 @@ def write_doc_figures(directory: str | Path) -> list[Path]:
     Returns the paths written.
     """
     from .. import exercises
-    from ..audit import audit as run_audit
-    from ..audit import demo_wrong_op
+    from ..gradient_audit import audit as run_audit
+    from ..gradient_audit import demo_wrong_op
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -559,18 +557,3 @@ def demo_wrong_op(name: str = "wrong_square") -> Iterator[Any]:
         yield op
     finally:
         unregister(name)
-
-
-class _CallableModule(types.ModuleType):
-    """``al.audit(...)`` must work even after ``import autograd_lite.audit``.
-
-    Importing this submodule binds the *module* to the package attribute
-    ``autograd_lite.audit``, shadowing the lazily exported function of the same
-    name; calling the module therefore calls :func:`audit`.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> AuditReport:
-        return audit(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
