@@ -84,8 +84,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task.
 
-    >>> sorted(build_parser()._subparsers._group_actions[0].choices)[:4]
-    ['check', 'demo', 'graph', 'train']
+    >>> args = build_parser().parse_args(["graph", "tanh(x)", "--set", "x=0.5"])
+    >>> args.command, args.assignments, args.output
+    ('graph', ['x=0.5'], 'graph.svg')
     """
     parser = _Parser(
         prog=PROG,
@@ -309,7 +310,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{'-' * width}  ------  ---------  -------")
     for r in results:
         status = "ok" if r.ok else "FAIL"
-        print(f"{r.name:<{width}}  {status:<6}  {r.max_error:9.2e}  {_one_line(r.message)}")
+        details = _one_line(r.message).removeprefix(f"{r.name}: ")
+        print(f"{r.name:<{width}}  {status:<6}  {r.max_error:9.2e}  {details}")
     failed = [r.name for r in results if not r.ok]
     if failed:
         print(f"{len(failed)} of {len(results)} checks FAILED: {', '.join(failed)}")

@@ -1,5 +1,12 @@
 """The lecture walk-through behind ``make demo`` / ``autograd-lite demo``.
 
+1. The swimming perceptron: x = [1, 0, 1], w = [4, 2, 4], b = −3 gives y = 1.
+2. One gradient-descent step of a sigmoid perceptron: the lecture's delta rule
+   δ = −e(1 − y)y next to the gradient ``backward()`` computes.
+3. The chain rule as SymPy sees it: the factors along the path from E back to w.
+4. The picture of the graph (``perceptron_graph.svg`` and ``.png``), every node with
+   its value and gradient and every edge on the path to w with its local derivative.
+
 >>> lines = swimming_perceptron()
 >>> lines[-1]
 'decision y = step(5) = 1 -> go swimming'
@@ -7,6 +14,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +23,11 @@ from .value import Value
 
 
 def swimming_perceptron() -> list[str]:
-    """The lecture's perceptron: x = [1, 0, 1], w = [4, 2, 4], b = -3 gives y = 1."""
+    """The lecture's perceptron: x = [1, 0, 1], w = [4, 2, 4], b = -3 gives y = 1.
+
+    >>> swimming_perceptron()[2]
+    'z = w·x + b = 4·1 + 2·0 + 4·1 - 3 = 5'
+    """
     x = Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
     w = Value([4.0, 2.0, 4.0], label="w")
     b = Value(-3.0, label="b")
@@ -23,8 +35,8 @@ def swimming_perceptron() -> list[str]:
     y = z.step()
     return [
         "Going swimming? x = [warm water, empty beach, no shark attack] = [1, 0, 1]",
-        "weights w = [4, 2, 4], bias b = -3",
-        f"z = w·x + b = {z.data:g}",
+        "weights w = [4, 2, 4], bias b = -3 (threshold 3)",
+        "z = w·x + b = 4·1 + 2·0 + 4·1 - 3 = " + f"{z.data:g}",
         f"decision y = step({z.data:g}) = {y.data:g} -> {'go swimming' if y.data else 'stay home'}",
     ]
 
@@ -35,28 +47,30 @@ def sigmoid_perceptron_step(eta: float = 0.5) -> tuple[list[str], Value]:
     Returns the printed lines and the error node E (for drawing its graph).
 
     >>> lines, E = sigmoid_perceptron_step()
-    >>> any(line.startswith("dE/dw") for line in lines)
+    >>> any(line.startswith("dE/dw from backward()") for line in lines)
     True
+    >>> E.label, round(E.data, 4)
+    ('E', 0.0713)
     """
     x = Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
     w = Value([0.4, 0.2, 0.4], label="w")
     b = Value(-0.3, label="b")
     target = 1.0
-    A = w @ x + b
+    wx = w @ x
+    wx.label = "w·x"
+    A = wx + b
     A.label = "A"
     y = A.sigmoid()
     y.label = "y"
     e = target - y
     e.label = "e"
-    E = 0.5 * e**2
+    e2 = e**2
+    e2.label = "e²"
+    E = 0.5 * e2
     E.label = "E"
     E.backward()
     yv, ev = y.data, e.data
-    factors = {
-        "dE/de": ev,
-        "de/dy": -1.0,
-        "dy/dA": yv * (1 - yv),
-    }
+    factors = {"dE/de": ev, "de/dy": -1.0, "dy/dA": yv * (1 - yv)}
     delta = -ev * (1 - yv) * yv
     lines = [
         f"sigmoid perceptron: x = {x.data.tolist()}, w = {w.data.tolist()}, b = {b.data:g}, "
@@ -66,7 +80,7 @@ def sigmoid_perceptron_step(eta: float = 0.5) -> tuple[list[str], Value]:
         "chain rule: dE/dw = dE/de · de/dy · dy/dA · dA/dw",
         "  " + " · ".join(f"{k} = {v:.4f}" for k, v in factors.items()) + " · dA/dw = x",
         f"  delta = -e(1-y)y = {delta:.4f}  ->  "
-        f"dE/dw = delta·x = {np.round(delta * x.data, 4).tolist()}",
+        f"dE/dw = delta·x = {np.round(delta * x.data + 0.0, 4).tolist()}",
         f"dE/dw from backward(): {np.round(w.grad, 4).tolist()}   (matches: "
         f"{bool(np.allclose(w.grad, delta * x.data))})",
         f"update with eta = {eta}: "
@@ -75,24 +89,99 @@ def sigmoid_perceptron_step(eta: float = 0.5) -> tuple[list[str], Value]:
     return lines, E
 
 
+def lecture_scalar_perceptron() -> tuple[Value, Value]:
+    """E = ½(t − σ(w·x + b))² for one input, nodes labelled A, y, e, E; returns (E, w).
+
+    >>> E, w = lecture_scalar_perceptron()
+    >>> E.label, round(w.grad, 6)
+    ('E', -0.088723)
+    """
+    w = Value(0.8, label="w")  # w·x = 0.8 as in the vector example: A = 0.5
+    x = Value(1.0, label="x", requires_grad=False)
+    b = Value(-0.3, label="b")
+    t = Value(1.0, label="t", requires_grad=False)
+    A = w * x + b
+    A.label = "A"
+    y = A.sigmoid()
+    y.label = "y"
+    e = t - y
+    e.label = "e"
+    E = 0.5 * e**2
+    E.label = "E"
+    E.backward()
+    return E, w
+
+
+def symbolic_chain() -> list[str]:
+    """The chain-rule factors of ∂E/∂w for one input, as SymPy derives them.
+
+    >>> lines = symbolic_chain()
+    >>> lines[1]
+    'dE/dw = ∂E/∂e · ∂e/∂y · ∂y/∂A · ∂A/∂w = (e)·(-1)·(y*(1 - y))·(x)'
+    >>> lines[-1].endswith("True")
+    True
+    """
+    import sympy
+
+    from . import symbolic
+
+    E, w = lecture_scalar_perceptron()
+    factors = symbolic.chain(E, w)
+    expr = symbolic.to_sympy(E)
+    (w_sym,) = symbolic.symbols_of(expr, ["w"])
+    agree = sympy.simplify(factors.product() - sympy.diff(expr, w_sym)) == 0
+    at = dict(zip(symbolic.symbols_of(expr, ["w", "x", "b", "t"]), (0.8, 1.0, -0.3, 1.0)))
+    value = float(factors.product().subs(at))
+    return [
+        f"E = {expr}",
+        "dE/dw = "
+        + " · ".join(factors.names)
+        + " = "
+        + "·".join(f"({f})" for f in factors.in_labels),
+        f"      = {factors.product(in_labels=True)}   (the lecture's -e(1-y)y·x)",
+        f"at w = 0.8, x = 1, b = -0.3, t = 1: {value:.6f}; backward() gave {w.grad:.6f}",
+        f"product of the factors == sympy.diff(E, w): {agree}",
+    ]
+
+
 def run(out_dir: str | Path = ".") -> list[str]:
-    """Print the walk-through; write the graph picture when a renderer is available."""
-    out: list[str] = ["== The swimming perceptron", *swimming_perceptron(), ""]
+    """Print the walk-through; write the graph pictures when a renderer is available."""
+    out: list[str] = ["== 1. The swimming perceptron", *swimming_perceptron(), ""]
     lines, E = sigmoid_perceptron_step()
-    out += ["== One gradient-descent step (delta rule)", *lines, ""]
+    out += ["== 2. One gradient-descent step (the delta rule)", *lines, ""]
     try:
-        from . import viz
-    except ImportError:
-        out.append("(graph picture skipped: autograd_lite.viz is not available yet)")
+        chain = symbolic_chain()
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.symbolic":
+            raise
+        chain = ["(skipped: autograd_lite.symbolic is not available)"]
+    out += ["== 3. The chain rule, derived by SymPy", *chain, ""]
+    out.append("== 4. The graph of E: each node's value and gradient, the factors on the path to w")
+    try:
+        viz = importlib.import_module(f"{__package__}.viz")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.viz":
+            raise
+        out.append("(graph picture skipped: autograd_lite.viz is not available)")
     else:
-        out.append("== The graph of E, with each node's value and gradient")
+        from .graph import topological_order
+
+        w = next(node for node in topological_order(E) if node.label == "w")
+        path_to_w = viz.find_path(E, w)
         for suffix in ("svg", "png"):
             path = Path(out_dir) / f"perceptron_graph.{suffix}"
             try:
-                viz.render(E, path)
+                viz.render(E, path, edge_factors=True, highlight=path_to_w)
+            except viz.RendererNotFoundError as exc:  # the walk-through still makes sense
+                out.append(f"(could not draw {path}: {exc})")
+            else:
                 out.append(f"wrote {path}")
-            except Exception as exc:  # a missing renderer must not break the demo
-                out.append(f"(could not write {path}: {exc})")
+    out += [
+        "",
+        'Next: autograd-lite graph "tanh(w*x + b)" --set w=0.5 --set x=2 --set b=-1 -o g.svg',
+        "      autograd-lite check    (every derivative against SymPy)",
+        "      autograd-lite train    (an MLP on handwritten digits)",
+    ]
     for line in out:
         print(line)
     return out

@@ -13,6 +13,7 @@ formulas and derivatives from SymPy (``autograd_lite.symbolic``). Nothing is pas
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -43,6 +44,12 @@ ACTIVATIONS = [
 ]
 PRELU_ALPHA = 0.25
 
+# Functions ``f(directory) -> list[Path]`` that write the figures of other docs pages.
+DOC_FIGURE_HOOKS = [
+    "autograd_lite.viz.render:write_doc_figures",  # visualization.md
+    "autograd_lite.viz.replay:write_doc_figures",  # teaching.md
+]
+
 
 def perceptron_graph(path: Path) -> Path:
     """The lecture's E = ½(ŷ − σ(w·x + b))², with values, gradients and edge factors.
@@ -64,38 +71,40 @@ def chain_rule_snippet(path: Path) -> Path:
     import sympy
 
     from autograd_lite import symbolic
+    from autograd_lite.demo import lecture_scalar_perceptron
 
-    w = al.Value(0.4, label="w")
-    x = al.Value(1.0, label="x", requires_grad=False)
-    b = al.Value(-0.3, label="b")
-    t = al.Value(1.0, label="t", requires_grad=False)
-    A = w * x + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = t - y
-    e.label = "e"
-    E = 0.5 * e**2
-    E.label = "E"
-    E.backward()
+    E, w = lecture_scalar_perceptron()
     factors = symbolic.chain(E, w)
-    product = sympy.Mul(*factors)
-    derivative = sympy.diff(symbolic.to_sympy(E), sympy.Symbol("w"))
-    agree = sympy.simplify(product - derivative) == 0
+    expr = symbolic.to_sympy(E)
+    (w_sym,) = symbolic.symbols_of(expr, ["w"])
+    agree = sympy.simplify(factors.product() - sympy.diff(expr, w_sym)) == 0
+    at = dict(zip(symbolic.symbols_of(expr, ["w", "x", "b", "t"]), (0.8, 1.0, -0.3, 1.0)))
+    names = [n.replace("∂", r"\partial ") for n in factors.names]
     lines = [
         "$$",
-        r"E = " + sympy.latex(symbolic.to_sympy(E)),
+        "E = " + sympy.latex(expr),
         "$$",
         "",
-        "`symbolic.chain(E, w)` returns one factor per edge on the path from E back to w:",
+        "`symbolic.chain(E, w)` cuts the path at the labelled nodes A, y, e and returns one "
+        "factor per edge, written in those labels (`factors.in_labels`):",
         "",
         "$$",
         r"\frac{\partial E}{\partial w} = "
-        + r" \;\cdot\; ".join(r"\left(" + sympy.latex(f) + r"\right)" for f in factors),
+        + r" \cdot ".join(r"\frac{" + n.replace("/", "}{") + "}" for n in names)
+        + " = "
+        + r" \cdot ".join(r"\left(" + sympy.latex(f) + r"\right)" for f in factors.in_labels)
+        + " = "
+        + sympy.latex(factors.product(in_labels=True)),
         "$$",
         "",
-        f"Their product equals SymPy's own `diff` of the whole expression: **{agree}**. "
-        f"At w = 0.4, x = 1, b = −0.3, t = 1 it is {float(product.subs({'w': 0.4, 'x': 1, 'b': -0.3, 't': 1})):.6f}; "  # noqa: E501
+        "In the leaves' symbols, their product is",
+        "",
+        "$$",
+        sympy.latex(factors.product()),
+        "$$",
+        "",
+        f"and it equals SymPy's own `diff` of the whole expression: **{agree}**. "
+        f"At w = 0.8, x = 1, b = −0.3, t = 1 it is {float(factors.product().subs(at)):.6f}; "
         f"`backward()` gave `w.grad` = {w.grad:.6f}.",
         "",
     ]
@@ -280,9 +289,9 @@ def main(outdir: Path | str = DOCS / "_figures") -> list[Path]:
     written.append(chain_rule_snippet(outdir / "chain_rule_factors.md"))
     written.append(activation_figures(outdir))
     written += tutorial_figures(outdir)
-    from autograd_lite.viz.render import write_doc_figures  # visualization.md's pictures
-
-    written += write_doc_figures(outdir)
+    for hook in DOC_FIGURE_HOOKS:  # the other pages' pictures, made by the modules they document
+        module_name, _, function = hook.partition(":")
+        written += getattr(importlib.import_module(module_name), function)(outdir)
     return written
 
 

@@ -43,14 +43,14 @@ def test_version(capsys):
     assert out.strip() == f"autograd-lite {__version__}"
 
 
-@pytest.mark.parametrize("command", [None, "demo", "train", "graph", "check"])
+@pytest.mark.parametrize("command", [None, "demo", "train", "graph", "check", "replay", "exercise"])
 def test_help_of_every_command(capsys, command):
     argv = ["--help"] if command is None else [command, "--help"]
     code, out, _ = run(capsys, *argv)
     assert code == 0
     assert out.startswith("usage: autograd-lite")
     if command is None:
-        for name in ("demo", "train", "graph", "check"):
+        for name in ("demo", "train", "graph", "check", "replay", "exercise"):
             assert name in out
 
 
@@ -65,6 +65,14 @@ def test_unknown_command_and_option(capsys):
     assert_one_line_error(code, err, "invalid choice", "fly")
     code, _, err = run(capsys, "graph", "x", "--colour", "red")
     assert_one_line_error(code, err, "unrecognized arguments", "--colour")
+
+
+def test_teaching_commands_are_registered_and_errors_stay_one_line(capsys, tmp_path):
+    code, out, err = run(capsys, "exercise", "--list")
+    assert code == 0, err
+    assert "swimming_perceptron" in out
+    code, _, err = run(capsys, "replay", "x +* 2", "--set", "x=1", "-o", str(tmp_path / "r"))
+    assert_one_line_error(code, err, "x +* 2")
 
 
 def test_module_runs_as_a_program():
@@ -313,3 +321,68 @@ def test_demo_out_dir(capsys, tmp_path):
     code, _, err = run(capsys, "demo", "--out-dir", str(tmp_path))
     assert code == 0, err
     assert (tmp_path / "perceptron_graph.svg").exists()
+
+
+# ---------------------------------------------------------------------- check
+def test_check_prints_a_green_table(capsys):
+    code, out, err = run(capsys, "check")
+    assert code == 0, out + err
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:-1]}
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "step"):
+        assert rows[name] == "ok"
+    assert out.strip().splitlines()[-1].startswith("all ")
+
+
+def test_check_selected_ops(capsys):
+    code, out, _ = run(capsys, "check", "sigmoid", "tanh")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[2:-1]] == ["sigmoid", "tanh"]
+
+
+def test_check_unknown_op_is_a_one_line_error(capsys):
+    code, _, err = run(capsys, "check", "wiggle")
+    assert_one_line_error(code, err, "wiggle")
+
+
+def test_check_fails_on_a_wrong_derivative(capsys):
+    from autograd_lite.registry import Op, register, unregister
+
+    # sigmoid's formula, but a deliberately wrong derivative (out instead of out(1-out)).
+    wrong = Op(
+        "wrong_sigmoid_cli",
+        forward=lambda z: 1.0 / (1.0 + np.exp(-z)),
+        vjps=(lambda g, out, z: g * out,),
+        formula="1/(1 + exp(-z))",
+    )
+    register(wrong)
+    try:
+        code, out, _ = run(capsys, "check", "wrong_sigmoid_cli", "sigmoid")
+    finally:
+        unregister("wrong_sigmoid_cli")
+    assert code == 1
+    assert "FAIL" in out and "wrong_sigmoid_cli" in out.splitlines()[-1]
+
+
+def test_graph_edge_factors_and_layout(capsys, tmp_path):
+    dot = tmp_path / "g.dot"
+    code, _, err = run(capsys, "graph", "tanh(x*w)", "--set", "x=1", "--set", "w=2", "-o", str(dot))
+    assert code == 0, err
+    text = dot.read_text(encoding="utf-8")
+    assert "∂" in text and "rankdir=LR" in text.replace(" ", "").replace('"', "")
+    code, _, err = run(
+        capsys,
+        "graph",
+        "tanh(x*w)",
+        "--set",
+        "x=1",
+        "--set",
+        "w=2",
+        "-o",
+        str(dot),
+        "--no-edge-factors",
+        "--rankdir",
+        "TB",
+    )
+    assert code == 0, err
+    text = dot.read_text(encoding="utf-8")
+    assert "∂" not in text and "rankdir=TB" in text.replace(" ", "").replace('"', "")
