@@ -131,20 +131,19 @@ def _engine_curves(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, st
 
 def _sympy_points(expr, name: str, points: np.ndarray) -> tuple[list[float], list[float]]:
     """Evaluate SymPy's derivative at sample points (skipping kinks where it is undefined)."""
-    import sympy
 
     op = al.get_op(name)
-    subs = {}
-    for p in op.params:
-        if p in op.defaults:
-            subs[sympy.Symbol(p)] = op.defaults[p]
+    values = {p: op.defaults[p] for p in op.params if p in op.defaults}
     if name == "prelu":
-        subs[sympy.Symbol("alpha")] = PRELU_ALPHA
-    z = sympy.Symbol("z")
+        values["alpha"] = PRELU_ALPHA
+    # Match symbols by name: SymPy symbols carry assumptions (e.g. real=True).
+    by_name = {s.name: s for s in expr.free_symbols}
+    fixed = expr.subs({by_name[k]: v for k, v in values.items() if k in by_name})
+    z = by_name.get("z")
     xs, ys = [], []
     for p in points:
         try:
-            val = complex(expr.subs(subs).subs(z, float(p)).evalf())
+            val = complex((fixed.subs(z, float(p)) if z is not None else fixed).evalf())
         except (TypeError, ValueError):
             continue
         if abs(val.imag) < 1e-12 and np.isfinite(val.real):
@@ -175,6 +174,11 @@ def activation_figures(outdir: Path) -> Path:
         deriv = symbolic.derivative(name)
         f, df, note = _engine_curves(name, z)
         xs, ys = _sympy_points(deriv, name, marks)
+        if len(xs) < len(marks) // 2:
+            raise RuntimeError(
+                f"make_figures: SymPy's derivative of {name!r} ({deriv}) could be evaluated at "
+                f"only {len(xs)} of {len(marks)} points"
+            )
 
         fig, ax = plt.subplots(figsize=(3.4, 2.4), dpi=110)
         ax.axhline(0, color="0.8", lw=0.8)
