@@ -255,7 +255,7 @@ def activation_study_snippet(path: Path) -> Path:
         found = speed["epochs"].get(act)
         if not found:
             return "(not measured)"
-        return ", ".join(f"> {limit}" if r is None else str(r) for r in found)
+        return ", ".join(f"not in {limit}" if r is None else str(r) for r in found)
 
     lines = [
         ":::{list-table} Measured while these docs were built",
