@@ -217,13 +217,17 @@ def _pow_forward(a: Any, b: Any) -> Any:
 
 
 def _pow_vjp_base(g: Any, out: Any, a: Any, b: Any) -> Any:
+    # where b == 0, a**b is the constant 1: use a**0 there, so 0 * a**-1 never makes nan at a = 0
+    one = _mask(data_of(b) != 0)
     if type(a) is float and type(b) is float:  # negative base, fractional b: nan, not complex
-        return g * b * _pow_scalar(a, b - 1)
-    return g * b * a ** (b - 1)
+        return g * b * _pow_scalar(a, b - one)
+    return g * b * a ** (b - one)
 
 
 def _pow_vjp_exponent(g: Any, out: Any, a: Any, b: Any) -> Any:
-    return g * out * log.poly(a)
+    # where a == 0 (and b > 0), a**b = 0 for every b: slope 0, not 0 * log(0) = nan
+    at_zero = _mask(data_of(a) == 0)
+    return g * out * log.poly(a + at_zero)
 
 
 pow = register(

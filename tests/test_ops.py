@@ -485,3 +485,26 @@ def test_sum_to_same_shape_does_not_alias_the_leaf() -> None:
     out.sum().backward()
     w.data[0, 0] = 5.0  # the leaf is writable again once backward has run
     assert w.data[0, 0] == 5.0
+
+
+def test_pow_with_exponent_zero_has_zero_slope_at_zero_base() -> None:
+    """x**0 is the constant 1, so d/dx = 0 everywhere, also at x = 0 (it was 0·0⁻¹ = nan)."""
+    for data in (0.0, np.array([0.0, 2.0])):
+        x = al.Value(data)
+        (x**0.0).sum().backward()
+        np.testing.assert_array_equal(x.grad, np.zeros_like(data))
+    b = al.Value(np.array([0.0, 2.0]))
+    x = al.Value(np.array([0.0, 0.0]))
+    (x**b).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_pow_exponent_slope_at_zero_base_is_zero() -> None:
+    """0**b = 0 for every b > 0, so d/db = 0 (it was 0·log 0 = nan); finite differences agree."""
+    a = al.Value(np.array([0.0, 1.5]), requires_grad=False)
+    b = al.Value(np.array([2.0, 1.3]))
+    assert al.gradcheck(lambda e: (a**e).sum(), b)
+    np.testing.assert_allclose(b.grad, [0.0, 1.5**1.3 * np.log(1.5)])
+    s = al.Value(2.0)
+    (0.0**s).backward()
+    assert s.grad == 0.0
