@@ -189,3 +189,42 @@ def test_redefining_and_replacing() -> None:
 def test_complex_values_at_runtime_are_refused() -> None:
     al.define_activation("root", "sqrt(z)")
     assert np.isnan(al.Value(-1.0).root().data)  # numpy's real sqrt: nan, never complex
+
+
+def _doc_blocks() -> list[str]:
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "adding_an_activation.md"
+    text = page.read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def test_doc_snippets_are_short() -> None:
+    blocks = _doc_blocks()
+    assert len(blocks) == 3
+    for code in blocks[:2]:  # the built-in entry and the formula definition
+        assert len(code.strip().splitlines()) < 15, code
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_doc_snippets_run(index: int, tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "snippet.py"
+    script.write_text(_doc_blocks()[index], encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    if index == 0:
+        assert "softsign: derivative 1 matches SymPy" in proc.stdout
+        assert "skipped z = 0" in proc.stdout
