@@ -243,7 +243,12 @@ def _new_constant(x: float) -> Value:
 
 def _failed(op: Any, datas: tuple, exc: Exception) -> Exception:
     shapes = " and ".join(str(np.shape(d)) for d in datas)
-    return type(exc)(f"{op.name}: cannot apply to shapes {shapes}: {exc}")
+    message = f"{op.name}: cannot apply to shapes {shapes}: {exc}"
+    try:
+        return type(exc)(message)
+    except Exception:  # numpy's subclasses with other constructors (e.g. _UFuncNoLoopError)
+        base = next(t for t in (ValueError, TypeError, IndexError) if isinstance(exc, t))
+        return base(message)
 
 
 def apply(op: Any, inputs: tuple, params: tuple = ()) -> Value:

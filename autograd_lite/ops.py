@@ -90,6 +90,8 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
     """
     if axis is None:
         return None
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
     if isinstance(axis, (int, np.integer)):
         axes = (axis,)
     elif isinstance(axis, (tuple, list)):
@@ -98,7 +100,7 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
         raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"axis must be an int or tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of range for a Value with {ndim} axes")

@@ -427,7 +427,7 @@ def test_max_of_empty_is_refused() -> None:
         al.Value(np.zeros((0,))).max()
 
 
-@pytest.mark.parametrize("bad", [3, -4, (0, 0), 1.5])
+@pytest.mark.parametrize("bad", [3, -4, (0, 0), 1.5, True, (0, True)])
 def test_bad_axis_is_refused(bad: object) -> None:
     v = al.Value(np.zeros((2, 3)))
     with pytest.raises((ValueError, TypeError), match="axis"):
@@ -508,3 +508,15 @@ def test_pow_exponent_slope_at_zero_base_is_zero() -> None:
     s = al.Value(2.0)
     (0.0**s).backward()
     assert s.grad == 0.0
+
+
+def test_bad_parameter_error_names_the_op() -> None:
+    """numpy's own exception subclasses (e.g. _UFuncNoLoopError) are re-raised naming the op."""
+    with pytest.raises(TypeError, match=r"leaky_relu: cannot apply to shapes \(3,\)"):
+        al.Value(np.ones(3)).leaky_relu(alpha="a")
+    with pytest.raises(ValueError, match=r"softmax: cannot apply to shapes \(3,\).*axis 1"):
+        al.Value(np.ones(3)).softmax(axis=1)
+    with pytest.raises(IndexError, match=r"getitem: cannot apply to shapes \(3,\).*index 5"):
+        al.Value(np.ones(3))[5]
+    with pytest.raises(TypeError, match=r"relu\(\) takes no parameters"):
+        al.Value(np.ones(3)).relu(3)
