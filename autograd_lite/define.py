@@ -155,7 +155,24 @@ class _Derivatives:
                 doc=f"derivative {order} of {self.name}: {expr}",
             )
             self.ops[order].expr = expr
+            self.ops[order].formula = _formula_text(expr, ("z",) + names)
         return self.ops[order]
+
+
+def _formula_text(expr: Any, names: tuple) -> str | None:
+    """SymPy's text for ``expr`` if the safe parser reads it back as the same expression.
+
+    Gives derivative ops a formula, so ``symbolic.to_sympy`` works on graphs that
+    ``backward(create_graph=True)`` recorded; ``None`` when the text does not
+    round-trip (e.g. it contains ``DiracDelta``).
+    """
+    from .formula import to_sympy
+
+    text = str(expr)
+    try:
+        return text if to_sympy(text, names[:1], names[1:]) == expr else None
+    except ValueError:
+        return None
 
 
 def _check_name(name: Any) -> None:
