@@ -228,3 +228,34 @@ def test_doc_snippets_run(index: int, tmp_path) -> None:
     if index == 0:
         assert "softsign: derivative 1 matches SymPy" in proc.stdout
         assert "skipped z = 0" in proc.stdout
+
+
+def _formulas():
+    from hypothesis import strategies as st
+
+    leaves = st.sampled_from(["z", "0.5", "2", "z"])
+
+    def extend(inner):
+        unary = st.tuples(st.sampled_from(["tanh", "sin", "cos", "atan", "sigmoid"]), inner).map(
+            lambda t: f"{t[0]}({t[1]})"
+        )
+        binary = st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        )
+        return unary | binary
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+def test_random_smooth_formulas_match_finite_differences_and_sympy() -> None:
+    from hypothesis import given
+
+    @given(_formulas())
+    def check(text: str) -> None:
+        op = al.define_activation("random_act", text)
+        x = al.Value(np.linspace(-2.0, 2.0, 7))
+        assert al.gradcheck(lambda v: op(v).sum(), x), text
+        result = symbolic.check("random_act", order=2)
+        assert result.ok, result.message
+
+    check()
