@@ -378,3 +378,11 @@ def test_sympy_oracle_detects_a_wrong_scalar_vjp() -> None:
         assert b.values[0].grad != pytest.approx(expected, rel=1e-7)
     finally:
         register(good, replace=True)
+
+
+def test_ci_profile_is_bounded_and_seeded_and_fuzz_profile_is_longer() -> None:
+    from hypothesis import settings
+
+    ci, fuzz = settings.get_profile("ci"), settings.get_profile("fuzz")
+    assert ci.derandomize and ci.max_examples <= 200
+    assert fuzz.max_examples >= 10 * ci.max_examples
