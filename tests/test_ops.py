@@ -520,3 +520,15 @@ def test_bad_parameter_error_names_the_op() -> None:
         al.Value(np.ones(3))[5]
     with pytest.raises(TypeError, match=r"relu\(\) takes no parameters"):
         al.Value(np.ones(3)).relu(3)
+
+
+def test_define_activation_ops_are_covered_by_the_generic_sampler() -> None:
+    from autograd_lite.registry import unregister
+
+    op = al.define_activation("mish_sampler_test", "z * tanh(log(1 + exp(z)))")
+    try:
+        op = get_op("mish_sampler_test")
+        for case in cases_for(op):
+            assert al.gradcheck(case.fn, *case.values()), case.name
+    finally:
+        unregister("mish_sampler_test")
