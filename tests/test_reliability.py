@@ -392,3 +392,37 @@ def test_reliability_page_snippets_run() -> None:
     result = runner.run(test)
     assert result.attempted >= 30
     assert result.failed == 0, f"{result.failed} snippet(s) of {page.name} failed (see output)"
+
+
+def test_shared_gradient_arrays_cannot_be_edited_in_place() -> None:
+    """Both inputs of an add receive the same gradient array: editing one in place would
+    silently change the other (it did), so gradients are handed out read-only."""
+    a = al.Value(np.array([3.0, -4.0]))
+    b = al.Value(np.array([1.0, 1.0]))
+    s = a + b
+    (s * 5.0).sum().backward()
+    with pytest.raises(ValueError, match="read-only"):
+        a.grad *= 0.1
+    with pytest.raises(ValueError, match="read-only"):
+        s.grad[0] = 0.0
+    np.testing.assert_array_equal(b.grad, [5.0, 5.0])
+    a.grad = np.clip(a.grad, -1.0, 1.0)  # rebinding is the way to change a gradient
+    np.testing.assert_array_equal(a.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad, [5.0, 5.0])
+    w = al.Value(np.ones((2, 3)))
+    w.reshape(6).sum().backward()
+    with pytest.raises(ValueError, match="read-only"):
+        w.grad[0, 0] = 7.0
+
+
+def test_gradients_still_accumulate_and_optimizers_still_step() -> None:
+    w = al.Value(np.array([1.0, 2.0]))
+    (w * w).sum().backward()
+    (w * 3.0).sum().backward()  # accumulates into a new array
+    np.testing.assert_allclose(w.grad, [5.0, 7.0])
+    opt = al.optim.SGD([w], lr=0.1, momentum=0.9)
+    opt.step()
+    opt.step()
+    np.testing.assert_allclose(w.data, np.array([1.0, 2.0]) - 0.1 * (1 + 1.9) * w.grad)
+    opt.zero_grad()
+    assert not w.grad.any()
