@@ -158,6 +158,10 @@ def _anomaly_check(node: Value, what: str, data: Any, parent: Value | None = Non
     if parent is not None:
         plabel = f" {parent.label!r}" if parent.label else ""
         extra = f" for its input{plabel} of shape {parent.shape}"
+    elif what == "output":  # the new node has no label yet: name its labelled inputs
+        names = [repr(p.label) for p in node.parents if p.label]
+        if names:
+            extra = f" (inputs {', '.join(names)})"
     raise FloatingPointError(
         f"op {node.op!r}{label} produced {kind} in its {what}{extra}; node created at {where}"
     )

@@ -32,12 +32,15 @@ def test_anomaly_in_forward_names_op_and_user_line() -> None:
     message = ""
     with al.detect_anomaly():
         y = x * 2.0  # fine
+        y.label = "y"
         try:
             line = _line() + 1
             y.log()
         except FloatingPointError as exc:
             message = str(exc)
-    assert re.search(rf"op 'log' produced nan in its output.*{HERE}:{line}\b", message), message
+    assert re.search(
+        rf"op 'log' produced nan in its output \(inputs 'y'\).*{HERE}:{line}\b", message
+    ), message
     assert y.site is not None and HERE in y.site
 
 
