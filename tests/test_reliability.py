@@ -429,3 +429,13 @@ def test_gradients_still_accumulate_and_optimizers_still_step() -> None:
     np.testing.assert_allclose(w.data, np.array([1.0, 2.0]) - 0.1 * (1 + 1.9) * w.grad)
     opt.zero_grad()
     assert not w.grad.any()
+
+
+def test_rebinding_an_input_of_a_three_input_op_to_another_shape_is_refused() -> None:
+    x = al.Value(np.ones((4, 3)), requires_grad=False)
+    w = al.Value(np.ones((2, 3)), label="W")
+    b = al.Value(np.zeros(2), label="b")
+    loss = al.dense(x, w, b).sum()
+    b.data = 0.0
+    with pytest.raises(RuntimeError, match=r"'b' of node 'dense' was rebound from shape \(2,\)"):
+        loss.backward()
