@@ -226,22 +226,11 @@ def _constant(x: Any) -> Value:
     c = _CONSTANTS.get(x)
     if c is not None and c._data == x and c.label == "" and not c.requires_grad:
         return c
-    c = _new_constant(x)
+    c = Value(x, requires_grad=False)
     if x != 0.0:  # 0.0 and -0.0 are equal keys: do not share them
         if len(_CONSTANTS) >= 4096:
             _CONSTANTS.clear()
         _CONSTANTS[x] = c
-    return c
-
-
-def _new_constant(x: float) -> Value:
-    c = Value.__new__(Value)
-    c._data = x
-    c._grad = c._acc = c._in0 = c._in1 = c._x0 = c._x1 = c._op = c._lock = None
-    c._params = ()
-    c.label = ""
-    c.site = c.grad_of = None
-    c.requires_grad = False
     return c
 
 
