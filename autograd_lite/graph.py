@@ -348,6 +348,8 @@ def _node(
                 leaves = [v for v in inputs if v._in0 is None and type(v._data) is np.ndarray]
                 if leaves:
                     node._lock = _Lock(leaves)
+        elif type(out) is np.ndarray:  # an array made from numbers (broadcast_to of a float)
+            out.setflags(write=False)
     else:
         node.requires_grad = False
         node._in0 = None

@@ -557,3 +557,16 @@ def test_unlocked_inputs_can_change_without_changing_gradients(op: Op) -> None:
         for v, g in zip(values, expected):
             if v.requires_grad:
                 np.testing.assert_allclose(v.grad, g, err_msg=f"{op.name} [{case.name}]")
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+def test_outputs_are_read_only_and_never_alias_a_writable_input(op: Op) -> None:
+    for case in cases_for(op):
+        values = case.values()
+        out = case.fn(*values)
+        if not isinstance(out.data, np.ndarray):
+            continue
+        assert not out.data.flags.writeable, f"{op.name} [{case.name}]: writable output"
+        for v in values:
+            if isinstance(v.data, np.ndarray) and v.data.flags.writeable:
+                assert not np.shares_memory(out.data, v.data), f"{op.name} [{case.name}]"

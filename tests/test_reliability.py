@@ -439,3 +439,17 @@ def test_rebinding_an_input_of_a_three_input_op_to_another_shape_is_refused() ->
     b.data = 0.0
     with pytest.raises(RuntimeError, match=r"'b' of node 'dense' was rebound from shape \(2,\)"):
         loss.backward()
+
+
+def test_array_made_from_a_scalar_is_read_only_too() -> None:
+    """broadcast_to of a float gives a recorded array; changing it in place would change
+    what the next op's backward reads (nothing locks non-leaf nodes)."""
+    s = al.Value(0.5)
+    b = al.broadcast_to(s, (2, 2))
+    w = al.Value(np.ones((2, 2)))
+    loss = (w * b).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        b.data[0, 0] = 9.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad, np.full((2, 2), 0.5))
+    assert s.grad == 4.0
