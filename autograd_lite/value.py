@@ -175,8 +175,8 @@ class Value:
                 self._lock = None
             return
         d = as_data(new, "Value.data")
-        if type(d) is np.ndarray and (d.base is not None or not d.flags.writeable):
-            d = d.copy()
+        if type(d) is np.ndarray and (d is new or d.base is not None or not d.flags.writeable):
+            d = d.copy()  # never share an array with the caller (or another Value's lock count)
         self._data = d
         if self._in0 is None:
             self._lock = None  # a leaf's lock count belongs to its previous array

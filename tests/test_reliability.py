@@ -453,3 +453,28 @@ def test_array_made_from_a_scalar_is_read_only_too() -> None:
     loss.backward()
     np.testing.assert_allclose(w.grad, np.full((2, 2), 0.5))
     assert s.grad == 4.0
+
+
+def test_assigning_another_values_array_does_not_share_it() -> None:
+    """``b.data = a.data`` used to share one array between two leaves whose lock counts
+    are separate: a's backward unlocked it while b's pending backward still needed it."""
+    a = al.Value(np.ones(3))
+    b = al.Value(np.zeros(3))
+    b.data = a.data
+    assert not np.shares_memory(a.data, b.data)
+    loss_a = (a * a).sum()
+    loss_b = (b * b).sum()
+    loss_a.backward()
+    a.data[0] = 100.0
+    loss_b.backward()
+    np.testing.assert_allclose(b.grad, [2.0, 2.0, 2.0])
+
+
+def test_assigned_user_array_is_copied_like_the_constructor_does() -> None:
+    arr = np.array([1.0, 2.0])
+    w = al.Value(0.0)
+    w.data = arr
+    loss = (w * w).sum()
+    arr[0] = 50.0  # the caller's array is theirs to change
+    loss.backward()
+    np.testing.assert_allclose(w.grad, [2.0, 4.0])
