@@ -570,3 +570,18 @@ def test_outputs_are_read_only_and_never_alias_a_writable_input(op: Op) -> None:
         for v in values:
             if isinstance(v.data, np.ndarray) and v.data.flags.writeable:
                 assert not np.shares_memory(out.data, v.data), f"{op.name} [{case.name}]"
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+def test_unrecorded_outputs_never_alias_an_input(op: Op) -> None:
+    """Without a graph (no_grad or constants only) an output is a leaf of later graphs:
+    it must own its data, or an in-place change of the input would change it."""
+    for case in cases_for(op):
+        values = case.values()
+        with al.no_grad():
+            out = case.fn(*values)
+        if not isinstance(out.data, np.ndarray):
+            continue
+        for v in values:
+            if isinstance(v.data, np.ndarray):
+                assert not np.shares_memory(out.data, v.data), f"{op.name} [{case.name}]"
