@@ -1,0 +1,349 @@
+"""Function transforms: ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``hvp``.
+
+Each transform takes a Python function ``f`` written with Values (operators and
+Value methods) and returns derivatives as plain numpy arrays (Python floats for
+scalars), in the style of JAX's ``jax.grad``:
+
+>>> import autograd_lite as al
+>>> f = lambda x: (x ** 3).sum()
+>>> al.grad(f)([1.0, 2.0]).tolist()
+[3.0, 12.0]
+>>> al.hessian(f)([1.0, 2.0]).tolist()
+[[6.0, 0.0], [0.0, 12.0]]
+
+The arguments selected by ``argnums`` (numbers, lists, numpy arrays or Values)
+become fresh leaf Values, so calling a transform never changes the ``.grad`` of
+Values you own; other arguments are passed to ``f`` unchanged.
+
+Second derivatives come from ``backward(create_graph=True)``: the first backward
+pass is itself recorded as a graph, and a second reverse pass through that graph
+gives one row of the Hessian (or, seeded with a vector ``v``, the product
+``H @ v`` without ever forming ``H``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .graph import backward, enable_grad, topological_order
+from .value import Value, as_data
+
+__all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad"]
+
+Argnums = int | tuple[int, ...]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_callable(f: Any, who: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a callable, got {type(f).__name__} {f!r:.60}")
+
+
+def _check_argnums(argnums: Any, who: str) -> tuple[tuple[int, ...], bool]:
+    """``(tuple of argnums, single?)``; type errors are raised when the transform is built."""
+    if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
+        return (int(argnums),), True
+    if isinstance(argnums, tuple) and argnums:
+        for a in argnums:
+            if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+                raise TypeError(
+                    f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}"
+                )
+        return tuple(int(a) for a in argnums), False
+    raise TypeError(f"{who}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+
+
+def _leaf(x: Any, position: int, who: str) -> Value:
+    """A fresh leaf Value holding the data of argument ``x``."""
+    if isinstance(x, Value):
+        return Value(x.data, label=x.label)
+    return Value(as_data(x, f"{who}: argument {position}"))
+
+
+def _prepare(args: tuple, argnums: tuple[int, ...], who: str) -> tuple[list[Any], list[Value]]:
+    """Replace the differentiated arguments by fresh leaves."""
+    n = len(args)
+    call_args = list(args)
+    leaves = []
+    seen = set()
+    for a in argnums:
+        if not -n <= a < n:
+            raise IndexError(
+                f"{who}: argnums={a} is out of range: f was called with {n} positional argument(s)"
+            )
+        a %= n
+        if a in seen:
+            raise ValueError(f"{who}: argnums repeats argument {a}")
+        seen.add(a)
+        leaf = _leaf(args[a], a, who)
+        call_args[a] = leaf
+        leaves.append(leaf)
+    return call_args, leaves
+
+
+def _call(f: Callable[..., Any], call_args: list, kwargs: dict, who: str) -> Value:
+    with enable_grad():
+        out = f(*call_args, **kwargs)
+    if not isinstance(out, Value):
+        raise TypeError(
+            f"{who}: f must return a Value, got {type(out).__name__}; compute the result "
+            "with Value operators and methods (numpy functions such as np.sin cannot be "
+            "differentiated)"
+        )
+    return out
+
+
+def _check_scalar(out: Value, who: str) -> None:
+    if out.shape != ():
+        raise ValueError(
+            f"{who}: f must return a scalar Value, got shape {out.shape}; use jacobian() "
+            "for a vector-valued f, or reduce the output with .sum() or .mean()"
+        )
+
+
+def _vjp(root: Value, inputs: Sequence[Value], seed: Any, create_graph: bool) -> list[Any]:
+    """Gradients of ``root`` (seeded with ``seed``) for ``inputs``, without side effects.
+
+    Every node's ``.grad`` is restored afterwards, so Values that ``f`` closes
+    over (model parameters, say) keep their gradients. Entries are ``None`` for
+    inputs that do not influence ``root``.
+    """
+    if not root.requires_grad:
+        return [None] * len(inputs)
+    order = topological_order(root)
+    saved = [(node, node._grad) for node in order]
+    for node in order:
+        node._grad = None
+    try:
+        backward(root, seed, retain_graph=True, create_graph=create_graph)
+        return [x._grad for x in inputs]
+    finally:
+        for node, g in saved:
+            node._grad = g
+
+
+def _as_result(g: Any, like: Value) -> Any:
+    """A gradient as numpy data of the leaf's shape (a float for scalars)."""
+    if g is None:
+        g = 0.0 if like.shape == () else np.zeros(like.shape, dtype=like.dtype)
+    elif isinstance(g, Value):
+        g = g.data
+    if np.shape(g) == ():
+        return float(g)
+    return np.array(g, dtype=like.dtype)
+
+
+def _one_hot(shape: tuple[int, ...], k: int, dtype: Any) -> Any:
+    if shape == ():
+        return 1.0
+    e = np.zeros(shape, dtype=dtype)
+    e.reshape(-1)[k] = 1.0
+    return e
+
+
+def _block(out_shape: tuple, in_shape: tuple, dtype: Any) -> np.ndarray:
+    return np.zeros(out_shape + in_shape, dtype=dtype)
+
+
+def _finish(a: np.ndarray) -> Any:
+    return float(a) if a.shape == () else a
+
+
+def _pack(items: list[Any], single: bool) -> Any:
+    return items[0] if single else tuple(items)
+
+
+# ------------------------------------------------------------- transforms
+
+
+def value_and_grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., tuple[Any, Any]]:
+    """Turn a scalar function ``f`` into one returning ``(f(*args), gradient)``.
+
+    Args:
+        f: a function of Values returning a scalar Value.
+        argnums: which positional argument(s) to differentiate; a tuple gives a
+            tuple of gradients.
+
+    Returns:
+        A function with ``f``'s signature returning ``(value, grad)``: the value as
+        a float, the gradient as a numpy array shaped like the argument (a float
+        for a scalar argument).
+
+    >>> import autograd_lite as al
+    >>> vg = al.value_and_grad(lambda w, x: (w * x).sum() ** 2, argnums=(0, 1))
+    >>> value, (dw, dx) = vg([1.0, 2.0], [3.0, 4.0])
+    >>> value, dw.tolist(), dx.tolist()
+    (121.0, [66.0, 88.0], [22.0, 44.0])
+    """
+    who = "value_and_grad"
+    _check_callable(f, who)
+    nums, single = _check_argnums(argnums, who)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        call_args, leaves = _prepare(args, nums, who)
+        out = _call(f, call_args, kwargs, who)
+        _check_scalar(out, who)
+        grads = _vjp(out, leaves, None, create_graph=False)
+        return float(out.item()), _pack([_as_result(g, x) for g, x in zip(grads, leaves)], single)
+
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Turn a scalar function ``f`` into the function computing its gradient.
+
+    Args:
+        f: a function of Values returning a scalar Value.
+        argnums: which positional argument(s) to differentiate (int or tuple).
+
+    Returns:
+        A function with ``f``'s signature returning d f / d args[argnums] as a
+        numpy array of that argument's shape (a float for a scalar argument, a
+        tuple for a tuple ``argnums``).
+
+    >>> import autograd_lite as al
+    >>> dtanh = al.grad(lambda z: z.tanh())
+    >>> round(dtanh(0.5), 6)
+    0.786448
+    >>> al.grad(lambda x: (x * x).sum())([1.0, -2.0]).tolist()
+    [2.0, -4.0]
+    >>> al.grad(lambda x: x * 2)([1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: grad: f must return a scalar Value, got shape (2,); use jacobian() ...
+    """
+    who = "grad"
+    _check_callable(f, who)
+    nums, single = _check_argnums(argnums, who)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        call_args, leaves = _prepare(args, nums, who)
+        out = _call(f, call_args, kwargs, who)
+        _check_scalar(out, who)
+        grads = _vjp(out, leaves, None, create_graph=False)
+        return _pack([_as_result(g, x) for g, x in zip(grads, leaves)], single)
+
+    return grad_f
+
+
+def jacobian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Turn ``f`` (any output shape) into the function computing its Jacobian.
+
+    One reverse pass per output element (reverse mode). For an output of shape
+    ``T`` and an argument of shape ``S`` the Jacobian has shape ``T + S``:
+    ``J[t][s] = d out[t] / d x[s]``.
+
+    >>> import autograd_lite as al
+    >>> J = al.jacobian(lambda x: x * x)([1.0, 2.0, 3.0])
+    >>> J.tolist()
+    [[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]
+    >>> al.jacobian(lambda a, b: a @ b, argnums=1)([[1.0, 2.0]], [3.0, 4.0]).tolist()
+    [[1.0, 2.0]]
+    """
+    who = "jacobian"
+    _check_callable(f, who)
+    nums, single = _check_argnums(argnums, who)
+
+    @functools.wraps(f)
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
+        call_args, leaves = _prepare(args, nums, who)
+        out = _call(f, call_args, kwargs, who)
+        oshape = out.shape
+        blocks = [_block(oshape, x.shape, x.dtype) for x in leaves]
+        flat = [b.reshape(out.size, x.size) for b, x in zip(blocks, leaves)]
+        if out.requires_grad:
+            for k in range(out.size):
+                rows = _vjp(out, leaves, _one_hot(oshape, k, out.dtype), create_graph=False)
+                for j, (g, x) in enumerate(zip(rows, leaves)):
+                    flat[j][k] = np.reshape(_as_result(g, x), -1)
+        return _pack([_finish(b) for b in blocks], single)
+
+    return jacobian_f
+
+
+def hessian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Turn a scalar function ``f`` into the function computing its Hessian.
+
+    The gradient is computed with ``backward(create_graph=True)``, then each of
+    its elements is differentiated again (one reverse pass per row). For an
+    argument of shape ``S`` the Hessian has shape ``S + S``; with a tuple
+    ``argnums`` the result is a tuple of tuples of blocks, ``H[i][j]`` of shape
+    ``S_i + S_j`` (as in JAX).
+
+    >>> import autograd_lite as al
+    >>> H = al.hessian(lambda w: (w[0] ** 2) * w[1] + w[1].exp())([1.0, 0.0])
+    >>> H.tolist()
+    [[0.0, 2.0], [2.0, 1.0]]
+    >>> al.hessian(lambda z: z.tanh())(0.0)
+    0.0
+    """
+    who = "hessian"
+    _check_callable(f, who)
+    nums, single = _check_argnums(argnums, who)
+
+    @functools.wraps(f)
+    def hessian_f(*args: Any, **kwargs: Any) -> Any:
+        call_args, leaves = _prepare(args, nums, who)
+        out = _call(f, call_args, kwargs, who)
+        _check_scalar(out, who)
+        grads = _vjp(out, leaves, None, create_graph=True)
+        blocks = [[_block(xi.shape, xj.shape, xi.dtype) for xj in leaves] for xi in leaves]
+        for i, (gi, xi) in enumerate(zip(grads, leaves)):
+            if not isinstance(gi, Value) or not gi.requires_grad:
+                continue  # the gradient is constant: this block row is zero
+            rows = [b.reshape(xi.size, xj.size) for b, xj in zip(blocks[i], leaves)]
+            for k in range(xi.size):
+                seed = _one_hot(gi.shape, k, gi.dtype)
+                second = _vjp(gi, leaves, seed, create_graph=False)
+                for j, (g, xj) in enumerate(zip(second, leaves)):
+                    rows[j][k] = np.reshape(_as_result(g, xj), -1)
+        result = [_pack([_finish(b) for b in row], single) for row in blocks]
+        return _pack(result, single)
+
+    return hessian_f
+
+
+def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
+    """Hessian-vector product ``H(x) @ v`` of a scalar ``f``, without forming ``H``.
+
+    Two reverse passes: ``backward(create_graph=True)`` records the gradient
+    ``g(x)`` as a graph, and a second backward through ``g`` seeded with ``v``
+    gives ``d(g · v)/dx = H v``. The cost is about that of two gradients, whatever
+    the size of ``x`` (the full Hessian needs one pass per element).
+
+    Args:
+        f: a function of one Value returning a scalar Value.
+        x: the point (number, list, array or Value).
+        v: the direction, of the same shape as ``x``.
+
+    Returns:
+        ``H(x) @ v`` with ``x``'s shape (a float for scalar ``x``).
+
+    >>> import autograd_lite as al
+    >>> f = lambda w: (w[0] ** 2) * w[1] + w[1].exp()
+    >>> al.hvp(f, [1.0, 0.0], [1.0, 0.0]).tolist()
+    [0.0, 2.0]
+    """
+    who = "hvp"
+    _check_callable(f, who)
+    _, (leaf,) = _prepare((x,), (0,), who)
+    vd = v.data if isinstance(v, Value) else as_data(v, f"{who}: v")
+    if np.shape(vd) != leaf.shape:
+        raise ValueError(
+            f"{who}: v has shape {np.shape(vd)} but x has shape {leaf.shape}; they must match"
+        )
+    out = _call(f, [leaf], {}, who)
+    _check_scalar(out, who)
+    (g,) = _vjp(out, [leaf], None, create_graph=True)
+    if not isinstance(g, Value) or not g.requires_grad:
+        return _as_result(None, leaf)  # f is at most linear in x: H = 0
+    (hv,) = _vjp(g, [leaf], vd, create_graph=False)
+    return _as_result(hv, leaf)
