@@ -452,3 +452,19 @@ def test_newton_example_hessian_matches_closed_form():
     s = 1 / (1 + np.exp(-X @ w))
     closed = (X.T * (s * (1 - s))) @ X / len(t) + example.L2 * np.eye(2)  # Xᵀ S X / n + λI
     np.testing.assert_allclose(H, closed, rtol=1e-10)
+
+
+# ---------------------------------------------------------------- benchmark
+
+
+def test_hessian_benchmark_runs_small_and_agrees_with_finite_differences():
+    path = ROOT / "benchmarks" / "bench_hessian.py"
+    spec = importlib.util.spec_from_file_location("bench_hessian", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.n_params() == 99
+    result = bench.main(samples=8, repeat=1, verbose=False)
+    assert result["params"] == 99
+    assert result["rel_diff"] < 1e-6
+    assert result["asym_ours"] < 1e-12
+    assert result["hvp_err"] < 1e-10
