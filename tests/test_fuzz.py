@@ -97,7 +97,7 @@ class ScalarBuilder:
     def __init__(self, leaves: list[float], reject: Callable[[bool], Any] = assume) -> None:
         sp = _sp()
         self.assume = reject  # hypothesis' assume inside a property test
-        self.symbols = [sp.Symbol(f"x{i}") for i in range(len(leaves))]
+        self.symbols = [sp.Symbol(f"x{i}", real=True) for i in range(len(leaves))]
         self.values = [al.Value(v, label=f"x{i}") for i, v in enumerate(leaves)]
         self.nodes: list[tuple[al.Value, Any]] = list(zip(self.values, self.symbols))
         self.point = dict(zip(self.symbols, leaves))
