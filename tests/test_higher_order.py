@@ -468,3 +468,26 @@ def test_hessian_benchmark_runs_small_and_agrees_with_finite_differences():
     assert result["rel_diff"] < 1e-6
     assert result["asym_ours"] < 1e-12
     assert result["hvp_err"] < 1e-10
+
+
+# --------------------------------------------------------------------- docs
+
+
+def test_docs_page_snippets_run(tmp_path):
+    import subprocess
+
+    text = (ROOT / "docs" / "higher_order.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+    assert len(blocks) >= 6
+    script = tmp_path / "page.py"
+    script.write_text("\n\n".join(blocks), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "", "MPLBACKEND": "Agg"},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Newton: 4 steps" in proc.stdout
