@@ -359,3 +359,11 @@ def test_hvp_shape_mismatch_names_both_shapes():
 def test_module_exports():
     assert al.grad is F.grad and al.hessian is F.hessian and al.hvp is F.hvp
     assert set(F.__all__) == {"grad", "value_and_grad", "jacobian", "hessian", "hvp"}
+
+
+def test_identity_function_edge_cases():
+    # the output is the input leaf itself: backward starts and ends at the same node
+    assert al.grad(lambda x: x)(2.0) == 1.0
+    assert al.hessian(lambda x: x)(2.0) == 0.0
+    assert al.jacobian(lambda x: x)([1.0, 2.0]).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert al.hvp(lambda x: x * x, 3.0, 1.0) == 2.0
