@@ -228,7 +228,7 @@ def _t_binary(name: str, a: al.Value, b: al.Value) -> al.Value | None:
         if a.ndim == 0 or b.ndim == 0:
             return None
         try:
-            np.matmul(np.empty(a.shape), np.empty(b.shape))
+            np.matmul(np.zeros(a.shape), np.zeros(b.shape))  # does the shape pair fit?
         except ValueError:
             return None
         return a @ b
