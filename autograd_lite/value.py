@@ -174,6 +174,8 @@ class Value:
             if self._in0 is None:
                 self._lock = None
             return
+        if new is self._data:
+            return  # `v.data -= step` already changed the array in place: nothing to copy
         d = as_data(new, "Value.data")
         if type(d) is np.ndarray and (d is new or d.base is not None or not d.flags.writeable):
             d = d.copy()  # never share an array with the caller (or another Value's lock count)
