@@ -386,3 +386,21 @@ def test_graph_edge_factors_and_layout(capsys, tmp_path):
     assert code == 0, err
     text = dot.read_text(encoding="utf-8")
     assert "∂" not in text and "rankdir=TB" in text.replace(" ", "").replace('"', "")
+
+
+def test_graph_pdf_by_suffix_or_option(capsys, tmp_path):
+    for out_file, extra in ((tmp_path / "g.pdf", []), (tmp_path / "g_noext", ["--format", "pdf"])):
+        code, _, err = run(
+            capsys,
+            "graph",
+            "relu(x)*w",
+            "--set",
+            "x=1",
+            "--set",
+            "w=2",
+            "-o",
+            str(out_file),
+            *extra,
+        )
+        assert code == 0, err
+        assert out_file.read_bytes()[:5] == b"%PDF-"
