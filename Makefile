@@ -20,7 +20,7 @@ $(DEVSTAMP): $(STAMP) pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/autograd-lite demo
 
-LINTED := $(wildcard autograd_lite tests examples benchmarks docs)
+LINTED := $(wildcard autograd_lite tests examples benchmarks docs/*.py)
 
 lint: $(DEVSTAMP)
 	$(PY) -m ruff check $(LINTED)

@@ -313,8 +313,8 @@ def _sympy_factor(node: Value, i: int) -> str | None:
     try:
         import sympy
 
-        from ..gradient_audit import sympy_partial
         from ..formula import sympy_number
+        from ..gradient_audit import sympy_partial
 
         values = {k: v for k, v in zip(op.params, params) if isinstance(v, (int, float))}
         expr = sympy_partial(op, i, values or None)
