@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import lecture
 from .value import Value
 
 
@@ -28,11 +29,7 @@ def swimming_perceptron() -> list[str]:
     >>> swimming_perceptron()[2]
     'z = w·x + b = 4·1 + 2·0 + 4·1 - 3 = 5'
     """
-    x = Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
-    w = Value([4.0, 2.0, 4.0], label="w")
-    b = Value(-3.0, label="b")
-    z = w @ x + b
-    y = z.step()
+    z, y = (lecture.swimming_perceptron()[k] for k in ("z", "y"))
     return [
         "Going swimming? x = [warm water, empty beach, no shark attack] = [1, 0, 1]",
         "weights w = [4, 2, 4], bias b = -3 (threshold 3)",
@@ -52,22 +49,9 @@ def sigmoid_perceptron_step(eta: float = 0.5) -> tuple[list[str], Value]:
     >>> E.label, round(E.data, 4)
     ('E', 0.0713)
     """
-    x = Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
-    w = Value([0.4, 0.2, 0.4], label="w")
-    b = Value(-0.3, label="b")
-    target = 1.0
-    wx = w @ x
-    wx.label = "w·x"
-    A = wx + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = target - y
-    e.label = "e"
-    e2 = e**2
-    e2.label = "e²"
-    E = 0.5 * e2
-    E.label = "E"
+    n = lecture.sigmoid_perceptron()
+    x, w, b, A, y, e, E = (n[k] for k in ("x", "w", "b", "A", "y", "e", "E"))
+    target = n["ŷ"].data
     E.backward()
     yv, ev = y.data, e.data
     factors = {"dE/de": ev, "de/dy": -1.0, "dy/dA": yv * (1 - yv)}

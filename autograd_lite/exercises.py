@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .lecture import sigmoid_perceptron
 from .value import Value
 
 __all__ = [
@@ -97,18 +98,7 @@ def delta_rule(target: float = 1.0) -> Value:
     >>> E.label, math.isclose(E.data, 0.5 * (1 - y) ** 2)
     ('E', True)
     """
-    x = Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
-    w = Value([0.4, 0.2, 0.4], label="w")
-    b = Value(-0.3, label="b")
-    A = w @ x + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = target - y
-    e.label = "e"
-    E = 0.5 * e**2
-    E.label = "E"
-    return E
+    return sigmoid_perceptron(target=target)["E"]
 
 
 def two_layer(target: float = 1.0) -> Value:

@@ -27,6 +27,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from ..lecture import sigmoid_perceptron
 from ..value import Value
 from .dot import to_dot
 
@@ -244,22 +245,7 @@ def lecture_example(target: float = 1.0) -> Value:
     >>> round(E.data, 4), E.label, [p.label for p in E.parents[1].parents]
     (0.0713, 'E', ['e', ''])
     """
-    x = Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
-    w = Value([0.4, 0.2, 0.4], label="w")
-    b = Value(-0.3, label="b")
-    y_hat = Value(target, label="ŷ", requires_grad=False)
-    wx = w @ x
-    wx.label = "w·x"
-    A = wx + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = y_hat - y
-    e.label = "e"
-    e2 = e**2
-    e2.label = "e²"
-    E = 0.5 * e2
-    E.label = "E"
+    E = sigmoid_perceptron(target=target)["E"]
     E.backward()
     return E
 
