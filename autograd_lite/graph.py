@@ -383,20 +383,35 @@ def topological_order(root: Value) -> list[Value]:
     >>> [v.label or v.op for v in topological_order(b)]
     ['a', 'mul', 'tanh']
     """
+    order = _marked_order(root)
+    for node in order:
+        node._acc = None
+    return order
+
+
+_EMITTED = object()  # marks an emitted node in its pass slot while ordering
+
+
+def _marked_order(root: Value) -> list[Value]:
+    """``topological_order`` that leaves ``node._acc = _EMITTED`` on every node it returns.
+
+    The pass slot doubles as the "emitted" mark (it is None outside a backward
+    pass), which spares a second million-entry set on large graphs. Callers must
+    reset ``_acc`` on every returned node.
+    """
     order: list[Value] = []
     if not root.requires_grad:
         return order
     emit = order.append
     seen: set[Value] = set()  # expanded: its inputs have been pushed
-    done: set[Value] = set()  # emitted
     stack = [root]  # plain nodes, no per-node tuples: nothing here for the collector
     push = stack.append
     while stack:
         node = stack[-1]
         if node in seen:  # back on top: every input above it has been emitted
             stack.pop()
-            if node not in done:
-                done.add(node)
+            if node._acc is not _EMITTED:
+                node._acc = _EMITTED
                 emit(node)
             continue
         seen.add(node)
@@ -461,14 +476,18 @@ def backward(
             "from constants only, or inside no_grad()"
         )
     seed = _seed(root, grad)
-    order = topological_order(root)
+    order = _marked_order(root)
+    freed = None
     for node in order:
-        if node._lock is FREED:
-            raise RuntimeError(
-                f"node {node.op!r}{' ' + repr(node.label) if node.label else ''} was already "
-                "freed by an earlier backward(); call backward(retain_graph=True) the first "
-                "time to backpropagate through this graph twice"
-            )
+        node._acc = None  # clear the ordering mark: the pass slot starts empty
+        if freed is None and node._lock is FREED:
+            freed = node
+    if freed is not None:
+        raise RuntimeError(
+            f"node {freed.op!r}{' ' + repr(freed.label) if freed.label else ''} was already "
+            "freed by an earlier backward(); call backward(retain_graph=True) the first "
+            "time to backpropagate through this graph twice"
+        )
     free = not (retain_graph or create_graph)
     anomaly = modes.anomaly
     previous = modes.grad_enabled, modes.grad_of
