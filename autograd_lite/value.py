@@ -94,6 +94,60 @@ def as_data(x: Any, what: str = "Value") -> Any:
     return arr
 
 
+class _FrozenArray(np.ndarray):
+    """What ``Value.data`` hands out while the array must not change in place.
+
+    Behaves as the plain (read-only) array it views; results of computations on
+    it are plain arrays. Its only job is the error message: numpy's own
+    "assignment destination is read-only" cannot say which Value is meant.
+    """
+
+    _owner: Any = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._owner = getattr(obj, "_owner", None)
+
+    def _refusal(self) -> ValueError:
+        owner = self._owner
+        name = f"Value {owner.label!r}" if owner is not None and owner.label else "this Value"
+        if owner is not None and owner._op is not None:
+            return ValueError(
+                f"{name} is the output of op {owner.op!r}; its data is read-only because "
+                "backward needs it as it was. Assign a new array instead (v.data = ...)"
+            )
+        return ValueError(
+            f"{name} is read-only while a pending backward() needs its data; run backward() "
+            "first, or assign a new array instead (v.data = v.data - step)"
+        )
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not self.flags.writeable:
+            raise self._refusal()
+        np.asarray(self)[key] = value
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out:
+            for o in out:
+                if isinstance(o, _FrozenArray) and not o.flags.writeable:
+                    raise o._refusal()
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _FrozenArray) else o for o in out)
+        inputs = tuple(np.asarray(x) if isinstance(x, _FrozenArray) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def copy(self, order: str = "C") -> np.ndarray:  # type: ignore[override]
+        return np.asarray(self).copy(order)
+
+    def __repr__(self) -> str:
+        return repr(np.asarray(self))
+
+    def __str__(self) -> str:
+        return str(np.asarray(self))
+
+    def __reduce__(self) -> Any:
+        return np.asarray(self).__reduce__()
+
+
 class Value:
     """A scalar or tensor in the computation graph.
 
@@ -163,9 +217,24 @@ class Value:
 
         Assigning a new value is always allowed (nodes keep what they were built
         from). Changing an array in place while a pending backward needs it is
-        refused: numpy reports the array as read-only until backward has run.
+        refused with a ``ValueError`` naming this Value; so is changing the output
+        of a recorded op (its backward needs it as it was).
+
+        >>> w = Value([1.0, 2.0], label="w")
+        >>> loss = (w * w).sum()
+        >>> w.data[0] = 5.0
+        Traceback (most recent call last):
+        ...
+        ValueError: Value 'w' is read-only while a pending backward() needs its data; ...
+        >>> loss.backward()
+        >>> w.data[0] = 5.0   # allowed again
         """
-        return self._data
+        d = self._data
+        if type(d) is not np.ndarray or (self._op is None and not self._lock):
+            return d
+        frozen = d.view(_FrozenArray)
+        frozen._owner = self
+        return frozen
 
     @data.setter
     def data(self, new: Any) -> None:

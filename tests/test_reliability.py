@@ -120,17 +120,33 @@ def test_anomaly_mode_does_not_change_correct_results() -> None:
 def test_in_place_change_of_a_needed_leaf_is_refused() -> None:
     w = al.Value(np.array([1.0, 2.0, 3.0]), label="w")
     y = (w * w).sum()
-    # numpy's own messages: the Value's name is only in the traceback line, see docs.
-    with pytest.raises(ValueError, match="assignment destination is read-only"):
+    named = "Value 'w' is read-only while a pending backward"
+    with pytest.raises(ValueError, match=named):
         w.data[0] = 5.0
-    with pytest.raises(ValueError, match="output array is read-only"):
+    with pytest.raises(ValueError, match=named):
         w.data += 1.0
-    with pytest.raises(ValueError, match="read-only"):
+    with pytest.raises(ValueError, match=named):
+        np.add(w.data, 1.0, out=w.data)
+    with pytest.raises(ValueError, match="read-only"):  # numpy's own message, still refused
         w.data.fill(0.0)
+    early = w._data  # a reference taken around the Value: the array itself is locked
+    with pytest.raises(ValueError, match="read-only"):
+        early[1] = 7.0
+    np.testing.assert_array_equal(w.data, [1.0, 2.0, 3.0])
     y.backward()
     np.testing.assert_allclose(w.grad, [2.0, 4.0, 6.0])
     w.data[0] = 5.0  # backward ran: in-place is allowed again
     assert w.data[0] == 5.0
+
+
+def test_output_of_a_recorded_op_names_itself_when_changed_in_place() -> None:
+    x = al.Value(np.array([0.5, -0.5]), label="x")
+    y = x.tanh()
+    y.label = "y"
+    with pytest.raises(ValueError, match="Value 'y' is the output of op 'tanh'"):
+        y.data[0] = 0.0
+    y.data = np.zeros(2)  # rebinding is always allowed
+    assert type(y.data * 2) is np.ndarray  # computations on .data give plain arrays
 
 
 def test_constant_batch_is_locked_too() -> None:
