@@ -81,6 +81,37 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 # ---------------------------------------------------------------------------- parser
+
+
+def add_assignment_option(parser: argparse.ArgumentParser) -> None:
+    """Add the repeatable ``--set NAME=VALUE`` option (used by ``graph`` and ``replay``)."""
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable's value: x=1.5, or a vector w=4,2,4 (repeatable)",
+    )
+
+
+def environment(assignments: list[str]) -> dict[str, Any]:
+    """Labelled Values from ``--set`` texts; a name set twice is a usage error.
+
+    >>> {name: v.data for name, v in environment(["x=2", "b=-1"]).items()}
+    {'x': 2.0, 'b': -1.0}
+    """
+    from .value import Value
+
+    env: dict[str, Any] = {}
+    for text in assignments:
+        name, data = parse_assignment(text)
+        if name in env:
+            raise CLIError(f"--set {text!r}: {name!r} was already set")
+        env[name] = Value(data, label=name)
+    return env
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task.
 
@@ -153,14 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "tanh(x*w + b)"')
-    graph.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a variable's value: x=1.5, or a vector w=4,2,4 (repeatable)",
-    )
+    add_assignment_option(graph)
     graph.add_argument(
         "-o", "--output", default="graph.svg", help="output file (default graph.svg)"
     )
@@ -244,12 +268,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from . import formula
     from .value import Value
 
-    env: dict[str, Value] = {}
-    for text in args.assignments:
-        name, data = parse_assignment(text)
-        if name in env:
-            raise CLIError(f"--set {text!r}: {name!r} was already set")
-        env[name] = Value(data, label=name)
+    env = environment(args.assignments)
     if not env:
         raise CLIError(
             f"expression {args.expr!r}: no variables given; the expression uses no variable "
@@ -258,7 +277,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     try:
         out = formula.to_value(args.expr, env)
     except (ValueError, TypeError, KeyError, NameError, SyntaxError, ZeroDivisionError) as exc:
-        raise CLIError(_one_line(exc)) from None
+        raise CLIError(one_line(exc)) from None
     if not isinstance(out, Value):  # a constant expression such as "2 + 3"
         out = Value(out, label="out", requires_grad=False)
     if not args.no_backward and out.requires_grad:
@@ -284,7 +303,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         try:
             render(out, path, format=fmt, **style)
         except OSError as exc:
-            raise CLIError(f"could not write {path}: {_one_line(exc)}") from None
+            raise CLIError(f"could not write {path}: {one_line(exc)}") from None
     print(f"{args.expr} = {_fmt(out.data)}")
     if not args.no_backward:
         for name, v in env.items():
@@ -310,7 +329,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{'-' * width}  ------  ---------  -------")
     for r in results:
         status = "ok" if r.ok else "FAIL"
-        details = _one_line(r.message).removeprefix(f"{r.name}: ")
+        details = one_line(r.message).removeprefix(f"{r.name}: ")
         print(f"{r.name:<{width}}  {status:<6}  {r.max_error:9.2e}  {details}")
     failed = [r.name for r in results if not r.ok]
     if failed:
@@ -350,7 +369,7 @@ def train_digits(
     try:
         net = nn.MLP(X.shape[1], [*hidden, data.n_classes], activation=activation, seed=seed)
     except (ValueError, KeyError) as exc:
-        raise CLIError(f"--activation {activation!r}: {_one_line(exc)}") from None
+        raise CLIError(f"--activation {activation!r}: {one_line(exc)}") from None
     if optimizer == "adam":
         opt = optim.Adam(net.parameters(), lr=lr)
     elif optimizer == "sgd":
@@ -412,7 +431,8 @@ COMMANDS = {"demo": cmd_demo, "train": cmd_train, "graph": cmd_graph, "check": c
 
 
 # ---------------------------------------------------------------------------- helpers
-def _one_line(exc: BaseException | str) -> str:
+def one_line(exc: BaseException | str) -> str:
+    """An error as one line of text (the CLI never prints tracebacks)."""
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.split())
 
@@ -444,13 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version print and "exit" with 0
         return int(exc.code or 0)
     except CLIError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         return int(handler(args) or 0)
     except CLIError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -459,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("AUTOGRAD_LITE_DEBUG"):
             raise
         print(
-            f"{PROG}: error: {type(exc).__name__}: {_one_line(exc)} "
+            f"{PROG}: error: {type(exc).__name__}: {one_line(exc)} "
             "(set AUTOGRAD_LITE_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )

@@ -27,18 +27,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli import CLIError, add_assignment_option, environment, one_line
+
 __all__ = ["cmd_exercise", "cmd_replay", "register"]
-
-
-def _usage_error(message: str) -> Exception:
-    from .cli import CLIError
-
-    return CLIError(message)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return " ".join(line.strip() for line in text) if text else type(exc).__name__
 
 
 def register(subparsers: Any) -> None:
@@ -59,14 +50,7 @@ def register(subparsers: Any) -> None:
         epilog='example: autograd-lite replay "x*x + sigmoid(x)" --set x=1.5 -o replay --html',
     )
     replay.add_argument("expr", metavar="EXPR", help='the expression, e.g. "tanh(w*x + b)"')
-    replay.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a variable's value: x=1.5, or a vector w=4,2,4 (repeatable)",
-    )
+    add_assignment_option(replay)
     replay.add_argument("-o", "--out-dir", default="replay", help="output directory")
     replay.add_argument("--html", action="store_true", help="also write replay.html (slider)")
     replay.add_argument("--gif", action="store_true", help="also write replay.gif (animation)")
@@ -107,19 +91,6 @@ def register(subparsers: Any) -> None:
     exercise.set_defaults(handler=cmd_exercise)
 
 
-def _environment(assignments: list[str]) -> dict[str, Any]:
-    from .cli import parse_assignment
-    from .value import Value
-
-    env: dict[str, Any] = {}
-    for text in assignments:
-        name, data = parse_assignment(text)
-        if name in env:
-            raise _usage_error(f"--set {text!r}: {name!r} was already set")
-        env[name] = Value(data, label=name)
-    return env
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
     """Run ``autograd-lite replay``."""
     import numpy as np
@@ -128,17 +99,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .value import Value
     from .viz.replay import replay
 
-    env = _environment(args.assignments)
+    env = environment(args.assignments)
     if not env:
-        raise _usage_error(
+        raise CLIError(
             f"expression {args.expr!r}: no variables given; use --set NAME=VALUE for each one"
         )
     try:
         out = formula.to_value(args.expr, env)
     except (ValueError, TypeError, KeyError, NameError, SyntaxError, ZeroDivisionError) as exc:
-        raise _usage_error(_one_line(exc)) from None
+        raise CLIError(one_line(exc)) from None
     if not isinstance(out, Value) or not out.requires_grad:
-        raise _usage_error(
+        raise CLIError(
             f"expression {args.expr!r} uses none of the variables set, so there is no "
             "backward pass to replay"
         )
@@ -153,13 +124,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.html:
         formats.append("html")
     if not formats:
-        raise _usage_error("--no-svg and no --png/--gif/--html: nothing to write")
+        raise CLIError("--no-svg and no --png/--gif/--html: nothing to write")
     out_dir = Path(args.out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = r.save(out_dir, formats)
     except OSError as exc:
-        raise _usage_error(f"could not write into {str(out_dir)!r}: {_one_line(exc)}") from None
+        raise CLIError(f"could not write into {str(out_dir)!r}: {one_line(exc)}") from None
     print(str(r))
     print(f"wrote {len(written)} files into {out_dir}")
     return 0
@@ -174,11 +145,11 @@ def cmd_exercise(args: argparse.Namespace) -> int:
             print(f"{name:20s} hides {','.join(hide):9s} {text}")
         return 0
     if args.name is None:
-        raise _usage_error(
+        raise CLIError(
             "exercise: give the NAME of an exercise (" + ", ".join(EXERCISES) + ") or --list"
         )
     if args.name not in EXERCISES:
-        raise _usage_error(f"no exercise named {args.name!r}; choose one of {', '.join(EXERCISES)}")
+        raise CLIError(f"no exercise named {args.name!r}; choose one of {', '.join(EXERCISES)}")
     hide = None
     if args.hide is not None:
         hide = tuple(h.strip() for h in args.hide.split(",") if h.strip())
@@ -186,7 +157,7 @@ def cmd_exercise(args: argparse.Namespace) -> int:
         try:
             report = grade(args.grade, args.name, hide=hide, rtol=args.rtol)
         except (ValueError, TypeError, FileNotFoundError) as exc:
-            raise _usage_error(_one_line(exc)) from None
+            raise CLIError(one_line(exc)) from None
         print(str(report))
         return 0
     out_dir = Path(args.out_dir or args.name)
@@ -194,9 +165,9 @@ def cmd_exercise(args: argparse.Namespace) -> int:
         ex = exercise(args.name, hide=hide, format=args.format, rtol=args.rtol or 1e-3)
         paths = ex.write(out_dir, args.format)
     except (ValueError, TypeError) as exc:
-        raise _usage_error(_one_line(exc)) from None
+        raise CLIError(one_line(exc)) from None
     except OSError as exc:
-        raise _usage_error(f"could not write into {str(out_dir)!r}: {_one_line(exc)}") from None
+        raise CLIError(f"could not write into {str(out_dir)!r}: {one_line(exc)}") from None
     print(f"exercise {args.name}: {len(ex.blanks)} blanks ({', '.join(ex.hide)} hidden)")
     for kind in ("picture", "worksheet", "answers"):
         print(f"wrote {paths[kind]}")
