@@ -56,7 +56,12 @@ def _check_argnums(argnums: Any, who: str) -> tuple[tuple[int, ...], bool]:
                     f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}"
                 )
         return tuple(int(a) for a in argnums), False
-    raise TypeError(f"{who}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    hint = ""
+    if isinstance(argnums, (np.ndarray, list, float, Value)):
+        hint = f" ({who}(f) returns a function: call {who}(f)(x), not {who}(f, x))"
+    raise TypeError(
+        f"{who}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}{hint}"
+    )
 
 
 def _leaf(x: Any, position: int, who: str) -> Value:

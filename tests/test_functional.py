@@ -367,3 +367,8 @@ def test_identity_function_edge_cases():
     assert al.hessian(lambda x: x)(2.0) == 0.0
     assert al.jacobian(lambda x: x)([1.0, 2.0]).tolist() == [[1.0, 0.0], [0.0, 1.0]]
     assert al.hvp(lambda x: x * x, 3.0, 1.0) == 2.0
+
+
+def test_passing_the_point_as_argnums_explains_the_transform_style():
+    with pytest.raises(TypeError, match=r"hessian\(f\) returns a function: call hessian\(f\)\(x\)"):
+        al.hessian(lambda v: (v**3).sum(), np.array([1.0, 2.0]))
