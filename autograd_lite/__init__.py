@@ -78,7 +78,7 @@ def __getattr__(name: str) -> Any:
 
     if not name.startswith("_") and registry.has_op(name):
         method = getattr(Value, name, None)
-        if callable(method):
+        if callable(method) and not getattr(method, "_from_table", False):
 
             def call(v: Any, *args: Any, **kwargs: Any) -> Value:
                 if not isinstance(v, Value):

@@ -174,34 +174,46 @@ class _Lock:
     other use for it), so several graphs may share a leaf: the array becomes
     writeable again when the last of them has run backward or been dropped.
     Assigning ``leaf.data = new`` starts a fresh count (nodes keep the old array).
+    ``items`` is flat, ``(leaf, array, leaf, array, ...)``: one tuple per node.
     """
 
-    __slots__ = ("pairs",)
+    __slots__ = ("items",)
 
-    def __init__(self, leaves: list) -> None:
-        pairs = []
-        for leaf in leaves:
-            arr = leaf._data
+    def __init__(self, items: tuple) -> None:
+        self.items = items
+        it = iter(items)
+        for leaf, arr in zip(it, it):
             count = leaf._lock
-            if not count:
+            if count:
+                leaf._lock = count + 1
+            else:
                 arr.setflags(False)  # positional: 2.5x cheaper than write=False
-                count = 0
-            leaf._lock = count + 1
-            pairs.append((leaf, arr))
-        self.pairs = pairs
+                leaf._lock = 1
 
     def release(self) -> None:
-        pairs, self.pairs = self.pairs, None
-        for leaf, arr in pairs or ():
-            if leaf._data is arr and leaf._lock:
-                count = leaf._lock - 1
-                leaf._lock = count or None
-                if not count:
+        items, self.items = self.items, ()
+        it = iter(items)
+        for leaf, arr in zip(it, it):
+            count = leaf._lock
+            if count and leaf._data is arr:
+                if count == 1:
+                    leaf._lock = None
                     arr.setflags(True)
+                else:
+                    leaf._lock = count - 1
 
     def __del__(self) -> None:
-        if self.pairs:
+        if self.items:
             self.release()
+
+
+def _lock_many(inputs: tuple, datas: tuple) -> _Lock | None:
+    """The lock for a node with three or more inputs (``dense``): its leaf arrays."""
+    items: list = []
+    for v, d in zip(inputs, datas):
+        if v._in0 is None and type(d) is np.ndarray:
+            items += (v, d)
+    return _Lock(tuple(items)) if items else None
 
 
 # ``node._lock`` is None, a _Lock, or FREED once backward has used the node.
@@ -329,8 +341,8 @@ def _node(
     node._grad = None
     node._acc = None
     node.label = ""
-    node.site = None
-    node.grad_of = modes.grad_of
+    grad_of = modes.grad_of
+    node._origin = None if grad_of is None else (grad_of, None)
     if needs and modes.grad_enabled:
         node.requires_grad = True
         node._in0 = in0
@@ -344,10 +356,15 @@ def _node(
             if type(out) is np.ndarray:
                 out.setflags(False)  # intermediate results are never changed in place
             if op.keeps_inputs:  # leaves whose arrays this node's backward will read
-                inputs = in0 if in1 is MANY else (in0,) if in1 is None else (in0, in1)
-                leaves = [v for v in inputs if v._in0 is None and type(v._data) is np.ndarray]
-                if leaves:
-                    node._lock = _Lock(leaves)
+                if in1 is MANY:
+                    node._lock = _lock_many(in0, x0)
+                elif in0._in0 is None and type(x0) is np.ndarray:
+                    if in1 is not None and in1._in0 is None and type(x1) is np.ndarray:
+                        node._lock = _Lock((in0, x0, in1, x1))
+                    else:
+                        node._lock = _Lock((in0, x0))
+                elif in1 is not None and in1._in0 is None and type(x1) is np.ndarray:
+                    node._lock = _Lock((in1, x1))
         elif type(out) is np.ndarray:  # an array made from numbers (broadcast_to of a float)
             out.setflags(False)
     else:
@@ -364,7 +381,7 @@ def _node(
             # leaf of later graphs: it must not change when its base is changed in place.
             node._data = out.copy()
     if modes.anomaly:
-        node.site = _user_site()
+        node._origin = (grad_of, _user_site())
         if node._op is None:
             node._op = op  # keep the name for the message even without a graph
         _anomaly_check(node, "output", node._data)
@@ -389,44 +406,50 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-_EMITTED = object()  # marks an emitted node in its pass slot while ordering
+# Marks in the pass slot ``_acc`` (None outside a backward pass) while ordering:
+_EXPANDED = object()  # the node's inputs are on the search stack
+_PENDING = object()  # emitted into the order; no gradient has reached it yet
 
 
 def _marked_order(root: Value) -> list[Value]:
-    """``topological_order`` that leaves ``node._acc = _EMITTED`` on every node it returns.
+    """``topological_order`` that leaves ``node._acc = _PENDING`` on every node it returns.
 
-    The pass slot doubles as the "emitted" mark (it is None outside a backward
-    pass), which spares a second million-entry set on large graphs. Callers must
-    reset ``_acc`` on every returned node.
+    The pass slot holds the search's marks, so no set of visited nodes is
+    needed: None = not reached yet, ``_EXPANDED``, then ``_PENDING`` once
+    emitted. Callers must reset ``_acc`` on every returned node (backward does
+    so as it goes: the first gradient sent to a node replaces the mark).
     """
     order: list[Value] = []
     if not root.requires_grad:
         return order
     emit = order.append
-    seen: set[Value] = set()  # expanded: its inputs have been pushed
     stack = [root]  # plain nodes, no per-node tuples: nothing here for the collector
     push = stack.append
+    pop = stack.pop
+    expanded = _EXPANDED
+    emitted = _PENDING
     while stack:
         node = stack[-1]
-        if node in seen:  # back on top: every input above it has been emitted
-            stack.pop()
-            if node._acc is not _EMITTED:
-                node._acc = _EMITTED
+        mark = node._acc
+        if mark is not None:  # back on top: every input above it has been emitted
+            pop()
+            if mark is expanded:
+                node._acc = emitted
                 emit(node)
             continue
-        seen.add(node)
+        node._acc = expanded
         a = node._in0
         if a is None:
             continue
         b = node._in1
         if b is MANY:
             for parent in a:
-                if parent.requires_grad and parent not in seen:
+                if parent._acc is None and parent.requires_grad:
                     push(parent)
             continue
-        if b is not None and b.requires_grad and b not in seen:
+        if b is not None and b._acc is None and b.requires_grad:
             push(b)
-        if a.requires_grad and a not in seen:
+        if a._acc is None and a.requires_grad:
             push(a)
     return order
 
@@ -477,87 +500,124 @@ def backward(
         )
     seed = _seed(root, grad)
     order = _marked_order(root)
-    freed = None
+    order.reverse()  # outputs before inputs
     for node in order:
-        node._acc = None  # clear the ordering mark: the pass slot starts empty
-        if freed is None and node._lock is FREED:
-            freed = node
-    if freed is not None:
-        raise RuntimeError(
-            f"node {freed.op!r}{' ' + repr(freed.label) if freed.label else ''} was already "
-            "freed by an earlier backward(); call backward(retain_graph=True) the first "
-            "time to backpropagate through this graph twice"
-        )
+        if node._lock is FREED:
+            for n in order:
+                n._acc = None
+            raise RuntimeError(
+                f"node {node.op!r}{' ' + repr(node.label) if node.label else ''} was already "
+                "freed by an earlier backward(); call backward(retain_graph=True) the first "
+                "time to backpropagate through this graph twice"
+            )
     free = not (retain_graph or create_graph)
     anomaly = modes.anomaly
     previous = modes.grad_enabled, modes.grad_of
     modes.grad_enabled = create_graph
     root._acc = _as_value(seed) if create_graph else seed
     try:
-        for node in reversed(order):
-            g = node._acc
-            if g is None:
-                continue
-            node._acc = None
-            node._grad = g if node._grad is None else node._grad + g
-            op = node._op
-            if op is None:
-                continue
-            if anomaly:
-                _anomaly_check(node, "gradient", g.data if isinstance(g, Value) else g)
-            if create_graph:
-                modes.grad_of = node
-                _check_inputs_unchanged(node)
-                out = node
-            else:
-                out = node._data
-            a = node._in0
-            b = node._in1
-            vjps = op.vjps
-            params = node._params
-            if create_graph:
-                x, y = a, b
-            else:
-                x, y = node._x0, node._x1
-            if b is None:  # one input
-                gi = vjps[0](g, out, x, *params) if params else vjps[0](g, out, x)
-                if type(gi) is float and type(a._data) is float and not anomaly:
-                    acc = a._acc  # the scalar fast path of _send
-                    a._acc = gi if acc is None else acc + gi
-                elif gi is not None:
-                    _send(node, a, gi, create_graph, anomaly)
-            elif b is not MANY:  # two inputs
-                if a.requires_grad:
-                    gi = vjps[0](g, out, x, y, *params) if params else vjps[0](g, out, x, y)
-                    if type(gi) is float and type(a._data) is float and not anomaly:
-                        acc = a._acc
-                        a._acc = gi if acc is None else acc + gi
-                    elif gi is not None:
-                        _send(node, a, gi, create_graph, anomaly)
-                if b.requires_grad:
-                    gi = vjps[1](g, out, x, y, *params) if params else vjps[1](g, out, x, y)
-                    if type(gi) is float and type(b._data) is float and not anomaly:
-                        acc = b._acc
-                        b._acc = gi if acc is None else acc + gi
-                    elif gi is not None:
-                        _send(node, b, gi, create_graph, anomaly)
-            else:
-                args = (*a, *params) if create_graph else node._args
-                for i, parent in enumerate(a):
-                    if parent.requires_grad:
-                        gi = vjps[i](g, out, *args)
-                        if gi is not None:
-                            _send(node, parent, gi, create_graph, anomaly)
-            if free:
-                if node._lock is not None:
-                    node._lock.release()
-                node._lock = FREED
+        if create_graph or anomaly:
+            _run_checked(order, free, create_graph, anomaly)
+        else:
+            _run(order, free)
     except BaseException:
         for node in order:  # leave no half-collected gradients behind
             node._acc = None
         raise
     finally:
         modes.grad_enabled, modes.grad_of = previous
+
+
+def _run(order: list[Value], free: bool) -> None:
+    """The backward loop of a plain pass (no recorded graph, no anomaly checks).
+
+    ``order`` has outputs first. Each node's gradient for this pass sits in
+    its ``_acc`` (``_PENDING`` if none arrived); it is added to ``_grad`` and
+    sent to each input through the op's vjp. Floats take a short path.
+    """
+    pending = _PENDING
+    for node in order:
+        g = node._acc
+        node._acc = None
+        if g is pending:  # reached, but no gradient flowed into it
+            continue
+        grad = node._grad
+        node._grad = g if grad is None else grad + g
+        a = node._in0
+        if a is None:  # a leaf
+            continue
+        vjps = node._op.vjps
+        out = node._data
+        b = node._in1
+        params = node._params
+        if b is None:  # one input
+            x = node._x0
+            gi = vjps[0](g, out, x, *params) if params else vjps[0](g, out, x)
+            if type(gi) is float and type(a._data) is float:
+                acc = a._acc
+                a._acc = gi if acc is pending else acc + gi
+            elif gi is not None:
+                _send(node, a, gi, False, False)
+        elif b is not MANY:  # two inputs
+            x = node._x0
+            y = node._x1
+            if a.requires_grad:
+                gi = vjps[0](g, out, x, y, *params) if params else vjps[0](g, out, x, y)
+                if type(gi) is float and type(a._data) is float:
+                    acc = a._acc
+                    a._acc = gi if acc is pending else acc + gi
+                elif gi is not None:
+                    _send(node, a, gi, False, False)
+            if b.requires_grad:
+                gi = vjps[1](g, out, x, y, *params) if params else vjps[1](g, out, x, y)
+                if type(gi) is float and type(b._data) is float:
+                    acc = b._acc
+                    b._acc = gi if acc is pending else acc + gi
+                elif gi is not None:
+                    _send(node, b, gi, False, False)
+        else:
+            args = node._args
+            for i, parent in enumerate(a):
+                if parent.requires_grad:
+                    gi = vjps[i](g, out, *args)
+                    if gi is not None:
+                        _send(node, parent, gi, False, False)
+        if free:
+            lock = node._lock
+            if lock is not None:
+                lock.release()
+            node._lock = FREED
+
+
+def _run_checked(order: list[Value], free: bool, create_graph: bool, anomaly: bool) -> None:
+    """The backward loop that records the pass (``create_graph``) or checks every gradient."""
+    pending = _PENDING
+    for node in order:
+        g = node._acc
+        node._acc = None
+        if g is pending:
+            continue
+        node._grad = g if node._grad is None else node._grad + g
+        op = node._op
+        if op is None:
+            continue
+        if anomaly:
+            _anomaly_check(node, "gradient", g.data if isinstance(g, Value) else g)
+        if create_graph:
+            modes.grad_of = node
+            _check_inputs_unchanged(node)
+            out, args = node, node.parents + node._params
+        else:
+            out, args = node._data, node._args
+        for i, parent in enumerate(node.parents):
+            if parent.requires_grad:
+                gi = op.vjps[i](g, out, *args)
+                if gi is not None:
+                    _send(node, parent, gi, create_graph, anomaly)
+        if free:
+            if node._lock is not None:
+                node._lock.release()
+            node._lock = FREED
 
 
 def _as_value(x: Any) -> Value:
@@ -578,7 +638,7 @@ def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool
     if anomaly:
         _anomaly_check(node, "gradient", gi.data if isinstance(gi, Value) else gi, parent)
     acc = parent._acc
-    parent._acc = gi if acc is None else acc + gi
+    parent._acc = gi if acc is _PENDING else acc + gi
 
 
 def _check_not_reshaped(node: Value, parent: Value, pdata: Any) -> None:

@@ -203,7 +203,50 @@ def register(op: Op, *, replace: bool = False) -> Op:
         raise ValueError(f"an op named {op.name!r} is already registered; pass replace=True")
     _TABLE[op.name] = op
     _forget_cached(op.name)
+    _install_method(op)
     return op
+
+
+def _install_method(op: Op) -> None:
+    """Make ``op`` a method of ``Value`` (``v.tanh()``), unless Value defines that name itself.
+
+    A plain method on the class is found by normal lookup, which is several
+    times cheaper than building a bound method in ``Value.__getattr__`` on
+    every call; a one-input op called without parameters goes straight to the
+    engine.
+    """
+    from .value import Value
+
+    existing = Value.__dict__.get(op.name)
+    if existing is not None and not getattr(existing, "_from_table", False):
+        return  # a hand-written method (sum, reshape, ...) or a slot (data, grad, label)
+    if existing is None and hasattr(Value, op.name):
+        return  # inherited from object: leave it alone
+    params = op._default_params
+    if op.arity == 1 and params is not None:
+        unary = _engine().unary
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return op(self, *args, **kwargs)
+            return unary(op, self, params)
+
+    else:
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return op(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = op.__doc__
+    method._from_table = True  # type: ignore[attr-defined]
+    setattr(Value, op.name, method)
+
+
+def _remove_method(name: str) -> None:
+    from .value import Value
+
+    if getattr(Value.__dict__.get(name), "_from_table", False):
+        delattr(Value, name)
 
 
 def _forget_cached(name: str) -> None:
@@ -219,6 +262,7 @@ def unregister(name: str) -> None:
     """Remove a user-registered op (built-in ops can be replaced, not removed)."""
     _TABLE.pop(name, None)
     _forget_cached(name)
+    _remove_method(name)
 
 
 def get_op(name: str) -> Op:

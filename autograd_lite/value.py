@@ -182,8 +182,7 @@ class Value:
         "_op",
         "_lock",
         "label",
-        "site",
-        "grad_of",
+        "_origin",  # None, or (grad_of, site) for nodes made by a recorded backward / anomaly mode
         "requires_grad",
         "__weakref__",
     )
@@ -206,8 +205,7 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {_describe(label)}")
         self.label = label
-        self.site = None
-        self.grad_of = None
+        self._origin = None
         self.requires_grad = bool(requires_grad)
 
     # ------------------------------------------------------------------ data
@@ -290,6 +288,23 @@ class Value:
         if b is MANY:
             return (*self._x0, *self._params)
         return (self._x0, self._x1, *self._params)
+
+    @property
+    def grad_of(self) -> Value | None:
+        """The node whose ``backward(create_graph=True)`` made this Value; None otherwise.
+
+        >>> x = Value(3.0); y = x * x; y.backward(create_graph=True)
+        >>> y.grad_of is None, x.grad.grad_of is y
+        (True, True)
+        """
+        origin = self._origin
+        return None if origin is None else origin[0]
+
+    @property
+    def site(self) -> str | None:
+        """``file:line in function`` of the code that made this node, inside ``detect_anomaly``."""
+        origin = self._origin
+        return None if origin is None else origin[1]
 
     @property
     def op(self) -> str:
@@ -482,6 +497,8 @@ class Value:
         >>> Value([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data.tolist()
         [4.0, 6.0]
         """
+        if axis is None and not keepdims:
+            return _unary(_OP_SUM, self, _ALL_AXES)
         return _unary(_OP_SUM, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Value:
@@ -567,3 +584,4 @@ _OP_ADD, _OP_SUB, _OP_MUL, _OP_DIV, _OP_POW = _ops.add, _ops.sub, _ops.mul, _ops
 _OP_MATMUL, _OP_NEG, _OP_GETITEM = _ops.matmul, _ops.neg, _ops.getitem
 _OP_SUM, _OP_MEAN, _OP_MAX = _ops.sum, _ops.mean, _ops.max
 _OP_RESHAPE, _OP_TRANSPOSE = _ops.reshape, _ops.transpose
+_ALL_AXES = (None, False)  # the parameters of a full reduction
