@@ -49,6 +49,7 @@ class _Modes:
         self.grad_enabled = True
         self.anomaly = False
         self.grad_of: Value | None = None  # during backward(create_graph=True): the node
+        self.origin: tuple | None = None  # what new nodes record: (grad_of, site) or None
 
 
 modes = _Modes()
@@ -236,8 +237,8 @@ def _constant(x: Any) -> Value:
         else:
             return Value(x, requires_grad=False)
     c = _CONSTANTS.get(x)
-    if c is not None and c._data == x and c.label == "" and not c.requires_grad:
-        return c
+    if c is not None and not (c.requires_grad or c.label) and c._data == x:
+        return c  # still the untouched constant it was cached as
     c = Value(x, requires_grad=False)
     if x != 0.0:  # 0.0 and -0.0 are equal keys: do not share them
         if len(_CONSTANTS) >= 4096:
@@ -341,8 +342,7 @@ def _node(
     node._grad = None
     node._acc = None
     node.label = ""
-    grad_of = modes.grad_of
-    node._origin = None if grad_of is None else (grad_of, None)
+    node._origin = modes.origin
     if needs and modes.grad_enabled:
         node.requires_grad = True
         node._in0 = in0
@@ -381,7 +381,7 @@ def _node(
             # leaf of later graphs: it must not change when its base is changed in place.
             node._data = out.copy()
     if modes.anomaly:
-        node._origin = (grad_of, _user_site())
+        node._origin = (modes.grad_of, _user_site())
         if node._op is None:
             node._op = op  # keep the name for the message even without a graph
         _anomaly_check(node, "output", node._data)
@@ -400,7 +400,7 @@ def topological_order(root: Value) -> list[Value]:
     >>> [v.label or v.op for v in topological_order(b)]
     ['a', 'mul', 'tanh']
     """
-    order = _marked_order(root)
+    order, _ = _marked_order(root)
     for node in order:
         node._acc = None
     return order
@@ -411,8 +411,10 @@ _EXPANDED = object()  # the node's inputs are on the search stack
 _PENDING = object()  # emitted into the order; no gradient has reached it yet
 
 
-def _marked_order(root: Value) -> list[Value]:
+def _marked_order(root: Value) -> tuple[list[Value], Value | None]:
     """``topological_order`` that leaves ``node._acc = _PENDING`` on every node it returns.
+
+    Also returns a node that an earlier backward has freed (None if there is none).
 
     The pass slot holds the search's marks, so no set of visited nodes is
     needed: None = not reached yet, ``_EXPANDED``, then ``_PENDING`` once
@@ -420,8 +422,9 @@ def _marked_order(root: Value) -> list[Value]:
     so as it goes: the first gradient sent to a node replaces the mark).
     """
     order: list[Value] = []
+    freed = None
     if not root.requires_grad:
-        return order
+        return order, freed
     emit = order.append
     stack = [root]  # plain nodes, no per-node tuples: nothing here for the collector
     push = stack.append
@@ -441,6 +444,8 @@ def _marked_order(root: Value) -> list[Value]:
         a = node._in0
         if a is None:
             continue
+        if node._lock is FREED:
+            freed = node
         b = node._in1
         if b is MANY:
             for parent in a:
@@ -451,7 +456,7 @@ def _marked_order(root: Value) -> list[Value]:
             push(b)
         if a._acc is None and a.requires_grad:
             push(a)
-    return order
+    return order, freed
 
 
 def _fit(grad: Any, data: Any, create_graph: bool) -> Any:
@@ -499,20 +504,19 @@ def backward(
             "from constants only, or inside no_grad()"
         )
     seed = _seed(root, grad)
-    order = _marked_order(root)
+    order, freed = _marked_order(root)
     order.reverse()  # outputs before inputs
-    for node in order:
-        if node._lock is FREED:
-            for n in order:
-                n._acc = None
-            raise RuntimeError(
-                f"node {node.op!r}{' ' + repr(node.label) if node.label else ''} was already "
-                "freed by an earlier backward(); call backward(retain_graph=True) the first "
-                "time to backpropagate through this graph twice"
-            )
+    if freed is not None:
+        for node in order:
+            node._acc = None
+        raise RuntimeError(
+            f"node {freed.op!r}{' ' + repr(freed.label) if freed.label else ''} was already "
+            "freed by an earlier backward(); call backward(retain_graph=True) the first "
+            "time to backpropagate through this graph twice"
+        )
     free = not (retain_graph or create_graph)
     anomaly = modes.anomaly
-    previous = modes.grad_enabled, modes.grad_of
+    previous = modes.grad_enabled, modes.grad_of, modes.origin
     modes.grad_enabled = create_graph
     root._acc = _as_value(seed) if create_graph else seed
     try:
@@ -525,7 +529,7 @@ def backward(
             node._acc = None
         raise
     finally:
-        modes.grad_enabled, modes.grad_of = previous
+        modes.grad_enabled, modes.grad_of, modes.origin = previous
 
 
 def _run(order: list[Value], free: bool) -> None:
@@ -605,6 +609,7 @@ def _run_checked(order: list[Value], free: bool, create_graph: bool, anomaly: bo
             _anomaly_check(node, "gradient", g.data if isinstance(g, Value) else g)
         if create_graph:
             modes.grad_of = node
+            modes.origin = (node, None)
             _check_inputs_unchanged(node)
             out, args = node, node.parents + node._params
         else:

@@ -51,6 +51,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
     >>> shape_of(np.zeros((2, 3))), shape_of(1.5)
     ((2, 3), ())
     """
+    if type(x) is np.ndarray:
+        return x.shape
     if isinstance(x, (np.ndarray, Value)):
         return x.shape
     return np.shape(x)
@@ -397,12 +399,22 @@ def _reduce(per_example: Any, reduction: str) -> Any:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+# The softmax of the latest cross-entropy forward, as (logits array, softmax): its
+# backward (usually the very next one) takes it instead of computing it again. The
+# logits are read-only while the node lives, so the same array means the same values.
+_CE_SAVED: list = [None, None]
+
+
 def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    lse = np.log(np.add.reduce(np.exp(shifted), axis=1))
-    return _reduce(lse - shifted[np.arange(len(lab)), lab], reduction)
+    e = np.exp(shifted)
+    total = np.add.reduce(e, axis=1, keepdims=True)
+    loss = _reduce(np.log(total[:, 0]) - shifted[np.arange(len(lab)), lab], reduction)
+    e /= total  # the softmax, kept for the backward
+    _CE_SAVED[:] = z, e
+    return loss
 
 
 def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) -> Any:
@@ -410,7 +422,11 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) ->
     lab = np.asarray(data_of(labels))  # validated by the forward pass
     rows = np.arange(shape[0])
     if isinstance(z, np.ndarray):  # plain backward: softmax, minus 1 at the labels, in place
-        diff = _softmax_forward(z, 1)
+        saved, diff = _CE_SAVED
+        if saved is z:
+            _CE_SAVED[:] = None, None  # used up (changed in place below)
+        else:
+            diff = _softmax_forward(z, 1)
         diff[rows, lab] -= 1
     else:  # recorded backward: the same formula as a differentiable graph
         onehot = np.zeros(shape, dtype=np.asarray(data_of(z)).dtype)
@@ -924,7 +940,8 @@ getitem = register(
 
 
 def _broadcast_forward(z: Any, shape: tuple) -> Any:
-    out = np.empty(shape, dtype=np.result_type(z))  # a fresh array, filled in C (fast)
+    dtype = z.dtype if type(z) is np.ndarray else np.result_type(z)
+    out = np.empty(shape, dtype=dtype)  # a fresh array, filled in C (fast)
     out[...] = z
     return out
 

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from numpy import ndarray as _ndarray
+
 _TABLE: dict[str, Op] = {}
 
 
@@ -160,6 +162,10 @@ class Op:
         [2.0, 2.0, 2.0]
         """
         n = self.arity
+        if n == 1:  # the common case, checked without a loop
+            if type(args[0]) is _ndarray or not isinstance(args[0], _engine().Value):
+                return self.forward(*args)
+            return _GRAPH.apply(self, args[:1], args[1:])
         value_type = _engine().Value
         for i in range(n):
             if isinstance(args[i], value_type):
