@@ -273,14 +273,26 @@ def apply(op: Any, inputs: tuple, params: tuple = ()) -> Value:
         return binary(op, inputs[0], inputs[1], params)
     if len(inputs) == 1:
         return unary(op, inputs[0], params)
-    values = tuple(x if isinstance(x, Value) else _constant(x) for x in inputs)
-    datas = tuple(v._data for v in values)
-    floats = all(type(d) is float for d in datas)
+    values = []
+    datas = []
+    floats = True
+    needs = False
+    for v in inputs:  # a plain loop: cheaper than generator expressions for 3-4 inputs
+        if not isinstance(v, Value):
+            v = _constant(v)
+        values.append(v)
+        d = v._data
+        datas.append(d)
+        if floats and type(d) is not float:
+            floats = False
+        if not needs and v.requires_grad:
+            needs = True
+    values = tuple(values)
+    datas = tuple(datas)
     try:
         out = op.float_forward(*datas, *params) if floats else op.forward(*datas, *params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, datas, exc) from None
-    needs = any(v.requires_grad for v in values)
     return _node(op, out, values, MANY, datas, None, params, needs, floats)
 
 

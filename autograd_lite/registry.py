@@ -81,8 +81,15 @@ class Op:
         self.arity = len(self.vjps)
         self.float_forward = self.scalar or self.forward
         self.__doc__ = self.doc or f"The {self.name!r} op."  # shown by help(value.<name>)
-        missing = [p for p in self.params if p not in self.defaults]
-        self._default_params = None if missing else tuple(self.defaults[p] for p in self.params)
+        # _tails[k]: the defaults of the parameters after the first k (None if one has none),
+        # so a call giving k parameters by position needs no binding.
+        self._tails = tuple(
+            tuple(self.defaults[p] for p in self.params[k:])
+            if all(p in self.defaults for p in self.params[k:])
+            else None
+            for k in range(len(self.params) + 1)
+        )
+        self._default_params = self._tails[0]
         if not self.inputs:
             self.inputs = ("z",) if self.arity == 1 else ("a", "b", "c", "d")[: self.arity]
         if len(self.inputs) != self.arity:
@@ -144,8 +151,11 @@ class Op:
         """
         n = self.arity
         apply = _engine().apply
-        if len(args) == n and not kwargs and self._default_params is not None:
-            return apply(self, args, self._default_params)
+        k = len(args) - n
+        if not kwargs and 0 <= k < len(self._tails):
+            tail = self._tails[k]
+            if tail is not None:
+                return apply(self, args[:n], args[n:] + tail)
         if len(args) < n:
             raise TypeError(f"{self.name}() needs {n} input(s), got {len(args)}")
         return apply(self, args[:n], self.bind_params(args[n:], kwargs))

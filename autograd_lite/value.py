@@ -257,8 +257,8 @@ class Value:
         if g is None:
             d = self._data
             return 0.0 if type(d) is float else np.zeros_like(d)
-        if type(g) is np.ndarray and g.flags.writeable:
-            g.flags.writeable = False  # may be shared with other nodes' gradients: rebind it
+        if type(g) is np.ndarray:
+            g.setflags(False)  # may be shared with other nodes' gradients: rebind it
         return g
 
     @grad.setter
