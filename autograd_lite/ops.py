@@ -331,6 +331,9 @@ matmul = register(
 
 
 def _dense_forward(x: Any, w: Any, b: Any) -> Any:
+    if type(x) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray:
+        if x.ndim and w.ndim == 2 and b.ndim <= 1:  # checked without np.ndim calls
+            return np.matmul(x, w.T) + b
     if np.ndim(x) < 1 or np.ndim(w) != 2 or np.ndim(b) > 1:
         raise ValueError(
             f"dense needs x (..., in), W (out, in), b (out,) or scalar; got {np.shape(x)}, "
@@ -960,11 +963,12 @@ broadcast_to = register(
 
 
 def _sum_to_forward(z: Any, shape: tuple) -> Any:
-    z = np.asarray(z)
-    if z.shape == tuple(shape):
-        return z.copy()  # never alias the input: the output is made read-only when recorded
+    if type(z) is not np.ndarray:
+        z = np.asarray(z)
     if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:
         return np.add.reduce(z, axis=0)  # the bias gradient of a batch: the common case
+    if z.shape == tuple(shape):
+        return z.copy()  # never alias the input: the output is made read-only when recorded
     lead = z.ndim - len(shape)
     if lead < 0:
         raise ValueError(f"sum_to: cannot reduce shape {z.shape} to {tuple(shape)}")
