@@ -331,9 +331,9 @@ matmul = register(
 
 
 def _dense_forward(x: Any, w: Any, b: Any) -> Any:
-    if type(x) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray:
-        if x.ndim and w.ndim == 2 and b.ndim <= 1:  # checked without np.ndim calls
-            return np.matmul(x, w.T) + b
+    arrays = type(x) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray
+    if arrays and x.ndim and w.ndim == 2 and b.ndim <= 1:  # checked without np.ndim calls
+        return np.matmul(x, w.T) + b
     if np.ndim(x) < 1 or np.ndim(w) != 2 or np.ndim(b) > 1:
         raise ValueError(
             f"dense needs x (..., in), W (out, in), b (out,) or scalar; got {np.shape(x)}, "
@@ -431,6 +431,9 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) ->
         else:
             diff = _softmax_forward(z, 1)
         diff[rows, lab] -= 1
+        if reduction != "none":  # a scalar gradient scales our own fresh array in place
+            diff *= g * (1.0 / shape[0]) if reduction == "mean" else g
+            return diff
     else:  # recorded backward: the same formula as a differentiable graph
         onehot = np.zeros(shape, dtype=np.asarray(data_of(z)).dtype)
         onehot[rows, lab] = 1

@@ -12,10 +12,18 @@ measured in the same process, next to the target from issue #3:
    batch 128) vs the same network forward + backward in hand-written numpy;
 4. the same for 784-1024-1024-10 at batch 512 (BLAS-bound);
 5. per-op overhead: ``(a*b + c).tanh().sum()`` on 16×16 float64 arrays.
+
+Before measuring, glibc is told to keep freed memory in the process (see
+``steady_allocator``): otherwise it may hand numpy's temporaries back to the
+system after every step and fault them in again, which doubles the numpy time
+of the small MLP or not depending on what ran before, and so made its ratio
+depend on the order of the benchmarks. Both sides run on the warm allocator,
+the fastest the hand-written baseline gets.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import itertools
 import random
@@ -26,6 +34,19 @@ from collections.abc import Callable
 import numpy as np
 
 import autograd_lite as al
+
+
+def steady_allocator() -> str:
+    """Keep freed memory in the process (glibc's trim and mmap thresholds); describe it."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD: return memory above 512 MB only
+        mmap = libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks under 32 MB from the heap
+    except (OSError, AttributeError):
+        return "allocator: system default (not glibc)"
+    if not (trim and mmap):
+        return "allocator: system default (mallopt refused)"
+    return "allocator: glibc, freed memory kept in the process"
 
 
 def best_of(fn: Callable[[], object], repeat: int, number: int = 1) -> float:
@@ -279,8 +300,10 @@ def bench_per_op() -> None:
 
 
 def main() -> None:
+    allocator = steady_allocator()
     print(
         f"autograd_lite {al.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
+        f"; {allocator}"
     )
     bench_scalar()
     bench_chain()
