@@ -39,6 +39,7 @@ import numpy as np
 
 from .value import MANY, Value, as_data
 
+_new = object.__new__  # what Value.__new__ is, without the attribute lookup
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -328,7 +329,26 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
             out = op.float_forward(x, y) if floats else op.forward(x, y)
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x, y), exc) from None
-    return _node(op, out, a, b, x, y, params, a.requires_grad or b.requires_grad, floats)
+    needs = a.requires_grad or b.requires_grad
+    if type(out) is float and needs and modes.grad_enabled and not modes.anomaly:
+        # _node's recording branch for two floats, inlined: scalar graphs (the lecture's,
+        # a million-node chain, micrograd-style MLPs) are made of nothing else.
+        node = _new(Value)
+        node._data = out
+        node._grad = None
+        node._acc = None
+        node.label = ""
+        node._origin = modes.origin
+        node.requires_grad = True
+        node._in0 = a
+        node._in1 = b
+        node._x0 = x
+        node._x1 = y
+        node._params = params
+        node._op = op
+        node._lock = None
+        return node
+    return _node(op, out, a, b, x, y, params, needs, floats)
 
 
 def _node(
@@ -349,7 +369,7 @@ def _node(
             out = float(out)
         elif not (t is np.ndarray and (out.ndim or out.dtype != np.float64)):
             out = as_data(out, op.name)  # numpy scalars and 0-d float64 arrays become floats
-    node = Value.__new__(Value)
+    node = _new(Value)
     node._data = out
     node._grad = None
     node._acc = None
