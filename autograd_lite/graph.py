@@ -587,13 +587,14 @@ def _run(order: list[Value], free: bool) -> None:
         b = node._in1
         params = node._params
         if b is None:  # one input
-            x = node._x0
-            gi = vjps[0](g, out, x, *params) if params else vjps[0](g, out, x)
-            if type(gi) is float and type(a._data) is float:
-                acc = a._acc
-                a._acc = gi if acc is pending else acc + gi
-            elif gi is not None:
-                _send(node, a, gi, False, False)
+            if a.requires_grad:  # (unless switched off after the forward pass)
+                x = node._x0
+                gi = vjps[0](g, out, x, *params) if params else vjps[0](g, out, x)
+                if type(gi) is float and type(a._data) is float:
+                    acc = a._acc
+                    a._acc = gi if acc is pending else acc + gi
+                elif gi is not None:
+                    _send(node, a, gi, False, False)
         elif b is not MANY:  # two inputs
             x = node._x0
             y = node._x1

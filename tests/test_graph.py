@@ -154,3 +154,16 @@ def test_op_outputs_are_read_only() -> None:
     y = x * 2
     with pytest.raises(ValueError, match="read-only"):
         y.data[0] = 0.0
+
+
+def test_requires_grad_switched_off_after_the_forward_pass_gets_no_gradient() -> None:
+    x = al.Value(2.0)
+    y = x.tanh()
+    w = al.Value(3.0)
+    z = w * w + y
+    x.requires_grad = False
+    w.requires_grad = False
+    z.backward()
+    assert x.grad == 0.0 and w.grad == 0.0
+    assert y.grad == 1.0
+    assert x._acc is None and w._acc is None  # nothing left over for a later pass
