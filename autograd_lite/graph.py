@@ -317,8 +317,12 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
     """``apply`` for two inputs (the fast path behind ``Value`` operators)."""
     if type(a) is not Value and not isinstance(a, Value):
         a = _constant(a)
-    if type(b) is not Value and not isinstance(b, Value):
-        b = _constant(b)
+    if type(b) is not Value:
+        c = _CONSTANTS.get(b) if type(b) is float else None  # `y * 0.5`: _constant inlined
+        if c is not None and not (c.requires_grad or c.label) and c._data == b:
+            b = c
+        elif not isinstance(b, Value):
+            b = _constant(b)
     x = a._data
     y = b._data
     floats = type(x) is float and type(y) is float

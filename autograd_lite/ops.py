@@ -794,6 +794,8 @@ log_softmax = register(
 
 
 def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    if axis is None and type(z) is np.ndarray and type(g) is np.ndarray:
+        return _broadcast_forward(g, z.shape)  # the full sum of arrays: straight to numpy
     shape = shape_of(z)
     if not keepdims and axis is not None:
         g = reshape.poly(g, _kept_shape(shape, axis))
