@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .registry import passthrough
 from .value import MANY, Value, as_data
 
 _new = object.__new__  # what Value.__new__ is, without the attribute lookup
@@ -592,8 +593,12 @@ def _run(order: list[Value], free: bool) -> None:
         params = node._params
         if b is None:  # one input
             if a.requires_grad:  # (unless switched off after the forward pass)
-                x = node._x0
-                gi = vjps[0](g, out, x, *params) if params else vjps[0](g, out, x)
+                vjp = vjps[0]
+                if vjp is passthrough:
+                    gi = g
+                else:
+                    x = node._x0
+                    gi = vjp(g, out, x, *params) if params else vjp(g, out, x)
                 if type(gi) is float and type(a._data) is float:
                     acc = a._acc
                     a._acc = gi if acc is pending else acc + gi
@@ -603,14 +608,22 @@ def _run(order: list[Value], free: bool) -> None:
             x = node._x0
             y = node._x1
             if a.requires_grad:
-                gi = vjps[0](g, out, x, y, *params) if params else vjps[0](g, out, x, y)
+                vjp = vjps[0]
+                if vjp is passthrough:
+                    gi = g
+                else:
+                    gi = vjp(g, out, x, y, *params) if params else vjp(g, out, x, y)
                 if type(gi) is float and type(a._data) is float:
                     acc = a._acc
                     a._acc = gi if acc is pending else acc + gi
                 elif gi is not None:
                     _send(node, a, gi, False, False)
             if b.requires_grad:
-                gi = vjps[1](g, out, x, y, *params) if params else vjps[1](g, out, x, y)
+                vjp = vjps[1]
+                if vjp is passthrough:
+                    gi = g
+                else:
+                    gi = vjp(g, out, x, y, *params) if params else vjp(g, out, x, y)
                 if type(gi) is float and type(b._data) is float:
                     acc = b._acc
                     b._acc = gi if acc is pending else acc + gi

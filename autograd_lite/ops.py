@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .registry import Op, register
+from .registry import Op, passthrough, register
 from .value import Value
 
 # ---------------------------------------------------------------- helpers
@@ -155,7 +155,7 @@ add = register(
     Op(
         "add",
         forward=operator.add,
-        vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+        vjps=(passthrough, passthrough),
         label="+",
         formula="a + b",
         keeps_inputs=False,
@@ -167,7 +167,7 @@ sub = register(
     Op(
         "sub",
         forward=operator.sub,
-        vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
+        vjps=(passthrough, lambda g, out, a, b: -g),
         label="−",
         formula="a - b",
         keeps_inputs=False,
@@ -541,7 +541,7 @@ linear = register(
         "linear",
         forward=_alias,
         scalar=lambda z: z,
-        vjps=(lambda g, out, z: g,),
+        vjps=(passthrough,),
         label="linear",
         formula="z",
         doc="identity activation φ(z) = z (regression outputs)",
