@@ -477,10 +477,13 @@ def _marked_order(root: Value) -> tuple[list[Value], Value | None]:
                 node._acc = emitted
                 emit(node)
             continue
-        node._acc = expanded
         a = node._in0
-        if a is None:
+        if a is None:  # a leaf: nothing to wait for
+            pop()
+            node._acc = emitted
+            emit(node)
             continue
+        node._acc = expanded
         if node._lock is FREED:
             freed = node
         b = node._in1
