@@ -167,3 +167,43 @@ def test_requires_grad_switched_off_after_the_forward_pass_gets_no_gradient() ->
     assert x.grad == 0.0 and w.grad == 0.0
     assert y.grad == 1.0
     assert x._acc is None and w._acc is None  # nothing left over for a later pass
+
+
+def test_table_ops_become_value_methods_and_leave_with_the_table() -> None:
+    op = Op("triple", lambda z: 3 * z, (lambda g, out, z: 3 * g,), formula="3*z")
+    register(op)
+    try:
+        assert "triple" in vars(al.Value)  # a real method: no per-call lookup
+        x = al.Value(2.0)
+        y = x.triple()
+        y.backward()
+        assert (y.data, x.grad) == (6.0, 3.0)
+    finally:
+        unregister("triple")
+    assert "triple" not in vars(al.Value)
+    with pytest.raises(AttributeError, match="triple"):
+        al.Value(1.0).triple()
+
+
+def test_an_op_named_like_a_value_attribute_does_not_replace_it() -> None:
+    item = al.Value.item
+    register(Op("item", lambda z: z, (lambda g, out, z: g,)))
+    try:
+        assert al.Value.item is item
+        assert al.Value([[2.5]]).item() == 2.5
+    finally:
+        unregister("item")
+    assert al.Value.item is item
+
+
+def test_passthrough_vjps_give_the_same_gradients_as_calling_them() -> None:
+    from autograd_lite.registry import passthrough
+
+    rng = np.random.default_rng(0)
+    a = al.Value(rng.normal(size=(3, 4)))
+    b = al.Value(rng.normal(size=(4,)))  # broadcast: the passed-on gradient is summed back
+    assert al.get_op("add").vjps == (passthrough, passthrough)
+    assert al.gradcheck(lambda a, b: ((a + b) * (a - b)).sum(), a, b)
+    x, y = al.Value(1.5), al.Value(-2.0)
+    ((x + y) * (x - y) + x.linear()).backward()
+    assert (x.grad, y.grad) == (2 * 1.5 + 1, 2 * 2.0)

@@ -191,3 +191,18 @@ def test_float32_loss_stays_float32(rng):
     L = nn.CrossEntropyLoss()(z, [0, 1, 2, 0])
     L.backward()
     assert np.asarray(L.data).dtype == np.float32 and z.grad.dtype == np.float32
+
+
+def test_cross_entropy_backward_is_right_when_another_forward_came_in_between(rng):
+    # the op keeps only the latest forward's softmax for its backward; the older one
+    # must compute its own
+    y1, y2 = [0, 2, 1], [1, 1, 0]
+
+    def two_losses(z, older_first):
+        older = al.cross_entropy(z * 2.0, y1)
+        newer = al.cross_entropy(z - 1.0, y2, "sum")
+        return older + newer if older_first else newer + older  # either backward order
+
+    for older_first in (True, False):
+        z = al.Value(rng.normal(size=(3, 3)))
+        assert al.gradcheck(lambda z: two_losses(z, older_first), z)
