@@ -374,7 +374,7 @@ def _node(
             out = float(out)
         elif not (t is np.ndarray and (out.ndim or out.dtype != np.float64)):
             out = as_data(out, op.name)  # numpy scalars and 0-d float64 arrays become floats
-    node = _new(Value)
+    node = _new(Value)  # the slots Value.__init__ sets, without its checks of user input
     node._data = out
     node._grad = None
     node._acc = None
@@ -607,8 +607,8 @@ def _run(order: list[Value], free: bool) -> None:
                     a._acc = gi if acc is pending else acc + gi
                 elif gi is not None:
                     _send(node, a, gi, False, False)
-        elif b is not MANY:  # two inputs
-            x = node._x0
+        elif b is not MANY:  # two inputs, written out one after the other: a loop over
+            x = node._x0  # (input, vjp) pairs would build a tuple per node on the hot path
             y = node._x1
             if a.requires_grad:
                 vjp = vjps[0]
