@@ -591,31 +591,33 @@ def _run(order: list[Value], free: bool) -> None:
         if a is None:  # a leaf
             continue
         vjps = node._op.vjps
-        out = node._data
         b = node._in1
-        params = node._params
         if b is None:  # one input
             if a.requires_grad:  # (unless switched off after the forward pass)
                 vjp = vjps[0]
                 if vjp is passthrough:
                     gi = g
                 else:
-                    x = node._x0
-                    gi = vjp(g, out, x, *params) if params else vjp(g, out, x)
+                    params = node._params
+                    if params:
+                        gi = vjp(g, node._data, node._x0, *params)
+                    else:
+                        gi = vjp(g, node._data, node._x0)
                 if type(gi) is float and type(a._data) is float:
                     acc = a._acc
                     a._acc = gi if acc is pending else acc + gi
                 elif gi is not None:
                     _send(node, a, gi, False, False)
         elif b is not MANY:  # two inputs, written out one after the other: a loop over
-            x = node._x0  # (input, vjp) pairs would build a tuple per node on the hot path
-            y = node._x1
+            # (input, vjp) pairs would build a tuple per node on the hot path
             if a.requires_grad:
                 vjp = vjps[0]
                 if vjp is passthrough:
                     gi = g
+                elif node._params:
+                    gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
-                    gi = vjp(g, out, x, y, *params) if params else vjp(g, out, x, y)
+                    gi = vjp(g, node._data, node._x0, node._x1)
                 if type(gi) is float and type(a._data) is float:
                     acc = a._acc
                     a._acc = gi if acc is pending else acc + gi
@@ -625,14 +627,17 @@ def _run(order: list[Value], free: bool) -> None:
                 vjp = vjps[1]
                 if vjp is passthrough:
                     gi = g
+                elif node._params:
+                    gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
-                    gi = vjp(g, out, x, y, *params) if params else vjp(g, out, x, y)
+                    gi = vjp(g, node._data, node._x0, node._x1)
                 if type(gi) is float and type(b._data) is float:
                     acc = b._acc
                     b._acc = gi if acc is pending else acc + gi
                 elif gi is not None:
                     _send(node, b, gi, False, False)
         else:
+            out = node._data
             args = node._args
             for i, parent in enumerate(a):
                 if parent.requires_grad:
