@@ -69,7 +69,7 @@ def best_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     return best, result
 
 
-def main(samples: int = 64, repeat: int = 3, seed: int = 0, verbose: bool = True) -> dict:
+def main(samples: int = 64, repeat: int = 5, seed: int = 0, verbose: bool = True) -> dict:
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((samples, SIZES[0]))
     t = np.sin(X[:, 0]) * X[:, 1] - 0.5 * X[:, 2] + 0.1 * X[:, 3] ** 2
@@ -77,8 +77,12 @@ def main(samples: int = 64, repeat: int = 3, seed: int = 0, verbose: bool = True
 
     hessian = al.hessian(mlp_loss)
     grad = al.grad(mlp_loss)
-    t_ours, H = best_time(lambda: hessian(w, X, t), repeat)
-    t_fd, H_fd = best_time(lambda: fd_hessian(lambda v: grad(v, X, t), w, 1e-5), repeat)
+    t_ours = t_fd = float("inf")
+    for _ in range(repeat):  # alternately, so a slow spell of the machine hits both
+        t_one, H = best_time(lambda: hessian(w, X, t), 1)
+        t_ours = min(t_ours, t_one)
+        t_one, H_fd = best_time(lambda: fd_hessian(lambda v: grad(v, X, t), w, 1e-5), 1)
+        t_fd = min(t_fd, t_one)
     v = rng.standard_normal(w.size)
     t_hvp, Hv = best_time(lambda: al.hvp(lambda p: mlp_loss(p, X, t), w, v), repeat)
     t_grad, _ = best_time(lambda: grad(w, X, t), repeat)
@@ -126,6 +130,6 @@ def main(samples: int = 64, repeat: int = 3, seed: int = 0, verbose: bool = True
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Hessian of a ~100-parameter MLP loss")
     parser.add_argument("--samples", type=int, default=64)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     main(samples=args.samples, repeat=args.repeat)
