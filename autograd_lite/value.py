@@ -302,7 +302,14 @@ class Value:
 
     @property
     def site(self) -> str | None:
-        """``file:line in function`` of the code that made this node, inside ``detect_anomaly``."""
+        """``file:line in function`` of the code that made this node, inside ``detect_anomaly``.
+
+        >>> import autograd_lite as al
+        >>> with al.detect_anomaly():
+        ...     y = Value(2.0) * 3
+        >>> y.site.endswith("in <module>"), (Value(2.0) * 3).site
+        (True, None)
+        """
         origin = self._origin
         return None if origin is None else origin[1]
 
