@@ -11,7 +11,8 @@ measured in the same process, next to the target from issue #3:
 3. one SGD step of a 64-128-64-10 float32 MLP (ReLU, softmax cross-entropy,
    batch 128) vs the same network forward + backward in hand-written numpy;
 4. the same for 784-1024-1024-10 at batch 512 (BLAS-bound);
-5. per-op overhead: ``(a*b + c).tanh().sum()`` on 16×16 float64 arrays.
+5. per-op overhead: ``(a*b + c).tanh().sum()`` on 16×16 float64 arrays, with the
+   least pure-Python engine that can run it (``_Bare``) as a reference line.
 
 Before measuring, glibc is told to keep freed memory in the process (see
 ``steady_allocator``): otherwise it may hand numpy's temporaries back to the
@@ -278,6 +279,56 @@ def bench_tensor_mlp(sizes: list[int], batch: int, dtype: type, repeat: int, tar
 # ------------------------------------------------------------ 5. per-op overhead
 
 
+class _Bare:
+    """A node of the least engine that can run the per-op case (reference only).
+
+    No op table, no read-only arrays or locks, no broadcasting or dtype checks,
+    no freed-graph detection, no float paths: what is left is the Python a
+    graph engine cannot avoid. Its time shows how much of the 3x budget the
+    engine's safety and generality may spend.
+    """
+
+    __slots__ = ("data", "acc", "grad", "ins", "vjp", "seen")
+
+    def __init__(self, data: np.ndarray, ins: tuple = (), vjp: Callable | None = None) -> None:
+        self.data, self.ins, self.vjp = data, ins, vjp
+        self.acc = self.grad = None
+        self.seen = 0
+
+
+def _bare_case(a: _Bare, b: _Bare, c: _Bare) -> None:
+    """(a*b + c).tanh().sum() forward and backward with _Bare nodes."""
+    ab = _Bare(a.data * b.data, (a, b), lambda g, x=a.data, y=b.data: (g * y, g * x))
+    s = _Bare(ab.data + c.data, (ab, c), lambda g: (g, g))
+    th = np.tanh(s.data)
+    t = _Bare(th, (s,), lambda g: (g * (1 - th * th),))
+    shape = th.shape
+
+    def sum_vjp(g: np.ndarray) -> tuple:
+        out = np.empty(shape)
+        out[...] = g
+        return (out,)
+
+    root = _Bare(np.add.reduce(th), (t,), sum_vjp)
+    order, stack = [], [(root, False)]
+    while stack:  # iterative post-order depth-first search
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif not node.seen:
+            node.seen = 1
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.ins if not p.seen)
+    root.acc = 1.0
+    for node in reversed(order):
+        node.seen = 0
+        g, node.acc = node.acc, None
+        node.grad = g
+        if node.vjp is not None:
+            for p, gi in zip(node.ins, node.vjp(g)):
+                p.acc = gi if p.acc is None else p.acc + gi
+
+
 def bench_per_op() -> None:
     rng = np.random.default_rng(2)
     a_, b_, c_ = (rng.standard_normal((16, 16)) for _ in range(3))
@@ -295,8 +346,20 @@ def bench_per_op() -> None:
         g = 1.0 - t * t
         return g * b_, g * a_, g  # the three input gradients
 
-    t = interleaved({"ours": ours, "numpy": numpy}, repeat=7, number=2000)
+    bare = [_Bare(x) for x in (a_, b_, c_)]
+    ours()
+    _bare_case(*bare)
+    for node, v in zip(bare, (a, b, c)):  # the reference does the same work
+        if not np.allclose(node.grad, v.grad):
+            raise SystemExit("the reference engine's gradients differ from ours")
+    t = interleaved(
+        {"ours": ours, "numpy": numpy, "bare": lambda: _bare_case(*bare)}, repeat=7, number=2000
+    )
     report("per-op: (a*b + c).tanh().sum() 16x16", t["ours"], t["numpy"], "<= 3x", "numpy")
+    print(
+        f"{'  the least engine (no checks), for reference':<44} {t['bare'] * 1e3:9.3f} ms"
+        f"  ratio {t['bare'] / t['numpy']:6.2f}x"
+    )
 
 
 def main() -> None:
