@@ -237,10 +237,9 @@ def register(op: Op, *, replace: bool = False) -> Op:
 def _install_method(op: Op) -> None:
     """Make ``op`` a method of ``Value`` (``v.tanh()``), unless Value defines that name itself.
 
-    A plain method on the class is found by normal lookup, which is several
-    times cheaper than building a bound method in ``Value.__getattr__`` on
-    every call; a one-input op called without parameters goes straight to the
-    engine.
+    A plain method on the class is found by normal attribute lookup (several
+    times cheaper than making a bound method per call); a one-input op called
+    without parameters goes straight to the engine.
     """
     from .value import Value
 

@@ -19,7 +19,6 @@ operator and method on it runs an entry of the op table (``ops.py``) through
 from __future__ import annotations
 
 import numbers
-from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -555,13 +554,8 @@ class Value:
         """
         return self.transpose()
 
-    # ------------------------------------------------ every other table op
-    def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails: every op in the table is a method.
-        op = _registry._TABLE.get(name)
-        if op is None or name.startswith("_"):
-            raise AttributeError(f"'Value' object has no attribute {name!r}")
-        return MethodType(op, self)
+    # Every other table op (tanh, relu, dense, ...) is a method too: registry.register
+    # installs it on this class, and unregister removes it.
 
     def _repr_svg_(self) -> str | None:
         """Jupyter shows a Value as its computation graph; the plain repr without a renderer."""
