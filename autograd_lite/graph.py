@@ -36,9 +36,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from .registry import passthrough
-from .value import MANY, Value, as_data
+from .value import _FLOAT_DTYPES, MANY, Value, as_data
 
 _new = object.__new__  # what Value.__new__ is, without the attribute lookup
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -182,41 +183,70 @@ class _Lock:
 
     __slots__ = ("items",)
 
-    def __init__(self, items: tuple) -> None:
-        self.items = items
-        it = iter(items)
-        for leaf, arr in zip(it, it):
-            count = leaf._lock
-            if count:
-                leaf._lock = count + 1
-            else:
-                arr.setflags(False)  # positional: 2.5x cheaper than write=False
-                leaf._lock = 1
-
     def release(self) -> None:
-        items, self.items = self.items, ()
-        it = iter(items)
-        for leaf, arr in zip(it, it):
-            count = leaf._lock
-            if count and leaf._data is arr:
-                if count == 1:
-                    leaf._lock = None
-                    arr.setflags(True)
-                else:
-                    leaf._lock = count - 1
+        items = self.items
+        self.items = ()
+        _unpin(items[0], items[1])
+        for k in range(2, len(items), 2):
+            _unpin(items[k], items[k + 1])
 
-    def __del__(self) -> None:
+    def __del__(self) -> None:  # the graph was dropped before its backward ran
         if self.items:
             self.release()
 
 
+def _pin(leaf: Value, arr: np.ndarray) -> None:
+    """One more pending use of ``leaf``'s array: read-only from the first one on."""
+    count = leaf._lock
+    if count:
+        leaf._lock = count + 1
+    else:
+        arr.setflags(False)  # positional: 2.5x cheaper than write=False
+        leaf._lock = 1
+
+
+def _unpin(leaf: Value, arr: np.ndarray) -> None:
+    """One pending use fewer; writeable again after the last one."""
+    count = leaf._lock
+    if count and leaf._data is arr:  # (rebinding leaf.data started a new count)
+        if count == 1:
+            leaf._lock = None
+            arr.setflags(True)
+        else:
+            leaf._lock = count - 1
+
+
+def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
+    """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
+    if a._in0 is None and type(x) is ndarray:
+        _pin(a, x)
+        if b is not None and b._in0 is None and type(y) is ndarray:
+            _pin(b, y)
+            items = (a, x, b, y)
+        else:
+            items = (a, x)
+    elif b is not None and b._in0 is None and type(y) is ndarray:
+        _pin(b, y)
+        items = (b, y)
+    else:
+        return None
+    lock = _new(_Lock)
+    lock.items = items
+    return lock
+
+
 def _lock_many(inputs: tuple, datas: tuple) -> _Lock | None:
-    """The lock for a node with three or more inputs (``dense``): its leaf arrays."""
+    """The lock of a node with three or more inputs (``dense``): its leaf arrays."""
     items: list = []
     for v, d in zip(inputs, datas):
-        if v._in0 is None and type(d) is np.ndarray:
+        if v._in0 is None and type(d) is ndarray:
+            _pin(v, d)
             items += (v, d)
-    return _Lock(tuple(items)) if items else None
+    if not items:
+        return None
+    lock = _new(_Lock)
+    lock.items = tuple(items)
+    return lock
 
 
 # ``node._lock`` is None, a _Lock, or FREED once backward has used the node.
@@ -311,6 +341,16 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
             out = op.float_forward(x) if floats else op.forward(x)
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x,), exc) from None
+    if a.requires_grad and modes.grad_enabled and not modes.anomaly:
+        t = type(out)
+        if t is np.float64 and not floats:
+            out = float(out)  # a full reduction of a float64 array
+            t = float
+        if t is float or (t is ndarray and out.ndim and out.dtype in _FLOAT_DTYPES):
+            if t is ndarray:
+                out.setflags(False)  # intermediate results are never changed in place
+            lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, None, None)
+            return _recorded(op, out, a, None, x, None, params, lock)
     return _node(op, out, a, None, x, None, params, a.requires_grad, floats)
 
 
@@ -335,25 +375,38 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x, y), exc) from None
     needs = a.requires_grad or b.requires_grad
-    if type(out) is float and needs and modes.grad_enabled and not modes.anomaly:
-        # _node's recording branch for two floats, inlined: scalar graphs (the lecture's,
-        # a million-node chain, micrograd-style MLPs) are made of nothing else.
-        node = _new(Value)
-        node._data = out
-        node._grad = None
-        node._acc = None
-        node.label = ""
-        node._origin = modes.origin
-        node.requires_grad = True
-        node._in0 = a
-        node._in1 = b
-        node._x0 = x
-        node._x1 = y
-        node._params = params
-        node._op = op
-        node._lock = None
-        return node
+    if needs and modes.grad_enabled and not modes.anomaly:
+        t = type(out)
+        if t is float or (t is ndarray and out.ndim and out.dtype in _FLOAT_DTYPES):
+            if t is ndarray:
+                out.setflags(False)  # intermediate results are never changed in place
+            lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, b, y)
+            return _recorded(op, out, a, b, x, y, params, lock)
     return _node(op, out, a, b, x, y, params, needs, floats)
+
+
+def _recorded(
+    op: Any, out: Any, a: Value, b: Any, x: Any, y: Any, params: tuple, lock: Any
+) -> Value:
+    """A recorded node with one or two inputs, its output already checked and read-only.
+
+    The common case of ``_node``, kept short: it runs for every operation.
+    """
+    node = _new(Value)  # the slots Value.__init__ sets, without its checks of user input
+    node._data = out
+    node._grad = None
+    node._acc = None
+    node.label = ""
+    node._origin = modes.origin
+    node.requires_grad = True
+    node._in0 = a
+    node._in1 = b
+    node._x0 = x
+    node._x1 = y
+    node._params = params
+    node._op = op
+    node._lock = lock
+    return node
 
 
 def _node(
@@ -374,7 +427,7 @@ def _node(
             out = float(out)
         elif not (t is np.ndarray and (out.ndim or out.dtype != np.float64)):
             out = as_data(out, op.name)  # numpy scalars and 0-d float64 arrays become floats
-    node = _new(Value)  # the slots Value.__init__ sets, without its checks of user input
+    node = _new(Value)
     node._data = out
     node._grad = None
     node._acc = None
@@ -395,13 +448,8 @@ def _node(
             if op.keeps_inputs:  # leaves whose arrays this node's backward will read
                 if in1 is MANY:
                     node._lock = _lock_many(in0, x0)
-                elif in0._in0 is None and type(x0) is np.ndarray:
-                    if in1 is not None and in1._in0 is None and type(x1) is np.ndarray:
-                        node._lock = _Lock((in0, x0, in1, x1))
-                    else:
-                        node._lock = _Lock((in0, x0))
-                elif in1 is not None and in1._in0 is None and type(x1) is np.ndarray:
-                    node._lock = _Lock((in1, x1))
+                else:
+                    node._lock = _lock_inputs(in0, x0, in1, x1)
         elif type(out) is np.ndarray:  # an array made from numbers (broadcast_to of a float)
             out.setflags(False)
     else:
@@ -526,7 +574,6 @@ def _fit(grad: Any, data: Any, create_graph: bool) -> Any:
 def backward(
     root: Value,
     grad: Any = None,
-    *,
     retain_graph: bool = False,
     create_graph: bool = False,
 ) -> None:
@@ -543,7 +590,7 @@ def backward(
             "backward() on a Value that does not require a gradient: it was computed "
             "from constants only, or inside no_grad()"
         )
-    seed = _seed(root, grad)
+    seed = 1.0 if grad is None and type(root._data) is float else _seed(root, grad)
     order, freed = _marked_order(root)
     order.reverse()  # outputs before inputs
     if freed is not None:
@@ -556,20 +603,25 @@ def backward(
         )
     free = not (retain_graph or create_graph)
     anomaly = modes.anomaly
-    previous = modes.grad_enabled, modes.grad_of, modes.origin
+    previous = modes.grad_enabled
     modes.grad_enabled = create_graph
-    root._acc = _as_value(seed) if create_graph else seed
     try:
         if create_graph or anomaly:
-            _run_checked(order, free, create_graph, anomaly)
+            saved = modes.grad_of, modes.origin
+            root._acc = _as_value(seed) if create_graph else seed
+            try:
+                _run_checked(order, free, create_graph, anomaly)
+            finally:
+                modes.grad_of, modes.origin = saved
         else:
+            root._acc = seed
             _run(order, free)
     except BaseException:
         for node in order:  # leave no half-collected gradients behind
             node._acc = None
         raise
     finally:
-        modes.grad_enabled, modes.grad_of, modes.origin = previous
+        modes.grad_enabled = previous
 
 
 def _run(order: list[Value], free: bool) -> None:
@@ -603,7 +655,16 @@ def _run(order: list[Value], free: bool) -> None:
                         gi = vjp(g, node._data, node._x0, *params)
                     else:
                         gi = vjp(g, node._data, node._x0)
-                if type(gi) is float and type(a._data) is float:
+                pd = a._data
+                if type(gi) is float and type(pd) is float:
+                    acc = a._acc
+                    a._acc = gi if acc is pending else acc + gi
+                elif (
+                    type(gi) is ndarray
+                    and type(pd) is ndarray
+                    and gi.shape == pd.shape
+                    and gi.dtype is pd.dtype
+                ):  # _send's checks for the common case, without the call
                     acc = a._acc
                     a._acc = gi if acc is pending else acc + gi
                 elif gi is not None:
@@ -618,7 +679,16 @@ def _run(order: list[Value], free: bool) -> None:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
                     gi = vjp(g, node._data, node._x0, node._x1)
-                if type(gi) is float and type(a._data) is float:
+                pd = a._data
+                if type(gi) is float and type(pd) is float:
+                    acc = a._acc
+                    a._acc = gi if acc is pending else acc + gi
+                elif (
+                    type(gi) is ndarray
+                    and type(pd) is ndarray
+                    and gi.shape == pd.shape
+                    and gi.dtype is pd.dtype
+                ):  # _send's checks for the common case, without the call
                     acc = a._acc
                     a._acc = gi if acc is pending else acc + gi
                 elif gi is not None:
@@ -631,7 +701,16 @@ def _run(order: list[Value], free: bool) -> None:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
                     gi = vjp(g, node._data, node._x0, node._x1)
-                if type(gi) is float and type(b._data) is float:
+                pd = b._data
+                if type(gi) is float and type(pd) is float:
+                    acc = b._acc
+                    b._acc = gi if acc is pending else acc + gi
+                elif (
+                    type(gi) is ndarray
+                    and type(pd) is ndarray
+                    and gi.shape == pd.shape
+                    and gi.dtype is pd.dtype
+                ):  # _send's checks for the common case, without the call
                     acc = b._acc
                     b._acc = gi if acc is pending else acc + gi
                 elif gi is not None:

@@ -599,7 +599,7 @@ tanh = register(
         "tanh",
         forward=np.tanh,
         scalar=math.tanh,
-        vjps=(lambda g, out, z: g * (1 - out * out),),
+        vjps=(lambda g, out, z: g - g * out * out,),  # g(1 - out²); no array-scalar op
         label="tanh",
         formula="tanh(z)",
         keeps_inputs=False,
@@ -794,8 +794,10 @@ log_softmax = register(
 
 
 def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
-    if axis is None and type(z) is np.ndarray and type(g) is np.ndarray:
-        return _broadcast_forward(g, z.shape)  # the full sum of arrays: straight to numpy
+    if axis is None and type(z) is np.ndarray and not isinstance(g, Value):
+        full = np.empty(z.shape, z.dtype)  # the full sum of an array: straight to numpy
+        full[...] = g
+        return full
     shape = shape_of(z)
     if not keepdims and axis is not None:
         g = reshape.poly(g, _kept_shape(shape, axis))
@@ -805,7 +807,7 @@ def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
 sum = register(
     Op(
         "sum",
-        forward=lambda z, axis, keepdims: np.add.reduce(z, axis=axis, keepdims=keepdims),
+        forward=lambda z, axis, keepdims: np.add.reduce(z, axis, None, None, keepdims),
         vjps=(_sum_vjp,),
         label="Σ",
         params=("axis", "keepdims"),

@@ -416,7 +416,7 @@ class Value:
         >>> x.grad
         6.0
         """
-        _graph.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _graph.backward(self, grad, retain_graph, create_graph)
 
     def zero_grad(self) -> None:
         """Reset ``grad`` to zeros.
