@@ -531,19 +531,42 @@ def _marked_order(root: Value) -> tuple[list[Value], Value | None]:
             node._acc = emitted
             emit(node)
             continue
-        node._acc = expanded
         if node._lock is FREED:
             freed = node
+        # Inputs still to visit: leaves go straight into the order (they wait for
+        # nothing); other nodes onto the stack. With none pushed, the node is done too.
+        waiting = False
         b = node._in1
         if b is MANY:
             for parent in a:
                 if parent._acc is None and parent.requires_grad:
-                    push(parent)
-            continue
-        if b is not None and b._acc is None and b.requires_grad:
-            push(b)
-        if a._acc is None and a.requires_grad:
-            push(a)
+                    if parent._in0 is None:
+                        parent._acc = emitted
+                        emit(parent)
+                    else:
+                        push(parent)
+                        waiting = True
+        else:
+            if b is not None and b._acc is None and b.requires_grad:
+                if b._in0 is None:
+                    b._acc = emitted
+                    emit(b)
+                else:
+                    push(b)
+                    waiting = True
+            if a._acc is None and a.requires_grad:
+                if a._in0 is None:
+                    a._acc = emitted
+                    emit(a)
+                else:
+                    push(a)
+                    waiting = True
+        if waiting:
+            node._acc = expanded
+        else:
+            pop()
+            node._acc = emitted
+            emit(node)
     return order, freed
 
 
