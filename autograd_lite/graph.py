@@ -186,9 +186,15 @@ class _Lock:
     def release(self) -> None:
         items = self.items
         self.items = ()
-        _unpin(items[0], items[1])
-        for k in range(2, len(items), 2):
-            _unpin(items[k], items[k + 1])
+        for k in range(0, len(items), 2):  # _unpin, inlined: this runs for most nodes
+            leaf = items[k]
+            count = leaf._lock
+            if count and leaf._data is items[k + 1]:  # (rebinding leaf.data: a new count)
+                if count == 1:
+                    leaf._lock = None
+                    items[k + 1].setflags(True)
+                else:
+                    leaf._lock = count - 1
 
     def __del__(self) -> None:  # the graph was dropped before its backward ran
         if self.items:
@@ -205,21 +211,15 @@ def _pin(leaf: Value, arr: np.ndarray) -> None:
         leaf._lock = 1
 
 
-def _unpin(leaf: Value, arr: np.ndarray) -> None:
-    """One pending use fewer; writeable again after the last one."""
-    count = leaf._lock
-    if count and leaf._data is arr:  # (rebinding leaf.data started a new count)
-        if count == 1:
-            leaf._lock = None
-            arr.setflags(True)
-        else:
-            leaf._lock = count - 1
-
-
 def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
     """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
     if a._in0 is None and type(x) is ndarray:
-        _pin(a, x)
+        count = a._lock  # _pin(a, x), inlined: this runs for most nodes
+        if count:
+            a._lock = count + 1
+        else:
+            x.setflags(False)
+            a._lock = 1
         if b is not None and b._in0 is None and type(y) is ndarray:
             _pin(b, y)
             items = (a, x, b, y)
