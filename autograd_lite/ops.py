@@ -793,9 +793,27 @@ log_softmax = register(
 # -------------------------------------------------------------- reductions
 
 
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A shared read-only array of ones (gradients are never changed in place)."""
+    ones = _ONES.get((shape, dtype))
+    if ones is None:
+        if len(_ONES) >= 64:
+            _ONES.clear()
+        ones = np.ones(shape, dtype)
+        ones.setflags(False)
+        _ONES[shape, dtype] = ones
+    return ones
+
+
 def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     if axis is None and type(z) is np.ndarray and not isinstance(g, Value):
-        full = np.empty(z.shape, z.dtype)  # the full sum of an array: straight to numpy
+        # the full sum of an array, straight to numpy; d(loss.sum())/d(loss) is all ones
+        if (type(g) is float or g.ndim == 0) and g == 1.0 and z.size <= 65536:
+            return _ones(z.shape, z.dtype)
+        full = np.empty(z.shape, z.dtype)
         full[...] = g
         return full
     shape = shape_of(z)
