@@ -41,6 +41,8 @@ from numpy import ndarray
 from .registry import passthrough
 from .value import _FLOAT_DTYPES, MANY, Value, as_data
 
+_F64, _F32 = _FLOAT_DTYPES  # numpy's own dtype objects: compared by identity on the hot path
+
 _new = object.__new__  # what Value.__new__ is, without the attribute lookup
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -346,11 +348,24 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
         if t is np.float64 and not floats:
             out = float(out)  # a full reduction of a float64 array
             t = float
-        if t is float or (t is ndarray and out.ndim and out.dtype in _FLOAT_DTYPES):
+        if t is float or (t is ndarray and out.ndim and (out.dtype is _F64 or out.dtype is _F32)):
             if t is ndarray:
                 out.setflags(False)  # intermediate results are never changed in place
-            lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, None, None)
-            return _recorded(op, out, a, None, x, None, params, lock)
+            node = _new(Value)  # _recorded's body, inlined: this runs for every op
+            node._data = out
+            node._grad = None
+            node._acc = None
+            node.label = ""
+            node._origin = modes.origin
+            node.requires_grad = True
+            node._in0 = a
+            node._in1 = None
+            node._x0 = x
+            node._x1 = None
+            node._params = params
+            node._op = op
+            node._lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, None, None)
+            return node
     return _node(op, out, a, None, x, None, params, a.requires_grad, floats)
 
 
@@ -377,36 +392,25 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
     needs = a.requires_grad or b.requires_grad
     if needs and modes.grad_enabled and not modes.anomaly:
         t = type(out)
-        if t is float or (t is ndarray and out.ndim and out.dtype in _FLOAT_DTYPES):
+        if t is float or (t is ndarray and out.ndim and (out.dtype is _F64 or out.dtype is _F32)):
             if t is ndarray:
                 out.setflags(False)  # intermediate results are never changed in place
-            lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, b, y)
-            return _recorded(op, out, a, b, x, y, params, lock)
+            node = _new(Value)  # _recorded's body, inlined: this runs for every op
+            node._data = out
+            node._grad = None
+            node._acc = None
+            node.label = ""
+            node._origin = modes.origin
+            node.requires_grad = True
+            node._in0 = a
+            node._in1 = b
+            node._x0 = x
+            node._x1 = y
+            node._params = params
+            node._op = op
+            node._lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, b, y)
+            return node
     return _node(op, out, a, b, x, y, params, needs, floats)
-
-
-def _recorded(
-    op: Any, out: Any, a: Value, b: Any, x: Any, y: Any, params: tuple, lock: Any
-) -> Value:
-    """A recorded node with one or two inputs, its output already checked and read-only.
-
-    The common case of ``_node``, kept short: it runs for every operation.
-    """
-    node = _new(Value)  # the slots Value.__init__ sets, without its checks of user input
-    node._data = out
-    node._grad = None
-    node._acc = None
-    node.label = ""
-    node._origin = modes.origin
-    node.requires_grad = True
-    node._in0 = a
-    node._in1 = b
-    node._x0 = x
-    node._x1 = y
-    node._params = params
-    node._op = op
-    node._lock = lock
-    return node
 
 
 def _node(
