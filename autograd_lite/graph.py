@@ -48,13 +48,36 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class _Modes:
-    """Global switches, read on every op (instance attributes: the fastest to read)."""
+    """Global switches, read on every op (instance attributes: the fastest to read).
+
+    ``recording`` (gradients on and anomaly mode off: the short path of every op)
+    follows ``grad_enabled`` and ``anomaly``, so an op reads one attribute, not two.
+    """
 
     def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
+        self._grad_enabled = True
+        self._anomaly = False
+        self.recording = True
         self.grad_of: Value | None = None  # during backward(create_graph=True): the node
         self.origin: tuple | None = None  # what new nodes record: (grad_of, site) or None
+
+    @property
+    def grad_enabled(self) -> bool:
+        return self._grad_enabled
+
+    @grad_enabled.setter
+    def grad_enabled(self, on: bool) -> None:
+        self._grad_enabled = on
+        self.recording = on and not self._anomaly
+
+    @property
+    def anomaly(self) -> bool:
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, on: bool) -> None:
+        self._anomaly = on
+        self.recording = self._grad_enabled and not on
 
 
 modes = _Modes()
@@ -343,7 +366,7 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
             out = op.float_forward(x) if floats else op.forward(x)
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x,), exc) from None
-    if a.requires_grad and modes.grad_enabled and not modes.anomaly:
+    if a.requires_grad and modes.recording:
         t = type(out)
         if t is np.float64 and not floats:
             out = float(out)  # a full reduction of a float64 array
@@ -390,7 +413,7 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x, y), exc) from None
     needs = a.requires_grad or b.requires_grad
-    if needs and modes.grad_enabled and not modes.anomaly:
+    if needs and modes.recording:
         t = type(out)
         if t is float or (t is ndarray and out.ndim and (out.dtype is _F64 or out.dtype is _F32)):
             if t is ndarray:
@@ -489,7 +512,8 @@ def topological_order(root: Value) -> list[Value]:
     >>> [v.label or v.op for v in topological_order(b)]
     ['a', 'mul', 'tanh']
     """
-    order, _ = _marked_order(root)
+    order: list[Value] = []
+    _marked_order(root, order)
     for node in order:
         node._acc = None
     return order
@@ -500,20 +524,19 @@ _EXPANDED = object()  # the node's inputs are on the search stack
 _PENDING = object()  # emitted into the order; no gradient has reached it yet
 
 
-def _marked_order(root: Value) -> tuple[list[Value], Value | None]:
-    """``topological_order`` that leaves ``node._acc = _PENDING`` on every node it returns.
+def _marked_order(root: Value, order: list[Value]) -> Value | None:
+    """``topological_order`` into ``order``, leaving ``node._acc = _PENDING`` on each node.
 
-    Also returns a node that an earlier backward has freed (None if there is none).
+    Returns a node that an earlier backward has freed (None if there is none).
 
     The pass slot holds the search's marks, so no set of visited nodes is
     needed: None = not reached yet, ``_EXPANDED``, then ``_PENDING`` once
     emitted. Callers must reset ``_acc`` on every returned node (backward does
     so as it goes: the first gradient sent to a node replaces the mark).
     """
-    order: list[Value] = []
     freed = None
     if not root.requires_grad:
-        return order, freed
+        return freed
     emit = order.append
     stack = [root]  # plain nodes, no per-node tuples: nothing here for the collector
     push = stack.append
@@ -571,7 +594,7 @@ def _marked_order(root: Value) -> tuple[list[Value], Value | None]:
             pop()
             node._acc = emitted
             emit(node)
-    return order, freed
+    return freed
 
 
 def _fit(grad: Any, data: Any, create_graph: bool) -> Any:
@@ -618,7 +641,8 @@ def backward(
             "from constants only, or inside no_grad()"
         )
     seed = 1.0 if grad is None and type(root._data) is float else _seed(root, grad)
-    order, freed = _marked_order(root)
+    order: list[Value] = []
+    freed = _marked_order(root, order)
     order.reverse()  # outputs before inputs
     if freed is not None:
         for node in order:
