@@ -207,3 +207,10 @@ def test_passthrough_vjps_give_the_same_gradients_as_calling_them() -> None:
     x, y = al.Value(1.5), al.Value(-2.0)
     ((x + y) * (x - y) + x.linear()).backward()
     assert (x.grad, y.grad) == (2 * 1.5 + 1, 2 * 2.0)
+
+
+def test_value_keeps_plain_attribute_access() -> None:
+    # A __getattr__/__getattribute__ on Value stops CPython from specializing attribute
+    # access on it: every slot read of the engine gets slower (docs/architecture.md).
+    assert "__getattr__" not in vars(al.Value)
+    assert al.Value.__getattribute__ is object.__getattribute__
