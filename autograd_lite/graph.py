@@ -374,7 +374,7 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
         if t is float or (t is ndarray and out.ndim and (out.dtype is _F64 or out.dtype is _F32)):
             if t is ndarray:
                 out.setflags(False)  # intermediate results are never changed in place
-            node = _new(Value)  # _recorded's body, inlined: this runs for every op
+            node = _new(Value)  # _node's recording branch, inlined: it runs for every op
             node._data = out
             node._grad = None
             node._acc = None
@@ -418,7 +418,7 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
         if t is float or (t is ndarray and out.ndim and (out.dtype is _F64 or out.dtype is _F32)):
             if t is ndarray:
                 out.setflags(False)  # intermediate results are never changed in place
-            node = _new(Value)  # _recorded's body, inlined: this runs for every op
+            node = _new(Value)  # _node's recording branch, inlined: it runs for every op
             node._data = out
             node._grad = None
             node._acc = None
@@ -680,7 +680,10 @@ def _run(order: list[Value], free: bool) -> None:
 
     ``order`` has outputs first. Each node's gradient for this pass sits in
     its ``_acc`` (``_PENDING`` if none arrived); it is added to ``_grad`` and
-    sent to each input through the op's vjp. Floats take a short path.
+    sent to each input through the op's vjp. Floats and same-shape arrays are
+    added up right here; anything else (broadcast inputs, dtype changes, checks)
+    goes through ``_send``. The three input cases are written out on purpose: a
+    helper call per edge costs more than everything else this loop does for it.
     """
     pending = _PENDING
     for node in order:
