@@ -797,7 +797,11 @@ _ONES: dict[tuple, np.ndarray] = {}
 
 
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """A shared read-only array of ones (gradients are never changed in place)."""
+    """A shared read-only array of ones (gradients are never changed in place).
+
+    Small arrays only (at most 64 of up to 4096 elements are kept): for large ones
+    filling memory costs more than the call, and a cache would only hold memory.
+    """
     ones = _ONES.get((shape, dtype))
     if ones is None:
         if len(_ONES) >= 64:
@@ -811,7 +815,7 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
 def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     if axis is None and type(z) is np.ndarray and not isinstance(g, Value):
         # the full sum of an array, straight to numpy; d(loss.sum())/d(loss) is all ones
-        if (type(g) is float or g.ndim == 0) and g == 1.0 and z.size <= 65536:
+        if (type(g) is float or g.ndim == 0) and g == 1.0 and z.size <= 4096:
             return _ones(z.shape, z.dtype)
         full = np.empty(z.shape, z.dtype)
         full[...] = g

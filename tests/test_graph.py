@@ -214,3 +214,20 @@ def test_value_keeps_plain_attribute_access() -> None:
     # access on it: every slot read of the engine gets slower (docs/architecture.md).
     assert "__getattr__" not in vars(al.Value)
     assert al.Value.__getattribute__ is object.__getattribute__
+
+
+def test_gradients_of_full_sums_share_nothing_that_can_change() -> None:
+    # sum's vjp hands on a shared read-only array of ones: accumulating into it, or a
+    # later graph, must never change a gradient already handed out
+    x = al.Value(np.arange(6.0).reshape(2, 3))
+    x.sum().backward()
+    first = x.grad
+    with pytest.raises(ValueError):
+        first += 1.0
+    (x.sum() + x.sum() * 2.0).backward()  # accumulates: 1 + (1 + 2)
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 4.0))
+    np.testing.assert_array_equal(first, np.ones((2, 3)))
+    y = al.Value(np.ones((2, 3)))
+    (y * 5.0).sum().backward()
+    np.testing.assert_array_equal(y.grad, np.full((2, 3), 5.0))
+    np.testing.assert_array_equal(first, np.ones((2, 3)))
