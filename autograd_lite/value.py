@@ -566,9 +566,6 @@ class Value:
         except viz.RendererNotFoundError:
             return None
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | {op.name for op in _registry.all_ops()})
-
 
 def _data_of(x: Any) -> Any:
     return x._data if isinstance(x, Value) else x
@@ -576,7 +573,6 @@ def _data_of(x: Any) -> Any:
 
 from . import graph as _graph  # noqa: E402  (graph needs Value defined)
 from . import ops as _ops  # noqa: E402
-from . import registry as _registry  # noqa: E402
 
 _unary = _graph.unary
 _binary = _graph.binary
