@@ -239,12 +239,7 @@ def _pin(leaf: Value, arr: np.ndarray) -> None:
 def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
     """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
     if a._in0 is None and type(x) is ndarray:
-        count = a._lock  # _pin(a, x), inlined: this runs for most nodes
-        if count:
-            a._lock = count + 1
-        else:
-            x.setflags(False)
-            a._lock = 1
+        _pin(a, x)
         if b is not None and b._in0 is None and type(y) is ndarray:
             _pin(b, y)
             items = (a, x, b, y)
@@ -640,7 +635,7 @@ def backward(
             "backward() on a Value that does not require a gradient: it was computed "
             "from constants only, or inside no_grad()"
         )
-    seed = 1.0 if grad is None and type(root._data) is float else _seed(root, grad)
+    seed = _seed(root, grad)
     order: list[Value] = []
     freed = _marked_order(root, order)
     order.reverse()  # outputs before inputs
