@@ -85,6 +85,16 @@ class Module:
             if not name.startswith("_"):
                 yield name, value
 
+    def _named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for each direct sub-module; list items are named ``name.i``."""
+        for name, value in self._children_items():
+            if isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+            elif isinstance(value, Module):
+                yield name, value
+
     def _walk(self, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value]]:
         for name, value in self._children_items():
             yield from _walk_value(prefix + name, value, seen)
@@ -115,16 +125,8 @@ class Module:
         ['', '0', '1']
         """
         yield prefix, self
-        for name, value in self._children_items():
-            items = (
-                [(f"{name}.{i}", v) for i, v in enumerate(value)]
-                if isinstance(value, (list, tuple))
-                else [(name, value)]
-            )
-            for sub_name, sub in items:
-                if isinstance(sub, Module):
-                    full = f"{prefix}.{sub_name}" if prefix else sub_name
-                    yield from sub.named_modules(full)
+        for sub_name, sub in self._named_children():
+            yield from sub.named_modules(f"{prefix}.{sub_name}" if prefix else sub_name)
 
     def children(self) -> list[Module]:
         """The direct sub-modules, in definition order.
@@ -133,11 +135,7 @@ class Module:
         >>> nn.Sequential(nn.Identity(), nn.ReLU()).children()
         [Identity(), ReLU()]
         """
-        out = []
-        for _, value in self._children_items():
-            items = value if isinstance(value, (list, tuple)) else (value,)
-            out.extend(v for v in items if isinstance(v, Module))
-        return out
+        return [sub for _, sub in self._named_children()]
 
     def num_parameters(self) -> int:
         """Total number of learnable numbers.
@@ -279,16 +277,9 @@ class Module:
 
     def __repr__(self) -> str:
         lines = []
-        for name, value in self._children_items():
-            items = (
-                [(f"{name}.{i}", v) for i, v in enumerate(value)]
-                if isinstance(value, (list, tuple))
-                else [(name, value)]
-            )
-            for sub_name, sub in items:
-                if isinstance(sub, Module):
-                    body = repr(sub).replace("\n", "\n  ")
-                    lines.append(f"  ({sub_name}): {body}")
+        for sub_name, sub in self._named_children():
+            body = repr(sub).replace("\n", "\n  ")
+            lines.append(f"  ({sub_name}): {body}")
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"
