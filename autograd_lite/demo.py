@@ -96,14 +96,11 @@ def lecture_scalar_perceptron() -> tuple[Value, Value]:
     return E, w
 
 
-def symbolic_chain() -> list[str]:
-    """The chain-rule factors of ∂E/∂w for one input, as SymPy derives them.
+def _lecture_chain() -> tuple:
+    """``(w, expr, factors, agree, at)`` for the lecture's perceptron (demo and docs).
 
-    >>> lines = symbolic_chain()
-    >>> lines[1]
-    'dE/dw = ∂E/∂e · ∂e/∂y · ∂y/∂A · ∂A/∂w = (e)·(-1)·(y*(1 - y))·(x)'
-    >>> lines[-1].endswith("True")
-    True
+    ``expr`` is E in SymPy, ``factors`` the chain of ∂E/∂w, ``agree`` whether their
+    product equals ``sympy.diff(expr, w)``, ``at`` the lecture's numbers by symbol.
     """
     import sympy
 
@@ -115,6 +112,19 @@ def symbolic_chain() -> list[str]:
     (w_sym,) = symbolic.symbols_of(expr, ["w"])
     agree = sympy.simplify(factors.product() - sympy.diff(expr, w_sym)) == 0
     at = dict(zip(symbolic.symbols_of(expr, ["w", "x", "b", "t"]), (0.8, 1.0, -0.3, 1.0)))
+    return w, expr, factors, agree, at
+
+
+def symbolic_chain() -> list[str]:
+    """The chain-rule factors of ∂E/∂w for one input, as SymPy derives them.
+
+    >>> lines = symbolic_chain()
+    >>> lines[1]
+    'dE/dw = ∂E/∂e · ∂e/∂y · ∂y/∂A · ∂A/∂w = (e)·(-1)·(y*(1 - y))·(x)'
+    >>> lines[-1].endswith("True")
+    True
+    """
+    w, expr, factors, agree, at = _lecture_chain()
     value = float(factors.product().subs(at))
     return [
         f"E = {expr}",

@@ -70,15 +70,9 @@ def chain_rule_snippet(path: Path) -> Path:
     """MyST text: the chain-rule factors SymPy gives for ∂E/∂w of the lecture's perceptron."""
     import sympy
 
-    from autograd_lite import symbolic
-    from autograd_lite.demo import lecture_scalar_perceptron
+    from autograd_lite.demo import _lecture_chain
 
-    E, w = lecture_scalar_perceptron()
-    factors = symbolic.chain(E, w)
-    expr = symbolic.to_sympy(E)
-    (w_sym,) = symbolic.symbols_of(expr, ["w"])
-    agree = sympy.simplify(factors.product() - sympy.diff(expr, w_sym)) == 0
-    at = dict(zip(symbolic.symbols_of(expr, ["w", "x", "b", "t"]), (0.8, 1.0, -0.3, 1.0)))
+    w, expr, factors, agree, at = _lecture_chain()
     names = [n.replace("∂", r"\partial ") for n in factors.names]
     lines = [
         "$$",
