@@ -199,9 +199,18 @@ def _anomaly_check(node: Value, what: str, data: Any, parent: Value | None = Non
 class _Lock:
     """Read-only locks on the leaf arrays one recorded node needs for its backward.
 
-    A leaf counts its pending locks in its own ``_lock`` slot (leaves have no
-    other use for it), so several graphs may share a leaf: the array becomes
-    writeable again when the last of them has run backward or been dropped.
+    A leaf counts its pending uses in its own ``_lock`` slot (leaves have no
+    other use for it), so several graphs may share a leaf. The sign says whether
+    ``Value.data`` has handed the raw array out (the caller may still hold it):
+
+    * ``0``: no pending use; read-only, but no one holds the array, so it is
+      made writeable only when ``.data`` hands it out (a fresh leaf, or after the
+      last backward). Training loops never pay to unlock and lock again;
+    * ``n > 0``: ``n`` pending uses, read-only, not handed out;
+    * ``None``: no pending use; writeable, handed out;
+    * ``-n``: ``n`` pending uses, read-only; handed out, so writeable again as
+      soon as the last use is released.
+
     Assigning ``leaf.data = new`` starts a fresh count (nodes keep the old array).
     ``items`` is flat, ``(leaf, array, leaf, array, ...)``: one tuple per node.
     """
@@ -215,11 +224,13 @@ class _Lock:
             leaf = items[k]
             count = leaf._lock
             if count and leaf._data is items[k + 1]:  # (rebinding leaf.data: a new count)
-                if count == 1:
+                if count > 0:
+                    leaf._lock = count - 1  # at 0 it stays read-only until handed out
+                elif count == -1:
                     leaf._lock = None
                     items[k + 1].setflags(True)
                 else:
-                    leaf._lock = count - 1
+                    leaf._lock = count + 1
 
     def __del__(self) -> None:  # the graph was dropped before its backward ran
         if self.items:
@@ -227,13 +238,15 @@ class _Lock:
 
 
 def _pin(leaf: Value, arr: np.ndarray) -> None:
-    """One more pending use of ``leaf``'s array: read-only from the first one on."""
+    """One more pending use of ``leaf``'s array ``arr``: it is read-only from now on."""
     count = leaf._lock
-    if count:
+    if count is None:  # handed out and writeable
+        arr.setflags(False)  # positional: 2.5x cheaper than write=False
+        leaf._lock = -1
+    elif count >= 0:  # read-only already
         leaf._lock = count + 1
     else:
-        arr.setflags(False)  # positional: 2.5x cheaper than write=False
-        leaf._lock = 1
+        leaf._lock = count - 1
 
 
 def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
@@ -635,7 +648,10 @@ def backward(
             "backward() on a Value that does not require a gradient: it was computed "
             "from constants only, or inside no_grad()"
         )
-    seed = _seed(root, grad)
+    if grad is None and type(root._data) is float:
+        seed = 1.0  # _seed's common case, without the call
+    else:
+        seed = _seed(root, grad)
     order: list[Value] = []
     freed = _marked_order(root, order)
     order.reverse()  # outputs before inputs
@@ -647,27 +663,28 @@ def backward(
             "freed by an earlier backward(); call backward(retain_graph=True) the first "
             "time to backpropagate through this graph twice"
         )
-    free = not (retain_graph or create_graph)
-    anomaly = modes.anomaly
-    previous = modes.grad_enabled
-    modes.grad_enabled = create_graph
+    m = modes
+    previous = m._grad_enabled
     try:
-        if create_graph or anomaly:
-            saved = modes.grad_of, modes.origin
+        if create_graph or m._anomaly:
+            m.grad_enabled = create_graph
+            saved = m.grad_of, m.origin
             root._acc = _as_value(seed) if create_graph else seed
             try:
-                _run_checked(order, free, create_graph, anomaly)
+                _run_checked(order, not create_graph and not retain_graph, create_graph, m._anomaly)
             finally:
-                modes.grad_of, modes.origin = saved
+                m.grad_of, m.origin = saved
         else:
+            m._grad_enabled = m.recording = False  # (the grad_enabled setter, inlined)
             root._acc = seed
-            _run(order, free)
+            _run(order, not retain_graph)
     except BaseException:
         for node in order:  # leave no half-collected gradients behind
             node._acc = None
         raise
     finally:
-        modes.grad_enabled = previous
+        m._grad_enabled = previous  # the grad_enabled setter, without its call
+        m.recording = previous and not m._anomaly
 
 
 def _run(order: list[Value], free: bool) -> None:

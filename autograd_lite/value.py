@@ -179,7 +179,7 @@ class Value:
         "_x1",  # data of _in1 when the node was built
         "_params",  # the op's non-differentiable parameters (a tuple)
         "_op",
-        "_lock",
+        "_lock",  # a node: its graph._Lock, None or FREED; a leaf: a count (see graph._Lock)
         "label",
         "_origin",  # None, or (grad_of, site) for nodes made by a recorded backward / anomaly mode
         "requires_grad",
@@ -189,8 +189,12 @@ class Value:
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         d = as_data(data)
-        if type(d) is np.ndarray and (d is data or d.base is not None):
-            d = d.copy()
+        self._lock = None
+        if type(d) is np.ndarray:
+            if d is data or d.base is not None:
+                d = d.copy()
+            d.setflags(False)  # no one else holds this array yet: see _own below
+            self._lock = 0
         self._data = d
         self._grad = None
         self._acc = None
@@ -200,7 +204,6 @@ class Value:
         self._x1 = None
         self._params = ()
         self._op = None
-        self._lock = None
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {_describe(label)}")
         self.label = label
@@ -227,8 +230,16 @@ class Value:
         >>> w.data[0] = 5.0   # allowed again
         """
         d = self._data
-        if type(d) is not np.ndarray or (self._op is None and not self._lock):
+        if type(d) is not np.ndarray:
             return d
+        if self._op is None:
+            lock = self._lock
+            if lock is None:
+                return d
+            if lock == 0:  # read-only only because no one held it: hand it out writeable
+                d.setflags(True)
+                self._lock = None
+                return d
         frozen = d.view(_FrozenArray)
         frozen._owner = self
         return frozen
@@ -246,8 +257,11 @@ class Value:
         if type(d) is np.ndarray and (d is new or d.base is not None or not d.flags.writeable):
             d = d.copy()  # never share an array with the caller (or another Value's lock count)
         self._data = d
-        if self._in0 is None:
-            self._lock = None  # a leaf's lock count belongs to its previous array
+        if self._in0 is None:  # a leaf's lock count belongs to its previous array
+            self._lock = None
+            if type(d) is np.ndarray:
+                d.setflags(False)
+                self._lock = 0
 
     @property
     def grad(self) -> Any:

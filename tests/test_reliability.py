@@ -257,6 +257,45 @@ def test_lock_is_held_until_every_pending_graph_is_done() -> None:
     np.testing.assert_allclose(w.grad, [5.0, 5.0, 5.0])
 
 
+def test_array_held_from_before_the_forward_is_locked_then_writeable_again() -> None:
+    """``.data`` handed out the raw array: the caller's reference follows the lock."""
+    w = al.Value(np.ones(3))
+    arr = w.data  # the raw array, writeable now
+    arr[0] = 2.0
+    y1 = (w * w).sum()
+    y2 = (w * 3.0).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        arr[1] = 5.0  # numpy's own refusal: both graphs need the array as it was
+    y1.backward()
+    with pytest.raises(ValueError, match="read-only"):
+        arr[1] = 5.0  # y2 still needs it
+    y2.backward()
+    arr[1] = 5.0  # released at the last backward, without asking .data again
+    np.testing.assert_allclose(w.grad, [4.0 + 3.0, 2.0 + 3.0, 2.0 + 3.0])
+    y3 = (w * w).sum()
+    del y3  # dropped unused: writeable again as well
+    arr[2] = 7.0
+    np.testing.assert_allclose(w.data, [2.0, 5.0, 7.0])
+
+
+def test_unheld_leaf_arrays_are_not_unlocked_between_steps() -> None:
+    """No one holds the array: backward leaves it read-only, ``.data`` unlocks it."""
+    w = al.Value(np.ones(2))
+    x = al.Value(np.array([1.0, 2.0]), requires_grad=False)
+    for _ in range(3):  # a training loop that only rebinds (or never touches .data)
+        loss = (w * x).sum()
+        loss.backward()
+        assert not w._data.flags.writeable and not x._data.flags.writeable
+        assert w._lock == 0 and x._lock == 0  # no pending use
+    arr = w.data  # handed out: writeable from now on
+    arr[0] = 3.0
+    assert w._data[0] == 3.0 and w._lock is None
+    w.data = np.zeros(2)  # a new array starts unheld
+    assert w._lock == 0 and not w._data.flags.writeable
+    w.data[1] = 1.0
+    np.testing.assert_allclose(w.data, [0.0, 1.0])
+
+
 def test_failed_forward_leaves_no_lock() -> None:
     w = al.Value(np.ones(3))
     with pytest.raises(ValueError, match="matmul"):
