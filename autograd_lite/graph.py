@@ -212,29 +212,29 @@ class _Lock:
       soon as the last use is released.
 
     Assigning ``leaf.data = new`` starts a fresh count (nodes keep the old array).
-    ``items`` is flat, ``(leaf, array, leaf, array, ...)``: one tuple per node.
+
+    A node holds its lock until backward has used it (and sets ``_lock = FREED``)
+    or until the graph is dropped: either way the lock object is deleted, and
+    deleting it releases the leaves (nodes form no reference cycles, so that
+    happens at once). One code path, and no call on the hot path of backward.
     """
 
-    __slots__ = ("items",)
+    __slots__ = ("a", "x", "b", "y")  # one or two leaves and their arrays (else b is None)
 
-    def release(self) -> None:
-        items = self.items
-        self.items = ()
-        for k in range(0, len(items), 2):  # _unpin, inlined: this runs for most nodes
-            leaf = items[k]
-            count = leaf._lock
-            if count and leaf._data is items[k + 1]:  # (rebinding leaf.data: a new count)
-                if count > 0:
-                    leaf._lock = count - 1  # at 0 it stays read-only until handed out
-                elif count == -1:
-                    leaf._lock = None
-                    items[k + 1].setflags(True)
-                else:
-                    leaf._lock = count + 1
+    def __del__(self) -> None:
+        _unpin(self.a, self.x)
+        if self.b is not None:
+            _unpin(self.b, self.y)
 
-    def __del__(self) -> None:  # the graph was dropped before its backward ran
-        if self.items:
-            self.release()
+
+class _ManyLock:
+    """:class:`_Lock` of a node with three or more inputs (``dense``)."""
+
+    __slots__ = ("pairs",)  # ((leaf, array), ...)
+
+    def __del__(self) -> None:
+        for leaf, arr in self.pairs:
+            _unpin(leaf, arr)
 
 
 def _pin(leaf: Value, arr: np.ndarray) -> None:
@@ -249,36 +249,54 @@ def _pin(leaf: Value, arr: np.ndarray) -> None:
         leaf._lock = count - 1
 
 
+def _unpin(leaf: Value, arr: np.ndarray) -> None:
+    """One pending use of ``arr`` less (nothing if ``leaf.data`` was rebound since)."""
+    count = leaf._lock
+    if count and leaf._data is arr:
+        if count > 0:
+            leaf._lock = count - 1  # at 0 it stays read-only until handed out
+        elif count == -1:
+            leaf._lock = None
+            arr.setflags(True)
+        else:
+            leaf._lock = count + 1
+
+
 def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
     """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
     if a._in0 is None and type(x) is ndarray:
         _pin(a, x)
+        lock = _new(_Lock)
+        lock.a = a
+        lock.x = x
         if b is not None and b._in0 is None and type(y) is ndarray:
             _pin(b, y)
-            items = (a, x, b, y)
+            lock.b = b
+            lock.y = y
         else:
-            items = (a, x)
-    elif b is not None and b._in0 is None and type(y) is ndarray:
+            lock.b = None
+        return lock
+    if b is not None and b._in0 is None and type(y) is ndarray:
         _pin(b, y)
-        items = (b, y)
-    else:
-        return None
-    lock = _new(_Lock)
-    lock.items = items
-    return lock
+        lock = _new(_Lock)
+        lock.a = b
+        lock.x = y
+        lock.b = None
+        return lock
+    return None
 
 
-def _lock_many(inputs: tuple, datas: tuple) -> _Lock | None:
+def _lock_many(inputs: tuple, datas: tuple) -> _ManyLock | None:
     """The lock of a node with three or more inputs (``dense``): its leaf arrays."""
-    items: list = []
+    pairs = []
     for v, d in zip(inputs, datas):
         if v._in0 is None and type(d) is ndarray:
             _pin(v, d)
-            items += (v, d)
-    if not items:
+            pairs.append((v, d))
+    if not pairs:
         return None
-    lock = _new(_Lock)
-    lock.items = tuple(items)
+    lock = _new(_ManyLock)
+    lock.pairs = tuple(pairs)
     return lock
 
 
@@ -790,10 +808,7 @@ def _run(order: list[Value], free: bool) -> None:
                     if gi is not None:
                         _send(node, parent, gi, False, False)
         if free:
-            lock = node._lock
-            if lock is not None:
-                lock.release()
-            node._lock = FREED
+            node._lock = FREED  # (deleting a _Lock releases its leaves)
 
 
 def _run_checked(order: list[Value], free: bool, create_graph: bool, anomaly: bool) -> None:
@@ -823,9 +838,7 @@ def _run_checked(order: list[Value], free: bool, create_graph: bool, anomaly: bo
                 if gi is not None:
                     _send(node, parent, gi, create_graph, anomaly)
         if free:
-            if node._lock is not None:
-                node._lock.release()
-            node._lock = FREED
+            node._lock = FREED  # (deleting a _Lock releases its leaves)
 
 
 def _as_value(x: Any) -> Value:
