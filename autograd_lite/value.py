@@ -510,6 +510,30 @@ class Value:
 
     __hash__ = object.__hash__
 
+    def __setstate__(self, state: Any) -> None:
+        """Restore a copied or unpickled Value (``copy``, ``pickle``).
+
+        A leaf gets an array of its own, read-only until ``.data`` hands it out,
+        like a new Value: a copy must not share the original's array or its
+        count of pending uses (see ``graph._Lock``).
+
+        >>> import copy
+        >>> w = Value([1.0, 2.0])
+        >>> w2 = copy.copy(w)
+        >>> w2.data[0] = 5.0
+        >>> w.data.tolist(), w2.data.tolist()
+        ([1.0, 2.0], [5.0, 2.0])
+        """
+        slots = state[1] if isinstance(state, tuple) else state
+        for name, value in slots.items():
+            object.__setattr__(self, name, value)
+        d = self._data
+        if self._in0 is None and type(d) is np.ndarray:
+            d = d.copy()
+            d.setflags(False)
+            self._data = d
+            self._lock = 0
+
     # -------------------------------------------------------- shape methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
         """Sum over ``axis`` (all axes by default).

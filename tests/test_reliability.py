@@ -296,6 +296,28 @@ def test_unheld_leaf_arrays_are_not_unlocked_between_steps() -> None:
     np.testing.assert_allclose(w.data, [0.0, 1.0])
 
 
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_copied_leaf_is_locked_like_a_new_one(how: str) -> None:
+    """A copy gets its own array: locked while its graph is pending, apart from the original."""
+    import copy
+    import pickle
+
+    w = al.Value(np.array([1.0, 2.0]), label="w")
+    pending = (w * w).sum()  # the original is locked by its own graph
+    w2 = {"copy": copy.copy, "deepcopy": copy.deepcopy}.get(
+        how, lambda v: pickle.loads(pickle.dumps(v))
+    )(w)
+    assert w2.label == "w" and w2._data is not w._data
+    w2.data[0] = 3.0  # the copy has no pending use
+    y = (w2 * w2).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        w2.data[0] = 4.0
+    y.backward()
+    np.testing.assert_allclose(w2.grad, [6.0, 4.0])
+    pending.backward()
+    np.testing.assert_allclose(w.grad, [2.0, 4.0])  # the original's data never changed
+
+
 def test_failed_forward_leaves_no_lock() -> None:
     w = al.Value(np.ones(3))
     with pytest.raises(ValueError, match="matmul"):
