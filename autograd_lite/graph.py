@@ -14,9 +14,9 @@ Safety against silent wrong gradients lives here too:
 * op outputs are read-only arrays, so intermediate data cannot be changed in
   place;
 * a leaf array that a recorded op needs for its backward is made read-only
-  until that backward has run (or the graph is dropped); changing ``.data`` by
-  assignment is always allowed, because nodes keep the arrays they were built
-  from;
+  until that backward has run (or the graph is dropped); assigning a leaf's
+  ``.data`` is always allowed, because nodes keep the arrays they were built
+  from (an op's output cannot be reassigned before its backward: it reads it);
 * a graph that backward has freed refuses a second pass with a clear error.
 
 >>> import autograd_lite as al

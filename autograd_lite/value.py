@@ -110,10 +110,7 @@ class _FrozenArray(np.ndarray):
         owner = self._owner
         name = f"Value {owner.label!r}" if owner is not None and owner.label else "this Value"
         if owner is not None and owner._op is not None:
-            return ValueError(
-                f"{name} is the output of op {owner.op!r}; its data is read-only because "
-                "backward needs it as it was. Assign a new array instead (v.data = ...)"
-            )
+            return _output_refusal(owner)
         return ValueError(
             f"{name} is read-only while a pending backward() needs its data; run backward() "
             "first, or assign a new array instead (v.data = v.data - step)"
@@ -145,6 +142,16 @@ class _FrozenArray(np.ndarray):
 
     def __reduce__(self) -> Any:
         return np.asarray(self).__reduce__()
+
+
+def _output_refusal(owner: Any) -> ValueError:
+    """Changing the data of a recorded op's output: its own backward reads that data."""
+    name = f"Value {owner.label!r}" if owner.label else "this Value"
+    return ValueError(
+        f"{name} is the output of op {owner.op!r}; its data is read-only because "
+        "backward needs it as it was. Compute a new Value instead (y = y * 0.5), or "
+        "change a copy (y.detach())"
+    )
 
 
 class Value:
@@ -193,7 +200,7 @@ class Value:
         if type(d) is np.ndarray:
             if d is data or d.base is not None:
                 d = d.copy()
-            d.setflags(False)  # no one else holds this array yet: see _own below
+            d.setflags(False)  # no one else holds it yet (see graph._Lock)
             self._lock = 0
         self._data = d
         self._grad = None
@@ -215,10 +222,11 @@ class Value:
     def data(self) -> Any:
         """The value: a ``float`` for scalars, a numpy array for tensors.
 
-        Assigning a new value is always allowed (nodes keep what they were built
-        from). Changing an array in place while a pending backward needs it is
-        refused with a ``ValueError`` naming this Value; so is changing the output
-        of a recorded op (its backward needs it as it was).
+        Assigning a new value to a leaf (a parameter or input) is always allowed:
+        nodes keep what they were built from. Changing an array in place while a
+        pending backward needs it is refused with a ``ValueError`` naming this
+        Value; so is changing the output of a recorded op in any way until its
+        backward has run (that backward reads the output).
 
         >>> w = Value([1.0, 2.0], label="w")
         >>> loss = (w * w).sum()
@@ -246,6 +254,8 @@ class Value:
 
     @data.setter
     def data(self, new: Any) -> None:
+        if self._in0 is not None and self._lock is not _graph.FREED:
+            raise _output_refusal(self)  # its vjp would read the new data as its output
         if type(new) is float:
             self._data = new
             if self._in0 is None:

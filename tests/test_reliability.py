@@ -145,8 +145,23 @@ def test_output_of_a_recorded_op_names_itself_when_changed_in_place() -> None:
     y.label = "y"
     with pytest.raises(ValueError, match="Value 'y' is the output of op 'tanh'"):
         y.data[0] = 0.0
-    y.data = np.zeros(2)  # rebinding is always allowed
     assert type(y.data * 2) is np.ndarray  # computations on .data give plain arrays
+
+
+@pytest.mark.parametrize("data", [np.array([0.5, -0.5]), 0.5], ids=["array", "float"])
+def test_rebinding_the_output_of_a_pending_op_is_refused(data) -> None:
+    """tanh's backward reads its output: a new output would give a silently wrong gradient."""
+    x = al.Value(data, label="x")
+    y = x.tanh()
+    y.label = "y"
+    s = (y * 1.0).sum() if isinstance(data, np.ndarray) else y * 1.0
+    with pytest.raises(ValueError, match=r"Value 'y' is the output of op 'tanh'.*y.detach"):
+        y.data = np.zeros(2) if isinstance(data, np.ndarray) else 0.9
+    s.backward()
+    np.testing.assert_allclose(x.grad, 1 - np.tanh(data) ** 2)  # the forward's own output
+    y.data = np.zeros(2) if isinstance(data, np.ndarray) else 0.9  # freed: no backward reads it
+    z = y.detach()
+    z.data = z.data * 2  # a copy is a leaf: rebinding is fine
 
 
 def test_constant_batch_is_locked_too() -> None:
