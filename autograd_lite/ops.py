@@ -118,15 +118,17 @@ def normalize_index(index: Any) -> Any:
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Value):
         index = index._data
-    if isinstance(index, list):
-        index = np.asarray(index)
-    if isinstance(index, np.ndarray):
+    if isinstance(index, (list, np.ndarray)):
+        # a private read-only array: backward reads the index again, so changing the
+        # caller's array (or Value) after the forward pass must not change it
+        index = np.array(index)
         if index.dtype.kind == "f":
             if not np.all(index == np.round(index)):
                 raise IndexError("getitem: float index arrays must hold whole numbers")
             index = index.astype(np.intp)
         elif index.dtype.kind not in "biu":
             raise IndexError(f"getitem: index array of dtype {index.dtype} is not allowed")
+        index.setflags(False)
     elif isinstance(index, float):
         raise IndexError(f"getitem: index {index!r} is a float; use an int")
     return index
@@ -423,6 +425,8 @@ def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
 def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) -> Any:
     shape = shape_of(z)
     lab = np.asarray(data_of(labels))  # validated by the forward pass
+    if lab.dtype.kind == "f":  # whole numbers as floats, as the forward accepts them
+        lab = lab.astype(np.intp)
     rows = np.arange(shape[0])
     if isinstance(z, np.ndarray):  # plain backward: softmax, minus 1 at the labels, in place
         saved, diff = _CE_SAVED

@@ -155,10 +155,10 @@ class Op:
         if not kwargs and 0 <= k < len(self._tails):
             tail = self._tails[k]
             if tail is not None:
-                return apply(self, args[:n], args[n:] + tail)
+                return apply(self, args[:n], _own_params(args[n:] + tail))
         if len(args) < n:
             raise TypeError(f"{self.name}() needs {n} input(s), got {len(args)}")
-        return apply(self, args[:n], self.bind_params(args[n:], kwargs))
+        return apply(self, args[:n], _own_params(self.bind_params(args[n:], kwargs)))
 
     def poly(self, *args: Any) -> Any:
         """Run the op on arrays (returns an array) or on Values (records a node).
@@ -195,6 +195,37 @@ def passthrough(g: Any, out: Any, *inputs: Any) -> Any:
     2.5
     """
     return g
+
+
+_PLAIN_PARAMS = frozenset({int, float, str, bool, type(None)})
+
+
+def _own_params(params: tuple) -> tuple:
+    """Parameters as a node keeps them: arrays (and Values) as private read-only copies.
+
+    The backward reads the parameters again (cross_entropy's labels, an index), so
+    changing the caller's array after the forward pass must not reach the node.
+
+    >>> import numpy as np
+    >>> labels = np.array([0, 1])
+    >>> (kept,) = _own_params((labels,))
+    >>> kept is labels, kept.flags.writeable, kept.tolist()
+    (False, False, [0, 1])
+    """
+    for p in params:
+        if type(p) not in _PLAIN_PARAMS:
+            break
+    else:
+        return params  # numbers and names: nothing to copy (the usual case)
+    owned = []
+    for p in params:
+        if hasattr(p, "_data") and hasattr(p, "parents"):  # a Value: its data as it is now
+            p = p._data
+        if isinstance(p, _ndarray):
+            p = p.copy()
+            p.setflags(False)
+        owned.append(p)
+    return tuple(owned)
 
 
 def _engine() -> Any:

@@ -570,3 +570,36 @@ def test_assigned_user_array_is_copied_like_the_constructor_does() -> None:
     arr[0] = 50.0  # the caller's array is theirs to change
     loss.backward()
     np.testing.assert_allclose(w.grad, [2.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "index", [np.array([0, 1]), np.array([True, True, False, False]), [0, 1]], ids=str
+)
+def test_index_changed_after_the_forward_pass_does_not_change_the_gradient(index) -> None:
+    """getitem's backward reads the index again: it keeps a copy, not the caller's array."""
+    x = al.Value(np.arange(4.0))
+    y = x[index]
+    if isinstance(index, np.ndarray):
+        index[:] = index[::-1]  # the caller reuses the array for the next batch
+    else:
+        index[:] = [3, 2]
+    (y * np.array([1.0, 2.0])).sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0, 2.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("as_value", [False, True], ids=["array", "Value"])
+def test_labels_changed_after_the_forward_pass_do_not_change_the_gradient(as_value) -> None:
+    logits = np.array([[1.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
+    expected = al.Value(logits)
+    al.cross_entropy(expected, np.array([0, 1])).backward()
+    z = al.Value(logits)
+    labels = np.array([0.0, 1.0])  # whole numbers as floats are accepted
+    if as_value:
+        labels = al.Value(labels, requires_grad=False)
+        loss = al.cross_entropy(z, labels)
+        labels.data = np.array([2.0, 2.0])  # rebinding a leaf is always allowed
+    else:
+        loss = al.cross_entropy(z, labels)
+        labels[:] = 2.0  # changed in place, as a reused batch buffer would be
+    loss.backward()
+    np.testing.assert_allclose(z.grad, expected.grad)
