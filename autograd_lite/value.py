@@ -275,7 +275,20 @@ class Value:
 
     @property
     def grad(self) -> Any:
-        """d(output)/d(self) after ``backward()``; zeros until a backward reaches it."""
+        """d(output)/d(self) after ``backward()``; zeros until a backward reaches it.
+
+        Assigning replaces it (clipping, a hand-made gradient); ``None`` resets it.
+        The new gradient must have this Value's shape; arrays are copied in its dtype.
+
+        >>> w = Value([1.0, 2.0])
+        >>> w.grad = [0.5, 0.5]
+        >>> w.grad
+        array([0.5, 0.5])
+        >>> w.grad = [1.0, 2.0, 3.0]
+        Traceback (most recent call last):
+        ...
+        ValueError: grad: shape (3,) does not fit a Value of shape (2,)
+        """
         g = self._grad
         if g is None:
             d = self._data
@@ -286,7 +299,21 @@ class Value:
 
     @grad.setter
     def grad(self, g: Any) -> None:
-        self._grad = g
+        if g is None or isinstance(g, Value):  # reset, or a recorded gradient (create_graph)
+            if g is not None and g.shape != self.shape:
+                raise ValueError(
+                    f"grad: shape {g.shape} does not fit a Value of shape {self.shape}"
+                )
+            self._grad = g
+            return
+        new = as_data(g, "grad")
+        if np.shape(new) != self.shape:
+            raise ValueError(
+                f"grad: shape {np.shape(new)} does not fit a Value of shape {self.shape}"
+            )
+        d = self._data
+        # a copy in the data's dtype: backward adds to it, and the caller keeps their array
+        self._grad = float(new) if type(d) is float else np.array(new, dtype=d.dtype)
 
     @property
     def parents(self) -> tuple[Value, ...]:

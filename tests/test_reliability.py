@@ -603,3 +603,22 @@ def test_labels_changed_after_the_forward_pass_do_not_change_the_gradient(as_val
         labels[:] = 2.0  # changed in place, as a reused batch buffer would be
     loss.backward()
     np.testing.assert_allclose(z.grad, expected.grad)
+
+
+def test_assigning_grad_checks_shape_and_type_and_copies() -> None:
+    w = al.Value(np.ones(2, dtype=np.float32), label="w")
+    mine = np.array([1.0, 2.0])
+    w.grad = mine
+    assert w.grad.dtype == np.float32 and mine.flags.writeable  # a copy in w's dtype
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, [3.0, 4.0])
+    np.testing.assert_allclose(mine, [1.0, 2.0])  # the caller's array is untouched
+    with pytest.raises(
+        ValueError, match=r"grad: shape \(2, 2\) does not fit a Value of shape \(2,\)"
+    ):
+        w.grad = np.ones((2, 2))  # would have broadcast silently into the next backward
+    with pytest.raises(TypeError, match="grad: expected a number"):
+        w.grad = "zero"
+    np.testing.assert_allclose(w.grad, [3.0, 4.0])  # refused assignments change nothing
+    w.grad = None
+    np.testing.assert_allclose(w.grad, [0.0, 0.0])
