@@ -217,15 +217,22 @@ def _own_params(params: tuple) -> tuple:
             break
     else:
         return params  # numbers and names: nothing to copy (the usual case)
-    owned = []
-    for p in params:
-        if hasattr(p, "_data") and hasattr(p, "parents"):  # a Value: its data as it is now
-            p = p._data
-        if isinstance(p, _ndarray):
-            p = p.copy()
-            p.setflags(False)
-        owned.append(p)
-    return tuple(owned)
+    return tuple(_owned(p) for p in params)
+
+
+def _owned(p: Any) -> Any:
+    """``p`` with every array in it (also inside tuples and lists) a private read-only copy."""
+    if hasattr(p, "_data") and hasattr(p, "parents"):  # a Value: its data as it is now
+        p = p._data
+    if isinstance(p, _ndarray):
+        p = p.copy()
+        p.setflags(False)
+        return p
+    if isinstance(p, tuple):
+        return tuple(_owned(q) for q in p)
+    if isinstance(p, list):
+        return [_owned(q) for q in p]
+    return p
 
 
 def _engine() -> Any:

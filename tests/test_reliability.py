@@ -572,17 +572,25 @@ def test_assigned_user_array_is_copied_like_the_constructor_does() -> None:
     np.testing.assert_allclose(w.grad, [2.0, 4.0])
 
 
-@pytest.mark.parametrize(
-    "index", [np.array([0, 1]), np.array([True, True, False, False]), [0, 1]], ids=str
-)
-def test_index_changed_after_the_forward_pass_does_not_change_the_gradient(index) -> None:
+INDEXING = {"x[index]": lambda x, i: x[i], "al.getitem(x, index)": al.getitem}
+
+
+@pytest.mark.parametrize("call", INDEXING)
+@pytest.mark.parametrize("kind", ["int array", "bool mask", "list", "tuple of arrays"])
+def test_index_changed_after_the_forward_pass_does_not_change_the_gradient(call, kind) -> None:
     """getitem's backward reads the index again: it keeps a copy, not the caller's array."""
     x = al.Value(np.arange(4.0))
-    y = x[index]
-    if isinstance(index, np.ndarray):
-        index[:] = index[::-1]  # the caller reuses the array for the next batch
+    index = {
+        "int array": np.array([0, 1]),
+        "bool mask": np.array([True, True, False, False]),
+        "list": [0, 1],
+        "tuple of arrays": (np.array([0, 1]),),
+    }[kind]
+    y = INDEXING[call](x, index)
+    if kind == "tuple of arrays":
+        index[0][:] = [3, 2]  # the caller reuses the array for the next batch
     else:
-        index[:] = [3, 2]
+        index[:] = [False, False, True, True] if kind == "bool mask" else [3, 2]
     (y * np.array([1.0, 2.0])).sum().backward()
     np.testing.assert_allclose(x.grad, [1.0, 2.0, 0.0, 0.0])
 
