@@ -111,6 +111,12 @@ class _FrozenArray(np.ndarray):
         name = f"Value {owner.label!r}" if owner is not None and owner.label else "this Value"
         if owner is not None and owner._op is not None:
             return _output_refusal(owner)
+        if owner is not None and (owner._data is not self.base or not owner._lock):
+            # nothing pends on the Value's array now: this view was taken while something did
+            return ValueError(
+                f"this array was taken from .data of {name} while a backward() was pending "
+                "and stays read-only; take .data again to change the Value in place"
+            )
         return ValueError(
             f"{name} is read-only while a pending backward() needs its data; run backward() "
             "first, or assign a new array instead (v.data = v.data - step)"

@@ -630,3 +630,16 @@ def test_assigning_grad_checks_shape_and_type_and_copies() -> None:
     np.testing.assert_allclose(w.grad, [3.0, 4.0])  # refused assignments change nothing
     w.grad = None
     np.testing.assert_allclose(w.grad, [0.0, 0.0])
+
+
+def test_a_view_taken_while_pending_stays_read_only_and_says_so() -> None:
+    w = al.Value(np.ones(2), label="w")
+    loss = (w * w).sum()
+    view = w.data  # taken while the graph pends: a read-only view
+    with pytest.raises(ValueError, match="read-only while a pending backward"):
+        view[0] = 3.0
+    loss.backward()
+    with pytest.raises(ValueError, match=r"taken from \.data of Value 'w' while a backward"):
+        view[0] = 3.0  # still read-only: the message must not claim a pending backward
+    w.data[0] = 3.0  # a fresh .data is writeable
+    np.testing.assert_allclose(w.data, [3.0, 1.0])
