@@ -539,7 +539,9 @@ def topological_order(root: Value) -> list[Value]:
     ['a', 'mul', 'tanh']
     """
     order: list[Value] = []
-    _marked_order(root, order)
+    leaves: list[Value] = []
+    _marked_order(root, order, leaves)
+    order[:0] = leaves
     for node in order:
         node._acc = None
     return order
@@ -550,8 +552,11 @@ _EXPANDED = object()  # the node's inputs are on the search stack
 _PENDING = object()  # emitted into the order; no gradient has reached it yet
 
 
-def _marked_order(root: Value, order: list[Value]) -> Value | None:
-    """``topological_order`` into ``order``, leaving ``node._acc = _PENDING`` on each node.
+def _marked_order(root: Value, order: list[Value], leaves: list[Value]) -> Value | None:
+    """``topological_order``: ops into ``order``, leaves into ``leaves``, all ``_acc = _PENDING``.
+
+    Leaves apart: backward runs them last, so a pass that fails in some op's vjp
+    has not touched a single parameter's gradient yet.
 
     Returns a node that an earlier backward has freed (None if there is none).
 
@@ -564,6 +569,7 @@ def _marked_order(root: Value, order: list[Value]) -> Value | None:
     if not root.requires_grad:
         return freed
     emit = order.append
+    emit_leaf = leaves.append
     stack = [root]  # plain nodes, no per-node tuples: nothing here for the collector
     push = stack.append
     pop = stack.pop
@@ -579,10 +585,10 @@ def _marked_order(root: Value, order: list[Value]) -> Value | None:
                 emit(node)
             continue
         a = node._in0
-        if a is None:  # a leaf: nothing to wait for
+        if a is None:  # a leaf: nothing to wait for (only the root gets here)
             pop()
             node._acc = emitted
-            emit(node)
+            emit_leaf(node)
             continue
         if node._lock is FREED:
             freed = node
@@ -595,7 +601,7 @@ def _marked_order(root: Value, order: list[Value]) -> Value | None:
                 if parent._acc is None and parent.requires_grad:
                     if parent._in0 is None:
                         parent._acc = emitted
-                        emit(parent)
+                        emit_leaf(parent)
                     else:
                         push(parent)
                         waiting = True
@@ -603,14 +609,14 @@ def _marked_order(root: Value, order: list[Value]) -> Value | None:
             if b is not None and b._acc is None and b.requires_grad:
                 if b._in0 is None:
                     b._acc = emitted
-                    emit(b)
+                    emit_leaf(b)
                 else:
                     push(b)
                     waiting = True
             if a._acc is None and a.requires_grad:
                 if a._in0 is None:
                     a._acc = emitted
-                    emit(a)
+                    emit_leaf(a)
                 else:
                     push(a)
                     waiting = True
@@ -671,8 +677,10 @@ def backward(
     else:
         seed = _seed(root, grad)
     order: list[Value] = []
-    freed = _marked_order(root, order)
+    leaves: list[Value] = []
+    freed = _marked_order(root, order, leaves)
     order.reverse()  # outputs before inputs
+    order += leaves  # last: a pass that fails in a vjp leaves parameters' gradients alone
     if freed is not None:
         for node in order:
             node._acc = None

@@ -643,3 +643,21 @@ def test_a_view_taken_while_pending_stays_read_only_and_says_so() -> None:
         view[0] = 3.0  # still read-only: the message must not claim a pending backward
     w.data[0] = 3.0  # a fresh .data is writeable
     np.testing.assert_allclose(w.data, [3.0, 1.0])
+
+
+@pytest.mark.parametrize("first", ["w1", "w2"])
+def test_backward_failing_midway_leaves_parameter_gradients_alone(first) -> None:
+    """Leaves run last in a pass: an error in any op's backward comes before them."""
+    w1 = al.Value(np.ones(3), label="w1")
+    w2 = al.Value(np.array([1.0, 2.0, 3.0]), label="w2")
+    w2.grad = [10.0, 10.0, 10.0]  # from an earlier pass
+    part1, part2 = (w1 * 2.0).sum(), (w2 * w2).sum()
+    loss = part1 + part2 if first == "w1" else part2 + part1
+    w1.data = np.ones(1)  # bad: w1's gradient no longer fits
+    with pytest.raises(RuntimeError, match="rebound from shape"):
+        loss.backward()
+    np.testing.assert_allclose(w2.grad, [10.0, 10.0, 10.0])  # untouched
+    np.testing.assert_allclose(w1.grad, [0.0])
+    w1.data = np.ones(3)
+    ((w1 * 2.0).sum() + (w2 * w2).sum()).backward()  # a new graph works as usual
+    np.testing.assert_allclose(w2.grad, [12.0, 14.0, 16.0])
