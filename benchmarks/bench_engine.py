@@ -358,7 +358,7 @@ def bench_per_op() -> None:
         if not np.allclose(node.grad, v.grad):
             raise SystemExit("the reference engine's gradients differ from ours")
     t = interleaved(
-        {"ours": ours, "numpy": numpy, "bare": lambda: _bare_case(*bare)}, repeat=7, number=2000
+        {"ours": ours, "numpy": numpy, "bare": lambda: _bare_case(*bare)}, repeat=15, number=2000
     )
     report("per-op: (a*b + c).tanh().sum() 16x16", t["ours"], t["numpy"], "<= 3x", "numpy")
     print(
