@@ -1,13 +1,15 @@
-"""The graph mechanism: recording nodes, reverse topological order, backward.
+"""The graph mechanism: recording nodes, counting their readers, backward.
 
 This module knows "node, parents, vjp" and nothing about particular ops:
 
 * :func:`apply` runs an op's forward and, when a gradient may be needed, records
-  the output as a node whose ``parents`` are the inputs (in argument order).
-* :func:`backward` orders the graph iteratively (no recursion) and calls each
-  node's ``op.vjps[i]`` once per input that needs a gradient, summing the
-  results into that input. A gradient whose shape differs from its input (the
-  input was broadcast) is summed back to the input's shape.
+  the output as a node whose ``parents`` are the inputs (in argument order), and
+  counts one more reader on each input that is itself an op's output.
+* :func:`backward` processes a node once all its readers have sent their part
+  (iteratively, no recursion) and calls its ``op.vjps[i]`` once per input that
+  needs a gradient, summing the results into that input. A gradient whose shape
+  differs from its input (the input was broadcast) is summed back to the
+  input's shape.
 
 Safety against silent wrong gradients lives here too:
 
@@ -409,6 +411,9 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
             node.requires_grad = True
             node._in0 = a
             node._in1 = None
+            node._users = 0
+            if a._in0 is not None:
+                a._users += 1  # one more op reads a: backward waits for its gradient
             node._x0 = x
             node._x1 = None
             node._params = params
@@ -453,6 +458,11 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
             node.requires_grad = True
             node._in0 = a
             node._in1 = b
+            node._users = 0
+            if a._in0 is not None:
+                a._users += 1  # one more op reads a: backward waits for its gradient
+            if b._in0 is not None:
+                b._users += 1
             node._x0 = x
             node._x1 = y
             node._params = params
@@ -486,10 +496,14 @@ def _node(
     node._acc = None
     node.label = ""
     node._origin = modes.origin
+    node._users = 0
     if needs and modes.grad_enabled:
         node.requires_grad = True
         node._in0 = in0
         node._in1 = in1
+        for v in in0 if in1 is MANY else (in0, in1):
+            if v is not None and v._in0 is not None:
+                v._users += 1
         node._x0 = x0
         node._x1 = x1
         node._params = params
@@ -661,11 +675,12 @@ def backward(
 ) -> None:
     """Reverse-mode pass: add d(root)/d(node) into ``node.grad`` for every node.
 
-    Nodes are visited in reverse topological order. Each node's gradient for
-    this pass is collected in ``node._acc`` (so gradients already in ``.grad``
-    from earlier passes are never propagated twice), added to ``node.grad``, and
-    pushed to each input that requires a gradient through ``op.vjps[i]``.
-    See :meth:`Value.backward` for the user-facing description.
+    Each node's gradient for this pass is collected in ``node._acc`` (so
+    gradients already in ``.grad`` from earlier passes are never propagated
+    twice) until every op that reads the node has sent its part; then it is
+    added to ``node.grad`` and sent on to the node's inputs through
+    ``op.vjps[i]``. Leaves get theirs last. See :meth:`Value.backward` for the
+    user-facing description.
     """
     if not root.requires_grad:
         raise RuntimeError(
@@ -676,64 +691,133 @@ def backward(
         seed = 1.0  # _seed's common case, without the call
     else:
         seed = _seed(root, grad)
-    order: list[Value] = []
-    leaves: list[Value] = []
-    freed = _marked_order(root, order, leaves)
-    order.reverse()  # outputs before inputs
-    order += leaves  # last: a pass that fails in a vjp leaves parameters' gradients alone
-    if freed is not None:
-        for node in order:
-            node._acc = None
-        raise RuntimeError(
-            f"node {freed.op!r}{' ' + repr(freed.label) if freed.label else ''} was already "
-            "freed by an earlier backward(); call backward(retain_graph=True) the first "
-            "time to backpropagate through this graph twice"
-        )
     m = modes
     previous = m._grad_enabled
     try:
         if create_graph or m._anomaly:
-            m.grad_enabled = create_graph
-            saved = m.grad_of, m.origin
-            root._acc = _as_value(seed) if create_graph else seed
-            try:
-                _run_checked(order, not create_graph and not retain_graph, create_graph, m._anomaly)
-            finally:
-                m.grad_of, m.origin = saved
+            _checked_pass(root, seed, retain_graph, create_graph)
+        elif root._in0 is None:  # a leaf: the seed is its gradient
+            root._grad = seed if root._grad is None else root._grad + seed
         else:
+            if root._lock is FREED:
+                raise _freed_error(root)
             m._grad_enabled = m.recording = False  # (the grad_enabled setter, inlined)
-            root._acc = seed
-            _run(order, not retain_graph)
-    except BaseException:
-        for node in order:  # leave no half-collected gradients behind
-            node._acc = None
-        raise
+            _run(root, seed, not retain_graph)
     finally:
         m._grad_enabled = previous  # the grad_enabled setter, without its call
         m.recording = previous and not m._anomaly
 
 
-def _run(order: list[Value], free: bool) -> None:
-    """The backward loop of a plain pass (no recorded graph, no anomaly checks).
+def _freed_error(node: Value) -> RuntimeError:
+    return RuntimeError(
+        f"node {node.op!r}{' ' + repr(node.label) if node.label else ''} was already "
+        "freed by an earlier backward(); call backward(retain_graph=True) the first "
+        "time to backpropagate through this graph twice"
+    )
 
-    ``order`` has outputs first. Each node's gradient for this pass sits in
-    its ``_acc`` (``_PENDING`` if none arrived); it is added to ``_grad`` and
-    sent to each input through the op's vjp. Floats and same-shape arrays are
-    added up right here; anything else (broadcast inputs, dtype changes, checks)
-    goes through ``_send``. The three input cases are written out on purpose: a
-    helper call per edge costs more than everything else this loop does for it.
+
+def _checked_pass(root: Value, seed: Any, retain_graph: bool, create_graph: bool) -> None:
+    """A pass that records itself (``create_graph``) or checks every gradient (anomaly mode).
+
+    It walks a topological order made first (leaves last, as in ``_run``), so a
+    freed graph is refused before any gradient moves.
     """
-    pending = _PENDING
-    for node in order:
+    m = modes
+    order: list[Value] = []
+    leaves: list[Value] = []
+    freed = _marked_order(root, order, leaves)
+    order.reverse()  # outputs before inputs
+    order += leaves
+    try:
+        if freed is not None:
+            raise _freed_error(freed)
+        m.grad_enabled = create_graph
+        saved = m.grad_of, m.origin
+        root._acc = _as_value(seed) if create_graph else seed
+        try:
+            _run_checked(order, not create_graph and not retain_graph, create_graph, m._anomaly)
+        finally:
+            m.grad_of, m.origin = saved
+    except BaseException:
+        for node in order:  # leave no half-collected gradients behind
+            node._acc = None
+        raise
+
+
+def _run(root: Value, seed: Any, free: bool) -> None:
+    """The plain backward pass (no recorded graph, no anomaly checks), without a search.
+
+    Every node counts, as ops are recorded, how many op inputs it is
+    (``_users``). A node is ready once that many gradients have reached it: one
+    read by a single op as soon as its gradient arrives, others when their
+    count in ``waiting`` reaches zero. Ready nodes go on a stack, so each is
+    processed after every op that reads it, as in a topological order, but
+    without making one first. Leaves only collect their gradients; those are
+    added to ``.grad`` at the very end, after every op's rule has run, so a pass
+    that fails midway leaves the parameters' gradients as they were.
+
+    A node also read by ops outside this graph (a second loss, a graph that was
+    dropped) never counts down to zero: when the stack runs dry, the nodes left
+    waiting are put in a topological order (``_stalled_order``) and finished.
+    """
+    stack = [root]
+    waiting: dict[Value, int] = {}
+    leaves: list[Value] = []
+    root._acc = seed
+    try:
+        _drain(stack, waiting, leaves, free)
+        while waiting:  # stalled: some nodes are also read by ops outside this graph
+            stalled = [node for node in waiting if node._acc is not None]
+            waiting.clear()
+            stack += _stalled_order(stalled)
+            _drain(stack, waiting, leaves, free)
+        for leaf in leaves:
+            if leaf._in0 is not None:  # read by ops, but counted by none: a recording bug
+                raise RuntimeError(
+                    f"internal error: node {leaf.op!r} got a gradient, but no op was "
+                    "counted as reading it (graph._users); please report this"
+                )
+            g = leaf._acc
+            leaf._acc = None
+            grad = leaf._grad
+            leaf._grad = g if grad is None else grad + g
+    except BaseException:
+        for node in (*stack, *waiting, *leaves):  # leave no half-collected gradients behind
+            node._acc = None
+        raise
+
+
+def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], free: bool) -> None:
+    """Process ready nodes from ``stack`` until none is left (see ``_run``).
+
+    Floats and same-shape arrays are checked right here; anything else
+    (broadcast inputs, dtype changes, rebound data) goes through ``_fitted``.
+    The input cases and the hand-over of a gradient are written out on
+    purpose: a helper call per edge costs more than everything else this loop
+    does for it.
+
+    The loop is ``while True`` with a ``break``, not ``while stack``: CPython
+    3.11 specializes a function's bytecode after 8 calls or 8 unconditional
+    backward jumps, and the jump back of ``while stack`` is conditional, so
+    this function, called once per pass, ran unspecialized (twice as slow)
+    for its first 8 passes.
+    """
+    pop = stack.pop
+    push = stack.append
+    add_leaf = leaves.append
+    while True:
+        if not stack:
+            break
+        node = pop()
         g = node._acc
-        node._acc = None
-        if g is pending:  # reached, but no gradient flowed into it
+        if g is None:  # done already (it was ready before its turn in a stalled order)
             continue
+        node._acc = None
+        if node._lock is FREED:
+            raise _freed_error(node)
         grad = node._grad
         node._grad = g if grad is None else grad + g
         a = node._in0
-        if a is None:  # a leaf
-            continue
         vjps = node._op.vjps
         b = node._in1
         if b is None:  # one input
@@ -747,20 +831,36 @@ def _run(order: list[Value], free: bool) -> None:
                         gi = vjp(g, node._data, node._x0, *params)
                     else:
                         gi = vjp(g, node._data, node._x0)
-                pd = a._data
-                if type(gi) is float and type(pd) is float:
-                    acc = a._acc
-                    a._acc = gi if acc is pending else acc + gi
-                elif (
-                    type(gi) is ndarray
-                    and type(pd) is ndarray
-                    and gi.shape == pd.shape
-                    and gi.dtype is pd.dtype
-                ):  # _send's checks for the common case, without the call
-                    acc = a._acc
-                    a._acc = gi if acc is pending else acc + gi
-                elif gi is not None:
-                    _send(node, a, gi, False, False)
+                if gi is not None:
+                    pd = a._data
+                    if not (
+                        (type(gi) is float and type(pd) is float)
+                        or (
+                            type(gi) is ndarray
+                            and type(pd) is ndarray
+                            and gi.shape == pd.shape
+                            and gi.dtype is pd.dtype
+                        )
+                    ):
+                        gi = _fitted(node, a, gi, False)
+                    acc = a._acc  # hand gi over to a
+                    if acc is None:  # a's first gradient in this pass
+                        a._acc = gi
+                        users = a._users
+                        if users == 1:
+                            push(a)  # read by this op only: ready
+                        elif users:
+                            waiting[a] = users - 1
+                        else:
+                            add_leaf(a)
+                    else:
+                        a._acc = acc + gi
+                        left = waiting.get(a)
+                        if left == 1:
+                            del waiting[a]
+                            push(a)
+                        elif left:
+                            waiting[a] = left - 1
         elif b is not MANY:  # two inputs, written out one after the other: a loop over
             # (input, vjp) pairs would build a tuple per node on the hot path
             if a.requires_grad:
@@ -771,20 +871,36 @@ def _run(order: list[Value], free: bool) -> None:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
                     gi = vjp(g, node._data, node._x0, node._x1)
-                pd = a._data
-                if type(gi) is float and type(pd) is float:
-                    acc = a._acc
-                    a._acc = gi if acc is pending else acc + gi
-                elif (
-                    type(gi) is ndarray
-                    and type(pd) is ndarray
-                    and gi.shape == pd.shape
-                    and gi.dtype is pd.dtype
-                ):  # _send's checks for the common case, without the call
-                    acc = a._acc
-                    a._acc = gi if acc is pending else acc + gi
-                elif gi is not None:
-                    _send(node, a, gi, False, False)
+                if gi is not None:
+                    pd = a._data
+                    if not (
+                        (type(gi) is float and type(pd) is float)
+                        or (
+                            type(gi) is ndarray
+                            and type(pd) is ndarray
+                            and gi.shape == pd.shape
+                            and gi.dtype is pd.dtype
+                        )
+                    ):
+                        gi = _fitted(node, a, gi, False)
+                    acc = a._acc  # hand gi over to a
+                    if acc is None:
+                        a._acc = gi
+                        users = a._users
+                        if users == 1:
+                            push(a)
+                        elif users:
+                            waiting[a] = users - 1
+                        else:
+                            add_leaf(a)
+                    else:
+                        a._acc = acc + gi
+                        left = waiting.get(a)
+                        if left == 1:
+                            del waiting[a]
+                            push(a)
+                        elif left:
+                            waiting[a] = left - 1
             if b.requires_grad:
                 vjp = vjps[1]
                 if vjp is passthrough:
@@ -793,30 +909,99 @@ def _run(order: list[Value], free: bool) -> None:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
                     gi = vjp(g, node._data, node._x0, node._x1)
-                pd = b._data
-                if type(gi) is float and type(pd) is float:
-                    acc = b._acc
-                    b._acc = gi if acc is pending else acc + gi
-                elif (
-                    type(gi) is ndarray
-                    and type(pd) is ndarray
-                    and gi.shape == pd.shape
-                    and gi.dtype is pd.dtype
-                ):  # _send's checks for the common case, without the call
-                    acc = b._acc
-                    b._acc = gi if acc is pending else acc + gi
-                elif gi is not None:
-                    _send(node, b, gi, False, False)
-        else:
+                if gi is not None:
+                    pd = b._data
+                    if not (
+                        (type(gi) is float and type(pd) is float)
+                        or (
+                            type(gi) is ndarray
+                            and type(pd) is ndarray
+                            and gi.shape == pd.shape
+                            and gi.dtype is pd.dtype
+                        )
+                    ):
+                        gi = _fitted(node, b, gi, False)
+                    acc = b._acc  # hand gi over to b
+                    if acc is None:
+                        b._acc = gi
+                        users = b._users
+                        if users == 1:
+                            push(b)
+                        elif users:
+                            waiting[b] = users - 1
+                        else:
+                            add_leaf(b)
+                    else:
+                        b._acc = acc + gi
+                        left = waiting.get(b)
+                        if left == 1:
+                            del waiting[b]
+                            push(b)
+                        elif left:
+                            waiting[b] = left - 1
+        else:  # three or more inputs (dense): rare enough for a call per input
             out = node._data
             args = node._args
             for i, parent in enumerate(a):
                 if parent.requires_grad:
                     gi = vjps[i](g, out, *args)
                     if gi is not None:
-                        _send(node, parent, gi, False, False)
+                        _hand_over(node, parent, gi, push, waiting, add_leaf)
         if free:
             node._lock = FREED  # (deleting a _Lock releases its leaves)
+
+
+def _hand_over(
+    node: Value, parent: Value, gi: Any, push: Any, waiting: dict[Value, int], add_leaf: Any
+) -> None:
+    """``_drain``'s hand-over of a gradient, as a call (for nodes with 3+ inputs)."""
+    gi = _fitted(node, parent, gi, False)
+    acc = parent._acc
+    if acc is None:
+        parent._acc = gi
+        users = parent._users
+        if users == 1:
+            push(parent)
+        elif users:
+            waiting[parent] = users - 1
+        else:
+            add_leaf(parent)
+    else:
+        parent._acc = acc + gi
+        left = waiting.get(parent)
+        if left == 1:
+            del waiting[parent]
+            push(parent)
+        elif left:
+            waiting[parent] = left - 1
+
+
+def _stalled_order(stalled: list[Value]) -> list[Value]:
+    """What is left of a pass whose ``waiting`` nodes can count down no further.
+
+    Returns the nodes still to process, reachable from ``stalled`` through
+    inputs that are ops, inputs before the ops that read them (so popping them
+    from the stack's end gives readers first). None of them has run yet: an
+    input of a waiting node waits for it too.
+    """
+    post: list[Value] = []
+    seen: set[Value] = set()
+    for start in stalled:
+        if start in seen:
+            continue
+        seen.add(start)
+        path = [(start, iter(start.parents))]
+        while path:
+            node, inputs = path[-1]
+            for p in inputs:
+                if p not in seen and p._in0 is not None and p.requires_grad:
+                    seen.add(p)
+                    path.append((p, iter(p.parents)))
+                    break
+            else:
+                path.pop()
+                post.append(node)
+    return post
 
 
 def _run_checked(order: list[Value], free: bool, create_graph: bool, anomaly: bool) -> None:
@@ -853,8 +1038,8 @@ def _as_value(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool) -> None:
-    """Add the gradient ``gi`` flowing from ``node`` into ``parent``'s pass accumulator."""
+def _fitted(node: Value, parent: Value, gi: Any, create_graph: bool) -> Any:
+    """``gi``, from ``node`` for its input ``parent``, in ``parent``'s shape and dtype."""
     pdata = parent._data
     t = type(gi)
     if t is np.ndarray:
@@ -864,6 +1049,12 @@ def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool
     elif t is not float or type(pdata) is not float:
         _check_not_reshaped(node, parent, pdata)
         gi = _fit(gi, pdata, create_graph)
+    return gi
+
+
+def _send(node: Value, parent: Value, gi: Any, create_graph: bool, anomaly: bool) -> None:
+    """Add the gradient ``gi`` flowing from ``node`` into ``parent``'s pass accumulator."""
+    gi = _fitted(node, parent, gi, create_graph)
     if anomaly:
         _anomaly_check(node, "gradient", gi.data if isinstance(gi, Value) else gi, parent)
     acc = parent._acc

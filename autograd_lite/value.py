@@ -196,6 +196,7 @@ class Value:
         "label",
         "_origin",  # None, or (grad_of, site) for nodes made by a recorded backward / anomaly mode
         "requires_grad",
+        "_users",  # how many recorded op inputs are this node (backward counts down to it)
         "__weakref__",
     )
     __array_ufunc__ = None  # make numpy defer to Value's reflected operators
@@ -221,6 +222,7 @@ class Value:
             raise TypeError(f"Value: label must be a str, got {_describe(label)}")
         self.label = label
         self._origin = None
+        self._users = 0
         self.requires_grad = bool(requires_grad)
 
     # ------------------------------------------------------------------ data

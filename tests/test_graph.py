@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autograd_lite as al
 from autograd_lite import graph
@@ -231,3 +233,104 @@ def test_gradients_of_full_sums_share_nothing_that_can_change() -> None:
     (y * 5.0).sum().backward()
     np.testing.assert_array_equal(y.grad, np.full((2, 3), 5.0))
     np.testing.assert_array_equal(first, np.ones((2, 3)))
+
+
+# ---- the counted pass: a node is ready once every op that reads it has sent its part.
+# Ops outside the graph (other losses, dropped graphs) never send: the pass must still
+# finish those nodes, with exactly the gradients of a graph built without them.
+
+OPS = {
+    "mul": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "tanh_sub": lambda a, b: (a - b).tanh(),
+    "sigmoid_mul": lambda a, b: a.sigmoid() * b,
+}
+
+
+def _run_program(program: list, decoys: list, seed: int) -> list:
+    """Leaves, then ops from ``program``; ``decoys`` read some nodes and are dropped or kept."""
+    rng = np.random.default_rng(seed)
+    leaves = [al.Value(rng.normal(size=3), label=f"x{k}") for k in range(3)]
+    nodes = list(leaves)
+    kept = []
+    for step, (name, i, j) in enumerate(program):
+        nodes.append(OPS[name](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+        for d_step, (d_name, di, dj, keep) in enumerate(decoys):
+            if d_step == step:  # an op nobody backpropagates through, made in between
+                decoy = OPS[d_name](nodes[di % len(nodes)], nodes[dj % len(nodes)])
+                if keep:
+                    kept.append(decoy)
+    loss = sum((n.sum() for n in nodes[3:]), al.Value(0.0))
+    loss.backward()
+    del kept
+    return [leaf.grad for leaf in leaves]
+
+
+STEPS = st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 9), st.integers(0, 9))
+DECOYS = st.tuples(
+    st.sampled_from(sorted(OPS)), st.integers(0, 9), st.integers(0, 9), st.booleans()
+)
+
+
+@given(st.lists(STEPS, min_size=1, max_size=8), st.lists(DECOYS, max_size=6))
+def test_ops_outside_the_graph_do_not_change_its_gradients(program, decoys) -> None:
+    expected = _run_program(program, [], seed=1)
+    got = _run_program(program, decoys, seed=1)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
+
+
+def test_a_node_read_by_another_pending_loss_gets_its_gradient_now() -> None:
+    x = al.Value(np.array([0.5, -1.0]), label="x")
+    h = x.tanh()
+    other = (h * h * 3.0).sum()  # reads h too, but is not part of this backward
+    (h * 2.0).sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad, 2.0 * (1 - np.tanh(x.data) ** 2))
+    x.zero_grad()
+    other.backward()  # the other loss, later: h is still there (retained)
+    np.testing.assert_allclose(x.grad, 6.0 * np.tanh(x.data) * (1 - np.tanh(x.data) ** 2))
+
+
+def test_a_vjp_that_sends_nothing_does_not_stall_the_pass() -> None:
+    """An op may return None for an input: that input then waits for a part that never comes."""
+    op = register(
+        Op(
+            "first_only",
+            lambda a, b: a + b,
+            (lambda g, out, a, b: g, lambda g, out, a, b: None),  # no gradient for b
+            keeps_inputs=False,
+        )
+    )
+    try:
+        x = al.Value(np.array([0.3, 0.7]))
+        h = x.tanh()
+        y = (op(h, h) + h * 2.0).sum()  # h: read three times, one of them sends nothing
+        y.backward()
+        np.testing.assert_allclose(x.grad, 3.0 * (1 - np.tanh(x.data) ** 2))
+    finally:
+        unregister("first_only")
+
+
+def test_a_reader_switched_off_after_the_forward_pass_is_not_waited_for() -> None:
+    x = al.Value(np.array([0.2, -0.4]))
+    h = x.tanh()
+    c = h * 2.0
+    c.requires_grad = False  # its gradient is not wanted any more: it sends nothing to h
+    (c + h).sum().backward()
+    np.testing.assert_allclose(x.grad, 1 - np.tanh(x.data) ** 2)
+
+
+def test_freed_node_met_midway_leaves_parameter_gradients_alone() -> None:
+    w = al.Value(np.array([1.0, 2.0]), label="w")
+    x = al.Value(np.array([0.5, 0.5]))
+    h = x.tanh()
+    h.label = "hidden"
+    (h * 2.0).sum().backward()  # frees h
+    x.zero_grad()
+    loss = (w * w).sum() + (h * 3.0).sum()
+    with pytest.raises(RuntimeError, match=r"'tanh' 'hidden' was already freed"):
+        loss.backward()
+    np.testing.assert_allclose(w.grad, [0.0, 0.0])  # no parameter got part of a pass
+    np.testing.assert_allclose(x.grad, [0.0, 0.0])
+    ((w * w).sum()).backward()  # and nothing half-collected is left behind
+    np.testing.assert_allclose(w.grad, [2.0, 4.0])
