@@ -820,53 +820,18 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
         a = node._in0
         vjps = node._op.vjps
         b = node._in1
-        if b is None:  # one input
+        if b is not MANY:  # one or two inputs, written out one after the other: a loop
+            # over (input, vjp) pairs costs a tuple per node, a helper call per edge more
             if a.requires_grad:  # (unless switched off after the forward pass)
                 vjp = vjps[0]
                 if vjp is passthrough:
                     gi = g
-                else:
+                elif b is None:
                     params = node._params
                     if params:
                         gi = vjp(g, node._data, node._x0, *params)
                     else:
                         gi = vjp(g, node._data, node._x0)
-                if gi is not None:
-                    pd = a._data
-                    if not (
-                        (type(gi) is float and type(pd) is float)
-                        or (
-                            type(gi) is ndarray
-                            and type(pd) is ndarray
-                            and gi.shape == pd.shape
-                            and gi.dtype is pd.dtype
-                        )
-                    ):
-                        gi = _fitted(node, a, gi, False)
-                    acc = a._acc  # hand gi over to a
-                    if acc is None:  # a's first gradient in this pass
-                        a._acc = gi
-                        users = a._users
-                        if users == 1:
-                            push(a)  # read by this op only: ready
-                        elif users:
-                            waiting[a] = users - 1
-                        else:
-                            add_leaf(a)
-                    else:
-                        a._acc = acc + gi
-                        left = waiting.get(a)
-                        if left == 1:
-                            del waiting[a]
-                            push(a)
-                        elif left:
-                            waiting[a] = left - 1
-        elif b is not MANY:  # two inputs, written out one after the other: a loop over
-            # (input, vjp) pairs would build a tuple per node on the hot path
-            if a.requires_grad:
-                vjp = vjps[0]
-                if vjp is passthrough:
-                    gi = g
                 elif node._params:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
@@ -901,7 +866,7 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
                             push(a)
                         elif left:
                             waiting[a] = left - 1
-            if b.requires_grad:
+            if b is not None and b.requires_grad:
                 vjp = vjps[1]
                 if vjp is passthrough:
                     gi = g
