@@ -662,8 +662,8 @@ def _fit(grad: Any, data: Any, create_graph: bool) -> Any:
         from .ops import sum_to
 
         grad = sum_to.forward(np.asarray(grad), shape)
-    if grad.dtype != data.dtype:
-        grad = grad.astype(data.dtype)
+    if type(grad) is not np.ndarray or grad.dtype != data.dtype:
+        grad = np.asarray(grad, dtype=data.dtype)  # (a 0-d result can be a numpy scalar)
     return grad
 
 

@@ -301,8 +301,12 @@ class Value:
         if g is None:
             d = self._data
             return 0.0 if type(d) is float else np.zeros_like(d)
-        if type(g) is np.ndarray:
-            g.setflags(False)  # may be shared with other nodes' gradients: rebind it
+        if type(g) is not np.ndarray:
+            d = self._data
+            if type(d) is float or isinstance(g, Value):
+                return g
+            g = self._grad = np.array(g, dtype=d.dtype)  # numpy makes 0-d sums scalars
+        g.setflags(False)  # may be shared with other nodes' gradients: rebind it
         return g
 
     @grad.setter

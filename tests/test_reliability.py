@@ -661,3 +661,11 @@ def test_backward_failing_midway_leaves_parameter_gradients_alone(first) -> None
     w1.data = np.ones(3)
     ((w1 * 2.0).sum() + (w2 * w2).sum()).backward()  # a new graph works as usual
     np.testing.assert_allclose(w2.grad, [12.0, 14.0, 16.0])
+
+
+def test_gradient_of_a_0d_float32_value_is_a_0d_float32_array() -> None:
+    """numpy turns sums of 0-d arrays into scalars; .grad is of the same kind as .data."""
+    z = al.Value(np.float32(2.0))
+    (z * z).backward()  # two gradients for z, added up
+    assert type(z.grad) is np.ndarray and z.grad.shape == () and z.grad.dtype == np.float32
+    assert z.grad == 4.0
