@@ -203,13 +203,10 @@ class Value:
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         d = as_data(data)
+        self._data = d
         self._lock = None
         if type(d) is np.ndarray:
-            if d is data or d.base is not None:
-                d = d.copy()
-            d.setflags(False)  # no one else holds it yet (see graph._Lock)
-            self._lock = 0
-        self._data = d
+            self._keep(d.copy() if d is data or d.base is not None else d)
         self._grad = None
         self._acc = None
         self._in0 = None
@@ -278,8 +275,7 @@ class Value:
         if self._in0 is None:  # a leaf's lock count belongs to its previous array
             self._lock = None
             if type(d) is np.ndarray:
-                d.setflags(False)
-                self._lock = 0
+                self._keep(d)
 
     @property
     def grad(self) -> Any:
@@ -311,21 +307,19 @@ class Value:
 
     @grad.setter
     def grad(self, g: Any) -> None:
-        if g is None or isinstance(g, Value):  # reset, or a recorded gradient (create_graph)
-            if g is not None and g.shape != self.shape:
-                raise ValueError(
-                    f"grad: shape {g.shape} does not fit a Value of shape {self.shape}"
-                )
-            self._grad = g
+        if g is None:
+            self._grad = None
             return
-        new = as_data(g, "grad")
+        new = g if isinstance(g, Value) else as_data(g, "grad")  # (a Value: create_graph)
         if np.shape(new) != self.shape:
             raise ValueError(
                 f"grad: shape {np.shape(new)} does not fit a Value of shape {self.shape}"
             )
         d = self._data
-        # a copy in the data's dtype: backward adds to it, and the caller keeps their array
-        self._grad = float(new) if type(d) is float else np.array(new, dtype=d.dtype)
+        if not isinstance(new, Value):
+            # a copy in the data's dtype: backward adds to it; the caller keeps their array
+            new = float(new) if type(d) is float else np.array(new, dtype=d.dtype)
+        self._grad = new
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -578,10 +572,17 @@ class Value:
             object.__setattr__(self, name, value)
         d = self._data
         if self._in0 is None and type(d) is np.ndarray:
-            d = d.copy()
-            d.setflags(False)
-            self._data = d
-            self._lock = 0
+            self._keep(d.copy())
+
+    def _keep(self, d: np.ndarray) -> None:
+        """Make ``d``, an array no one else holds, this leaf's data (see ``graph._Lock``).
+
+        Read-only with no pending use (``_lock = 0``): ``.data`` makes it writeable
+        when it hands it out, and a graph needs no call to lock it.
+        """
+        d.setflags(False)
+        self._data = d
+        self._lock = 0
 
     # -------------------------------------------------------- shape methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
