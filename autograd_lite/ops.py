@@ -820,8 +820,7 @@ def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     if axis is None and type(z) is np.ndarray and not isinstance(g, Value):
         # the full sum of an array, straight to numpy; d(loss.sum())/d(loss) is all ones
         if (type(g) is float or g.ndim == 0) and g == 1.0 and z.size <= 4096:
-            ones = _ONES.get((z.shape, z.dtype))  # _ones, without the call once cached
-            return ones if ones is not None else _ones(z.shape, z.dtype)
+            return _ones(z.shape, z.dtype)
         full = np.empty(z.shape, z.dtype)
         full[...] = g
         return full
