@@ -569,15 +569,15 @@ _PENDING = object()  # emitted into the order; no gradient has reached it yet
 def _marked_order(root: Value, order: list[Value], leaves: list[Value]) -> Value | None:
     """``topological_order``: ops into ``order``, leaves into ``leaves``, all ``_acc = _PENDING``.
 
-    Leaves apart: backward runs them last, so a pass that fails in some op's vjp
-    has not touched a single parameter's gradient yet.
+    Leaves apart: ``_checked_pass`` runs them last, so a pass that fails in some
+    op's vjp has not touched a single parameter's gradient yet.
 
     Returns a node that an earlier backward has freed (None if there is none).
 
     The pass slot holds the search's marks, so no set of visited nodes is
     needed: None = not reached yet, ``_EXPANDED``, then ``_PENDING`` once
-    emitted. Callers must reset ``_acc`` on every returned node (backward does
-    so as it goes: the first gradient sent to a node replaces the mark).
+    emitted. Callers must reset ``_acc`` on every returned node (``_run_checked``
+    does so as it goes: the first gradient sent to a node replaces the mark).
     """
     freed = None
     if not root.requires_grad:
