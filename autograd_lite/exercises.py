@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .graph import check_differentiable
 from .lecture import sigmoid_perceptron
 from .value import Value
 
@@ -254,11 +255,7 @@ def _resolve_output(output: Any, hide: Any, what: str) -> tuple[Value, tuple[str
             f"{what}: expected a Value or the name of a ready-made exercise, got "
             f"{type(output).__name__}"
         )
-    if not output.requires_grad:
-        raise ValueError(
-            f"{what}: the output does not require a gradient (built from constants only or "
-            "inside no_grad()); make the parameters Values with requires_grad=True"
-        )
+    check_differentiable(output, what, "make the parameters Values with requires_grad=True")
     return output, _check_hide(("grad",) if hide is None else hide, what), ""
 
 

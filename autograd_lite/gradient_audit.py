@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import _fit, topological_order
+from .graph import _fit, check_differentiable, topological_order
 from .value import Value
 
 __all__ = ["AuditReport", "InputCheck", "audit", "demo_wrong_op", "sympy_partial"]
@@ -485,13 +485,7 @@ def audit(
     node n1 (op 'cube'), input 0 (z 'x'): finite differences expect ..., the vjp gives ...
     >>> unregister("cube")
     """
-    if not isinstance(output, Value):
-        raise TypeError(f"audit: expected a Value, got {type(output).__name__}")
-    if not output.requires_grad:
-        raise ValueError(
-            "audit: the output does not require a gradient (computed from constants only, "
-            "or inside no_grad()): there are no derivatives to check"
-        )
+    check_differentiable(output, "audit", "there are no derivatives to check")
     for name, v in (("rtol", rtol), ("atol", atol), ("eps", eps)):
         if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)) or (
             name == "eps" and v == 0

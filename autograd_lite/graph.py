@@ -540,6 +540,28 @@ def _node(
     return node
 
 
+def check_differentiable(output: Any, who: str, otherwise: str) -> Value:
+    """``output``, if it is a Value with a graph to differentiate; else an error naming ``who``.
+
+    For the tools that read a graph (``al.audit``, replay, exercises). ``otherwise``
+    ends the message for an output that needs no gradient: what cannot be done then.
+
+    >>> import autograd_lite as al
+    >>> check_differentiable(al.Value(1.0, requires_grad=False), "show", "nothing to show")
+    Traceback (most recent call last):
+    ...
+    ValueError: show: the output does not require a gradient (...); nothing to show
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"{who}: expected a Value, got {type(output).__name__}")
+    if not output.requires_grad:
+        raise ValueError(
+            f"{who}: the output does not require a gradient (it was computed from constants "
+            f"only, or inside no_grad()); {otherwise}"
+        )
+    return output
+
+
 def topological_order(root: Value) -> list[Value]:
     """Nodes that lead to ``root`` and need a gradient, inputs before outputs.
 

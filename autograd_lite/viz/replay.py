@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import _fit, _seed, topological_order
+from ..graph import _fit, _seed, check_differentiable, topological_order
 from ..value import Value
 
 __all__ = [
@@ -350,13 +350,7 @@ def backward_trace(
     >>> [f.name for f in frames], frames[-1].grad
     (['add', 'mul', 'a'], 7.0)
     """
-    if not isinstance(output, Value):
-        raise TypeError(f"replay: expected a Value, got {type(output).__name__}")
-    if not output.requires_grad:
-        raise ValueError(
-            "replay: the output does not require a gradient (it was computed from "
-            "constants only, or inside no_grad()); there is no backward pass to show"
-        )
+    check_differentiable(output, "replay", "there is no backward pass to show")
     seed = _seed(output, grad)
     ids = node_ids(output)
     order = topological_order(output)
