@@ -56,12 +56,14 @@ def numpy_gradient(w: np.ndarray, X: np.ndarray, t: np.ndarray) -> np.ndarray:
     return X.T @ (s - t) / len(t) + L2 * w
 
 
-def newton(
-    X: np.ndarray, t: np.ndarray, w0: np.ndarray, tol: float = 1e-8, max_iter: int = 50
+def _descend(
+    step: Any, X: np.ndarray, t: np.ndarray, w0: np.ndarray, tol: float, max_iter: int
 ) -> dict[str, Any]:
-    """Newton's method: w ← w − H⁻¹∇L until |∇L| < tol. Returns path, losses, iterations."""
+    """The loop both methods share: ``w ← step(w, ∇L)`` until |∇L| < tol.
+
+    Returns path, losses and ``iterations`` (None if |∇L| never fell below ``tol``).
+    """
     value_and_grad = al.value_and_grad(loss)
-    hessian = al.hessian(loss)
     w = np.array(w0, dtype=np.float64)
     path, losses = [w.copy()], []
     for it in range(max_iter + 1):
@@ -69,9 +71,17 @@ def newton(
         losses.append(value)
         if np.linalg.norm(g) < tol:
             return {"w": w, "path": np.array(path), "losses": losses, "iterations": it}
-        w = w - np.linalg.solve(hessian(w, X, t), g)
+        w = step(w, g)
         path.append(w.copy())
     return {"w": w, "path": np.array(path), "losses": losses, "iterations": None}
+
+
+def newton(
+    X: np.ndarray, t: np.ndarray, w0: np.ndarray, tol: float = 1e-8, max_iter: int = 50
+) -> dict[str, Any]:
+    """Newton's method: w ← w − H⁻¹∇L until |∇L| < tol. Returns path, losses, iterations."""
+    hessian = al.hessian(loss)
+    return _descend(lambda w, g: w - np.linalg.solve(hessian(w, X, t), g), X, t, w0, tol, max_iter)
 
 
 def gradient_descent(
@@ -89,17 +99,7 @@ def gradient_descent(
     """
     if lr is None:
         lr = 1.0 / (0.25 * np.linalg.eigvalsh(X.T @ X / len(t)).max() + L2)
-    value_and_grad = al.value_and_grad(loss)
-    w = np.array(w0, dtype=np.float64)
-    path, losses = [w.copy()], []
-    for it in range(max_iter + 1):
-        value, g = value_and_grad(w, X, t)
-        losses.append(value)
-        if np.linalg.norm(g) < tol:
-            return {"w": w, "path": np.array(path), "losses": losses, "iterations": it, "lr": lr}
-        w = w - lr * g
-        path.append(w.copy())
-    return {"w": w, "path": np.array(path), "losses": losses, "iterations": None, "lr": lr}
+    return {**_descend(lambda w, g: w - lr * g, X, t, w0, tol, max_iter), "lr": lr}
 
 
 def curvature(
