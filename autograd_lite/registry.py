@@ -28,6 +28,26 @@ from numpy import ndarray as _ndarray
 _TABLE: dict[str, Op] = {}
 
 
+@dataclass(frozen=True)
+class SymCase:
+    """One shape and parameter choice at which a structural op's SymPy definition is checked.
+
+    Attributes:
+        shapes: one shape per input (``()`` for a scalar input).
+        params: the op's parameters, in ``Op.params`` order (defaults filled in when short).
+        domain: interval the sample values are drawn from (``None``: the op's ``domain``).
+        note: what this case exercises, shown in check messages (``"axis=0, keepdims"``).
+
+    >>> SymCase(((2, 3),), (0, True), note="axis=0, keepdims").shapes
+    ((2, 3),)
+    """
+
+    shapes: tuple[tuple[int, ...], ...]
+    params: tuple = ()
+    domain: tuple[float, float] | None = None
+    note: str = ""
+
+
 @dataclass(eq=False)
 class Op:
     """One entry of the op table.
@@ -54,6 +74,14 @@ class Op:
         domain: interval of ``z`` where symbolic checks sample the op.
         kinks: points where the derivative is a convention (skipped by checks).
         doc: one line for docs and ``autograd-lite check``.
+        sympy_def: for ops that are not elementwise, the op written on SymPy:
+            ``sympy_def(sp, *inputs, *params)`` where ``sp`` is the ``sympy`` module and
+            each input is a numpy object array of SymPy symbols (one per element, in the
+            input's shape); returns an object array (or one SymPy expression) of the
+            output. ``symbolic.check`` differentiates it entry by entry (the full
+            Jacobian) and compares with the vjps.
+        cases: the small shapes and parameters ``sympy_def`` is checked at, as
+            :class:`SymCase` entries.
 
     >>> op = Op("double", forward=lambda x: 2 * x, vjps=(lambda g, out, x: 2 * g,),
     ...         label="×2", formula="2*z")
@@ -74,6 +102,8 @@ class Op:
     domain: tuple[float, float] = (-3.0, 3.0)
     kinks: tuple[float, ...] = ()
     doc: str = ""
+    sympy_def: Callable[..., Any] | None = None
+    cases: tuple[SymCase, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.label:
