@@ -493,10 +493,12 @@ def to_sympy(value: Value) -> Any:
 class ChainFactors(list):
     """Chain-rule factors along one path, each a SymPy expression in the graph's leaves.
 
-    The path is cut at labelled nodes, so a student sees one factor per named
-    quantity (``∂E/∂e · ∂e/∂y · ∂y/∂A · ∂A/∂w``), however many unlabelled
-    operations sit between two of them. The list items are written in the
-    leaves' symbols, so their product equals
+    When the user labelled intermediate quantities on the path, it is cut at
+    those, so a student sees one factor per named quantity (``∂E/∂e · ∂e/∂y ·
+    ∂y/∂A · ∂A/∂w``), however many unlabelled operations sit between two of
+    them. With no labelled node between output and ``wrt``, every op node is one
+    factor, named after its op (``∂mul/∂pow · ∂pow/∂sub · ... · ∂mul/∂w``).
+    The list items are written in the leaves' symbols, so their product equals
     ``sympy.diff(to_sympy(output), wrt)``. Extra attributes:
 
     Attributes:
@@ -582,7 +584,7 @@ def _simpler_in_output(factor: Any, upper_sym: Any, upper_expr: Any, lower_sym: 
 
 
 def _label(node: Value) -> str:
-    return node.label or f"({node.op or 'leaf'})"
+    return node.label or node.op or "leaf"
 
 
 def chain_paths(output: Value, wrt: Value | str) -> list[ChainFactors]:
@@ -597,7 +599,7 @@ def chain_paths(output: Value, wrt: Value | str) -> list[ChainFactors]:
     >>> v = x.exp(); v.label = "v"
     >>> paths = chain_paths(u * v, x)
     >>> [str(p) for p in paths]
-    ['∂(mul)/∂u = v · ∂u/∂x = 2', '∂(mul)/∂v = u · ∂v/∂x = v']
+    ['∂mul/∂u = v · ∂u/∂x = 2', '∂mul/∂v = u · ∂v/∂x = v']
     """
     import sympy
 
@@ -618,10 +620,12 @@ def chain_paths(output: Value, wrt: Value | str) -> list[ChainFactors]:
     }
     results = []
     for path in _paths(output, target):
-        # cut the path at labelled nodes: stations
+        # stations: the labelled nodes, where the user named intermediate quantities;
+        # with none named on this path, every op node is one
+        every_node = not any(node.label for node, _ in path[1:])
         segments: list[list[tuple[Value, int]]] = [[]]
         for k, (node, i) in enumerate(path):
-            if k > 0 and node.label:
+            if k > 0 and (node.label or every_node):
                 segments.append([])
             segments[-1].append((node, i))
         factors = ChainFactors()
@@ -679,6 +683,13 @@ def chain(output: Value, wrt: Value | str) -> ChainFactors:
     [e, -1, y*(1 - y), x]
     >>> factors.product(in_labels=True)
     -e*x*y*(1 - y)
+
+    The same formula typed without labels on the intermediate nodes: one factor
+    per op node.
+
+    >>> E2 = 0.5 * (t - (w * x + b).sigmoid()) ** 2
+    >>> chain(E2, w).names
+    ['∂mul/∂pow', '∂pow/∂sub', '∂sub/∂sigmoid', '∂sigmoid/∂add', '∂add/∂mul', '∂mul/∂w']
     """
     paths = chain_paths(output, wrt)
     if len(paths) > 1:
