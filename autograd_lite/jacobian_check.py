@@ -310,6 +310,7 @@ def check_structural(name: str | Op, order: int = 1, tolerance: float = 1e-7) ->
             f"{op.name}: NOT CHECKED: no SymPy definition (an elementwise op needs `formula`, "
             "any other op `sympy_def` and `cases`)",
             order,
+            checked=False,
         )
     if not op.cases:
         return CheckResult(
@@ -319,6 +320,7 @@ def check_structural(name: str | Op, order: int = 1, tolerance: float = 1e-7) ->
             f"{op.name}: NOT CHECKED: it has a SymPy definition but no `cases` (shapes) to "
             "check it at",
             order,
+            checked=False,
         )
     worst = (0.0, "")
     problems: list[str] = []

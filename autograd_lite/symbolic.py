@@ -118,6 +118,8 @@ class CheckResult:
             every skipped point with the reason.
         order: derivative order checked.
         skipped: the skipped points as ``(input values, reason)``.
+        checked: False when nothing could be compared: the op has no SymPy
+            definition, or its definition fails (``ok`` is then False too).
     """
 
     name: str
@@ -126,6 +128,7 @@ class CheckResult:
     message: str
     order: int = 1
     skipped: list = field(default_factory=list)
+    checked: bool = True
 
     def __bool__(self) -> bool:
         return self.ok
@@ -364,7 +367,9 @@ def check_all(order: int = 1) -> list[CheckResult]:
             results.append(check(op, order))
         except ValueError as exc:
             results.append(
-                CheckResult(op.name, False, float("inf"), f"{op.name}: NOT CHECKED: {exc}", order)
+                CheckResult(
+                    op.name, False, float("inf"), f"{op.name}: NOT CHECKED: {exc}", order, [], False
+                )
             )
     return results
 
