@@ -235,6 +235,10 @@ def test_a_definition_that_fails_or_takes_the_wrong_inputs_is_a_value_error_nami
     bad_formula = Op("bad_formula", np.tanh, (lambda g, out, z: g,), formula="tanh(z")
     with pytest.raises(ValueError, match="op 'bad_formula': its formula 'tanh\\(z' does not parse"):
         symbolic.check(bad_formula)
+    # an elementwise op whose formula uses inputs it does not have
+    two_names = Op("two_names", lambda z: z * z, (lambda g, out, z: 2 * g * z,), formula="a*b")
+    with pytest.raises(ValueError, match=r"op 'two_names': its formula 'a\*b' does not parse"):
+        symbolic.check(two_names)
     register(_user_op("raising_def", lambda sp, z: z.nonexistent()))
     try:
         (r,) = [r for r in symbolic.check_all() if r.name == "raising_def"]
