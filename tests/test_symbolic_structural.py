@@ -302,6 +302,21 @@ def test_jacobian_of_grad_is_the_hessian(rng) -> None:
     np.testing.assert_allclose(J, _fd_hessian(f, w), rtol=1e-5, atol=1e-6)
 
 
+def test_a_jacobian_inside_grad_is_differentiated_through() -> None:
+    # the Jacobian of y ↦ y³ is diag(3y²), so d/dx Σ J = 6x
+    x = np.array([0.5, -1.5, 2.0])
+    g = al.grad(lambda v: al.jacobian(lambda y: y**3)(v).sum())(x)
+    np.testing.assert_allclose(g, 6 * x, rtol=1e-12)
+    J_of_J = al.jacobian(al.jacobian(lambda y: (y * y).sum() * y))(x[:2])
+    # out_i = S·y_i with S = Σ y²: ∂²out_i/∂y_j∂y_k = 2δ_jk y_i + 2δ_ik y_j + 2δ_ij y_k
+    d = np.eye(2)
+    y = x[:2]
+    want = 2 * (
+        np.einsum("jk,i->ijk", d, y) + np.einsum("ik,j->ijk", d, y) + np.einsum("ij,k->ijk", d, y)
+    )
+    np.testing.assert_allclose(J_of_J, want, rtol=1e-12)
+
+
 def test_nested_transforms_do_not_confuse_inner_and_outer_variables() -> None:
     # d/dy [ d/dx (x·y) at x = y ] = d/dy [y] = 1 (not 2)
     assert al.grad(lambda y: al.grad(lambda x: x * y)(y))(3.0) == 1.0
