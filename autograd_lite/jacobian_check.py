@@ -86,8 +86,6 @@ def _as_object_array(op: Op, out: Any, sympy: Any) -> np.ndarray:
                 f"{type(e).__name__} {e!r:.60} at output{list(idx)}"
             )
         arr[idx] = sympy.Float(float(e)) if not isinstance(e, sympy.Basic) else e
-        if arr[idx].free_symbols and not all(s.is_Symbol for s in arr[idx].free_symbols):
-            raise ValueError(f"op {op.name!r}: its SymPy definition gives {arr[idx]!r}")
     return arr
 
 
@@ -167,6 +165,12 @@ def _compile(op: Op, index: int, order: int) -> _Compiled:
     out = _evaluate_definition(op, inputs, params)
     flat = [s for x in inputs for s in x.reshape(-1)]
     outs = list(out.reshape(-1))
+    stray = set().union(*(o.free_symbols for o in outs)) - set(flat) if outs else set()
+    if stray:
+        raise ValueError(
+            f"op {op.name!r}: its SymPy definition uses {', '.join(sorted(map(str, stray)))}, "
+            "which are not elements of its inputs"
+        )
     if order == 1:
         matrix = sympy.Matrix(outs).jacobian(flat)
         extra: list = []

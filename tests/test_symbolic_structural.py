@@ -220,6 +220,8 @@ def test_a_definition_that_fails_or_takes_the_wrong_inputs_is_a_value_error_nami
         symbolic.check(_user_op("raising_def", lambda sp, z: z.nonexistent()))
     with pytest.raises(ValueError, match=r"op 'text_def': .*must give SymPy expressions, got str"):
         symbolic.check(_user_op("text_def", lambda sp, z: np.array(["2*z0", "2*z1"])))
+    with pytest.raises(ValueError, match=r"op 'stray_symbol': .*uses q, which are not elements"):
+        symbolic.check(_user_op("stray_symbol", lambda sp, z: z * sp.Symbol("q")))
     with pytest.raises(ValueError, match=r"op 'not_callable': sympy_def must be a function"):
         symbolic.check(_user_op("not_callable", "2*z"))
     wrong_case = Op(
