@@ -226,9 +226,9 @@ def _register_teaching(sub: Any) -> None:
     import importlib
 
     try:
-        teaching_cli = importlib.import_module(f"{__package__}.teaching_cli")
+        teaching_cli = importlib.import_module(f"{__package__}.teaching.cli")
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.teaching_cli":
+        if exc.name not in (f"{__package__}.teaching", f"{__package__}.teaching.cli"):
             raise
         return
     teaching_cli.register(sub)
@@ -256,7 +256,7 @@ def _positive_float(text: str) -> float:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run
+    from .teaching.demo import run
 
     run(args.out_dir)
     return EXIT_OK

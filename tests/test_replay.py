@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import autograd_lite as al
 from autograd_lite.gradcheck import numeric_grad
-from autograd_lite.viz.replay import all_nodes, backward_trace, replay
+from autograd_lite.teaching.replay import all_nodes, backward_trace, replay
 
 
 def shared_scalar(x: al.Value, w: al.Value) -> al.Value:

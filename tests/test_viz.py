@@ -651,7 +651,7 @@ def test_discovery_prefers_system_dot_then_graphviz_pure(
 def test_replay_is_the_function_even_after_importing_its_module() -> None:
     import importlib
 
-    module = importlib.import_module("autograd_lite.viz.replay")
+    module = importlib.import_module("autograd_lite.teaching.replay")
     assert viz.replay is module.replay
     assert "replay" in viz.__all__
 
@@ -687,7 +687,7 @@ def test_legend_explains_the_kinds() -> None:
 
 
 def test_doc_figures_are_written(pure: str, tmp_path: Path) -> None:
-    from autograd_lite.viz.render import write_doc_figures
+    from autograd_lite.teaching.figures import write_doc_figures
 
     paths = write_doc_figures(tmp_path)
     assert [p.name for p in paths] == [

@@ -314,7 +314,7 @@ def _sympy_factor(node: Value, i: int) -> str | None:
         import sympy
 
         from ..formula import sympy_number
-        from ..gradient_audit import sympy_partial
+        from .audit import sympy_partial
 
         values = {k: v for k, v in zip(op.params, params) if isinstance(v, (int, float))}
         expr = sympy_partial(op, i, values or None)
@@ -506,7 +506,7 @@ class Replay:
         >>> "digraph" in dot and "step 1" in dot
         True
         """
-        from . import to_dot
+        from ..viz import to_dot
 
         if not 0 <= index < len(self.frames):
             raise IndexError(f"replay: frame {index} out of range (0..{len(self.frames) - 1})")
@@ -725,7 +725,7 @@ def _render_dot(dot: str, fmt: str) -> bytes:
     """Render DOT text with the renderer ``viz`` finds; the file's bytes."""
     import tempfile
 
-    from . import render_dot
+    from ..viz import render_dot
 
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"graph.{fmt}"
@@ -825,9 +825,9 @@ def write_doc_figures(directory: str | Path) -> list[Path]:
     ``teaching_grade.txt``, ``teaching_audit.svg`` and ``teaching_audit.txt``.
     Returns the paths written.
     """
-    from .. import exercises
-    from ..gradient_audit import audit as run_audit
-    from ..gradient_audit import demo_wrong_op
+    from . import exercises
+    from .audit import audit as run_audit
+    from .audit import demo_wrong_op
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
