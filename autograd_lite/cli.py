@@ -178,9 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the computation graph of an expression",
         description="Parse EXPR (arithmetic and activations in named variables; nothing is\n"
         "evaluated as Python), build its graph, run backward and write the picture with\n"
-        "every node's value and gradient, and on each edge the local derivative.",
-        epilog='example:\n  autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
-        "--set b=-1 -o neuron.svg",
+        "every node's value and gradient, and on each edge the local derivative.\n"
+        "Variables without --set values are drawn as unknown (?): the structure only.",
+        epilog='examples:\n  autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
+        '--set b=-1 -o neuron.svg\n  autograd-lite graph "tanh(w*x + b)" -o structure.svg',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "tanh(x*w + b)"')
@@ -263,33 +264,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    import math
+
     import numpy as np
 
     from . import formula
     from .value import Value
 
     env = environment(args.assignments)
-    if not env:
-        raise CLIError(
-            f"expression {args.expr!r}: no variables given; the expression uses no variable "
-            "or needs values: --set NAME=VALUE"
-        )
+    missing: list[str] = []
+    placeholders: dict[str, Any] = {}
     try:
-        out = formula.to_value(args.expr, env)
+        # A variable without --set is a placeholder: drawn as "?", with what depends on it.
+        missing = [name for name in formula.variables(args.expr) if name not in env]
+        placeholders = {name: Value(math.nan, label=name) for name in missing}
+        out = formula.to_value(args.expr, {**env, **placeholders})
     except (ValueError, TypeError, KeyError, NameError, SyntaxError, ZeroDivisionError) as exc:
-        raise CLIError(one_line(exc)) from None
+        hint = (
+            f" (no values for {', '.join(missing)}: drawn as unknown scalars; "
+            "give them with --set NAME=VALUE)"
+            if missing
+            else ""
+        )
+        raise CLIError(one_line(exc) + hint) from None
     if not isinstance(out, Value):  # a constant expression such as "2 + 3"
         out = Value(out, label="out", requires_grad=False)
-    if not args.no_backward and out.requires_grad:
+    structure_only = bool(missing)  # no numbers to differentiate: draw the structure
+    if not (args.no_backward or structure_only) and out.requires_grad:
         # A vector result (from vector --set values) is reduced as in sum(out).backward().
         out.backward(None if out.size == 1 else np.ones(out.shape))
     out.label = out.label or "out"
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "svg")
     path = Path(args.output)
     style = {
-        "show_grad": not args.no_backward,
-        "edge_factors": not (args.no_backward or args.no_edge_factors),
+        "show_grad": not (args.no_backward or structure_only),
+        "edge_factors": not (args.no_backward or structure_only or args.no_edge_factors),
         "rankdir": args.rankdir,
+        "unknown": list(placeholders.values()),
     }
     if fmt == "dot":
         from .viz import to_dot
@@ -304,8 +315,14 @@ def cmd_graph(args: argparse.Namespace) -> int:
             render(out, path, format=fmt, **style)
         except OSError as exc:
             raise CLIError(f"could not write {path}: {one_line(exc)}") from None
-    print(f"{args.expr} = {_fmt(out.data)}")
-    if not args.no_backward:
+    if structure_only:
+        print(
+            f"{args.expr} = ?  (the structure only: no values for {', '.join(missing)}; "
+            "give them with --set NAME=VALUE to see values and gradients)"
+        )
+    else:
+        print(f"{args.expr} = {_fmt(out.data)}")
+    if not (args.no_backward or structure_only):
         for name, v in env.items():
             print(f"  d/d{name} = {_fmt(v.grad)}")
     print(f"wrote {path}")

@@ -174,14 +174,65 @@ def test_graph_no_backward(capsys, tmp_path):
     assert "exp(x) = 1" in out
 
 
+def test_graph_without_values_draws_the_structure(capsys, tmp_path):
+    out_file = tmp_path / "g.svg"
+    code, out, err = run(capsys, "graph", "tanh(w*x + b)", "-o", str(out_file))
+    assert code == 0, err
+    text = out_file.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    texts = [t.text for t in root.iter() if t.tag.endswith("text") and t.text]
+    for label in ("w", "x", "b", "tanh", "+", "×"):
+        assert label in texts, (label, texts)
+    # Six values (w, x, b, w*x, w*x + b, the output), none of them known.
+    assert texts.count("data ?") == 6, texts
+    assert not [t for t in texts if t.startswith(("grad", "∂"))], texts
+    assert "tanh(w*x + b) = ?" in out
+    assert "w, x, b" in out and "--set" in out
+    assert "d/d" not in out
+
+
+def test_graph_with_some_values_marks_only_what_depends_on_the_rest(capsys, tmp_path):
+    dot = tmp_path / "g.dot"
+    code, out, err = run(
+        capsys, "graph", "w*x + c*c", "--set", "w=2", "--set", "c=3", "-o", str(dot)
+    )
+    assert code == 0, err
+    labels = dict(
+        line.strip().split(" [label=", 1)
+        for line in dot.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("v") and "[label=" in line
+    )
+    fields = sorted(label.split('"')[1] for label in labels.values())
+    assert fields == sorted(
+        ["out | data ?", "data ?", "data 9", "x | data ?", "w | data 2", "c | data 3"]
+    )
+    assert "no values for x" in out
+
+
+def test_graph_of_a_constant_expression(capsys, tmp_path):
+    code, out, err = run(capsys, "graph", "2 + 3", "-o", str(tmp_path / "c.dot"))
+    assert code == 0, err
+    assert "2 + 3 = 5" in out
+
+
+def test_graph_error_with_unknown_values_says_which(capsys, tmp_path, monkeypatch):
+    from autograd_lite import formula
+
+    def refuse(text, env):
+        raise ValueError(f"formula {text!r}: cannot be built")
+
+    monkeypatch.setattr(formula, "to_value", refuse)
+    code, _, err = run(capsys, "graph", "w*x", "--set", "w=1", "-o", str(tmp_path / "g.svg"))
+    assert_one_line_error(code, err, "cannot be built", "no values for x", "--set")
+
+
 @pytest.mark.parametrize(
     ("argv", "needles"),
     [
         (["graph", "x +* 2", "--set", "x=1"], ["x +* 2", "not a valid expression"]),
-        (["graph", "x + y", "--set", "x=1"], ["unknown name 'y'"]),
+        (["graph", "tanh"], ["function 'tanh' used without calling it"]),
         (["graph", "x.__class__", "--set", "x=1"], ["attribute"]),
         (["graph", "sum(x)", "--set", "x=1"], ["unknown function 'sum'"]),
-        (["graph", "2 + 3"], ["uses no variable"]),
         (["graph", "x", "--set", "x"], ["--set 'x'", "NAME=VALUE"]),
         (["graph", "x", "--set", "x=abc"], ["'abc' is not a number"]),
         (["graph", "x", "--set", "1x=2"], ["not a valid variable name"]),
