@@ -760,7 +760,7 @@ pre.caption {{ background: #f6f6f6; padding: 0.8em; border-radius: 4px; }}
 <body>
 <h1>{title}</h1>
 <div class="controls">
-<button id="prev" type="button">&#9664; back</button>
+<button id="prev" type="button" disabled>&#9664; back</button>
 <input id="step" type="range" min="0" max="{last}" value="0" step="1">
 <button id="next" type="button">next &#9654;</button>
 <span id="where"></span>
@@ -779,6 +779,8 @@ _HTML_SCRIPT = """(function () {
   var n = __N__;
   var slider = document.getElementById("step");
   var where = document.getElementById("where");
+  var prev = document.getElementById("prev");
+  var next = document.getElementById("next");
   function show(i) {
     i = Math.max(0, Math.min(n - 1, i));
     slider.value = i;
@@ -786,17 +788,18 @@ _HTML_SCRIPT = """(function () {
       document.getElementById("frame" + k).style.display = (k === i) ? "" : "none";
     }
     where.textContent = "step " + (i + 1) + " of " + n;
+    prev.disabled = (i === 0);
+    next.disabled = (i === n - 1);
   }
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
-  document.getElementById("prev").addEventListener("click", function () {
-    show(parseInt(slider.value, 10) - 1);
-  });
-  document.getElementById("next").addEventListener("click", function () {
-    show(parseInt(slider.value, 10) + 1);
-  });
+  function current() { return parseInt(slider.value, 10); }
+  slider.addEventListener("input", function () { show(current()); });
+  prev.addEventListener("click", function () { show(current() - 1); });
+  next.addEventListener("click", function () { show(current() + 1); });
   document.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowRight") { show(parseInt(slider.value, 10) + 1); }
-    if (e.key === "ArrowLeft") { show(parseInt(slider.value, 10) - 1); }
+    // The focused slider moves itself on arrow keys (and fires "input").
+    if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    if (e.key === "ArrowRight") { show(current() + 1); e.preventDefault(); }
+    if (e.key === "ArrowLeft") { show(current() - 1); e.preventDefault(); }
   });
   show(0);
 })();
