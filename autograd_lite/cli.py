@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on scikit-learn's digits",
         description="Train a multi-layer perceptron on scikit-learn's 8x8 digits with a "
-        "progress bar, print the test accuracy and write the loss/accuracy plot.",
+        "progress bar and write the loss/accuracy plot. A validation split held out from the "
+        "training digits is measured after every epoch; the test digits are used once, at "
+        "the end, for the test accuracy.",
     )
     train.add_argument("--epochs", type=_positive_int, default=15, help="passes over the data")
     train.add_argument(
@@ -166,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="use only the first N digits (for a quick try)",
+    )
+    train.add_argument(
+        "--val-fraction",
+        type=_fraction,
+        default=0.1,
+        help="fraction of the training digits held out for validation (default 0.1; 0: none)",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument(
@@ -243,6 +251,16 @@ def _positive_int(text: str) -> int:
     if n <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be positive")
     return n
+
+
+def _fraction(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a fraction in [0, 1)")
+    return x
 
 
 def _positive_float(text: str) -> float:
@@ -367,14 +385,18 @@ def train_digits(
     seed: int = 0,
     plot: str | Path | None = "training_history.png",
     progress: bool = True,
+    val_fraction: float = 0.1,
 ) -> dict[str, Any]:
-    """Train an MLP on scikit-learn's digits; return the history, test accuracy and plot path.
+    """Train an MLP on scikit-learn's digits; return the history, accuracies and plot path.
 
-    ``limit`` keeps only the first N training digits (the test set stays whole).
+    ``val_fraction`` of the training digits are held out (stratified) and measured
+    after every epoch (``history.val_accuracy``); the test digits are never seen
+    during training and give ``test_accuracy`` once, at the end. ``limit`` keeps
+    only the first N training digits (the test set stays whole).
 
     >>> r = train_digits(epochs=2, limit=200, plot=None, progress=False)
-    >>> 0.0 <= r["test_accuracy"] <= 1.0, len(r["history"])
-    (True, 2)
+    >>> 0.0 <= r["test_accuracy"] <= 1.0, len(r["history"]), r["n_train"], r["n_val"]
+    (True, 2, 180, 20)
     """
     from . import datasets, nn, optim
     from .training import evaluate, fit, plot_history
@@ -383,6 +405,7 @@ def train_digits(
     X, y = data.X_train, data.y_train
     if limit is not None:
         X, y = X[:limit], y[:limit]
+    X, X_val, y, y_val = _hold_out(X, y, val_fraction, seed)
     try:
         net = nn.MLP(X.shape[1], [*hidden, data.n_classes], activation=activation, seed=seed)
     except (ValueError, KeyError) as exc:
@@ -401,7 +424,7 @@ def train_digits(
         (X, y),
         epochs=epochs,
         batch_size=batch_size,
-        validation=(data.X_test, data.y_test),
+        validation=None if X_val is None else (X_val, y_val),
         progress=progress,
         seed=seed,
     )
@@ -415,10 +438,39 @@ def train_digits(
     return {
         "model": net,
         "history": history,
+        "val_accuracy": history["val_accuracy"][-1] if X_val is not None and epochs else None,
         "test_accuracy": float(test["accuracy"]),
         "test_loss": float(test["loss"]),
+        "n_train": len(X),
+        "n_val": 0 if X_val is None else len(X_val),
+        "n_test": len(data.X_test),
         "plot": plot,
     }
+
+
+def _hold_out(X: Any, y: Any, fraction: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    """Split ``fraction`` of (X, y) off for validation, stratified when every class allows it.
+
+    Returns ``X_fit, X_val, y_fit, y_val``; ``X_val`` and ``y_val`` are None for fraction 0.
+    """
+    import numpy as np
+
+    if fraction == 0:
+        return X, None, y, None
+    n_val = int(np.ceil(fraction * len(X)))
+    if n_val >= len(X):
+        raise CLIError(
+            f"--val-fraction {fraction:g}: holding out {n_val} of {len(X)} training digits "
+            "leaves none to train on"
+        )
+    from sklearn.model_selection import train_test_split
+
+    counts = np.unique(y, return_counts=True)[1]
+    stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(X) - len(counts) else None
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X, y, test_size=n_val, random_state=seed, stratify=stratify
+    )
+    return X_fit, X_val, y_fit, y_val
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -433,13 +485,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         plot=args.plot,
         progress=not args.no_progress,
+        val_fraction=args.val_fraction,
     )
-    n_train = args.limit or "all"
     print(
         f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}), {args.epochs} epochs "
-        f"on {n_train} training digits"
+        f"on {result['n_train']} training digits"
     )
-    print(f"test accuracy: {result['test_accuracy']:.4f}  (test loss {result['test_loss']:.4f})")
+    if result["val_accuracy"] is not None:
+        print(
+            f"validation accuracy: {result['val_accuracy']:.4f}  "
+            f"(last epoch, {result['n_val']} digits held out from the training data)"
+        )
+    print(
+        f"test accuracy: {result['test_accuracy']:.4f}  (test loss {result['test_loss']:.4f}, "
+        f"{result['n_test']} test digits never seen in training)"
+    )
     print(f"wrote {result['plot']}")
     return EXIT_OK
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import autograd_lite as al
 from autograd_lite import __version__, cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,12 +341,59 @@ def test_train_sgd_without_progress_bar(capsys, tmp_path):
         (["--hidden"], ["--hidden"]),
         (["--optimizer", "rmsprop"], ["invalid choice", "rmsprop"]),
         (["--activation", "wiggle", "--epochs", "1", "--limit", "50"], ["--activation", "wiggle"]),
+        (["--val-fraction", "1"], ["--val-fraction", "fraction in [0, 1)"]),
+        (["--val-fraction", "0.9", "--limit", "5"], ["--val-fraction 0.9", "leaves none"]),
     ],
 )
 def test_train_errors_are_one_line(capsys, tmp_path, argv, needles):
     code, _, err = run(capsys, "train", *argv, "--plot", str(tmp_path / "p.png"), "--no-progress")
     assert_one_line_error(code, err, *needles)
     assert not (tmp_path / "p.png").exists()
+
+
+def test_train_validates_on_held_out_training_digits_and_tests_on_the_test_split(monkeypatch):
+    from autograd_lite import datasets, training
+
+    seen = {}
+    real_fit = training.fit
+
+    def spy_fit(model, loss, optimizer, data, *args, validation=None, **kwargs):
+        seen["fit"], seen["val"] = data, validation
+        return real_fit(model, loss, optimizer, data, *args, validation=validation, **kwargs)
+
+    monkeypatch.setattr(training, "fit", spy_fit)
+    r = cli.train_digits(epochs=2, limit=400, plot=None, progress=False, val_fraction=0.25)
+    digits = datasets.load_digits(seed=0)
+    rows = lambda X: {x.tobytes() for x in X}  # the 1,797 digits are distinct images
+    (X_fit, y_fit), (X_val, y_val) = seen["fit"], seen["val"]
+    assert (len(X_fit), len(X_val)) == (r["n_train"], r["n_val"]) == (300, 100)
+    # Training and validation digits partition the first 400 training digits ...
+    assert rows(X_fit) | rows(X_val) == rows(digits.X_train[:400])
+    assert not rows(X_fit) & rows(X_val)
+    # ... and the test digits are none of them.
+    assert not rows(digits.X_test) & (rows(X_fit) | rows(X_val))
+    # Stratified: each class keeps its share (a quarter of its digits, to within one).
+    share = np.bincount(digits.y_train[:400], minlength=10) / 4
+    assert np.abs(np.bincount(y_val, minlength=10) - share).max() <= 1
+    assert len(y_fit) == 300
+    # The reported numbers: validation from the history, test measured on the test split.
+    assert r["val_accuracy"] == r["history"]["val_accuracy"][-1]
+    predicted = np.argmax(r["model"](al.Value(digits.X_test)).data, axis=1)
+    assert r["test_accuracy"] == pytest.approx(np.mean(predicted == digits.y_test))
+    assert r["n_test"] == len(digits.X_test) == 360
+
+
+def test_train_prints_validation_and_test_accuracy(capsys, tmp_path):
+    argv = ["train", "--epochs", "1", "--limit", "200", "--no-progress"]
+    code, out, err = run(capsys, *argv, "--plot", str(tmp_path / "p.png"))
+    assert code == 0, err
+    assert "on 180 training digits" in out
+    assert "20 digits held out from the training data" in out
+    assert 0.0 <= float(out.split("validation accuracy:")[1].split()[0]) <= 1.0
+    assert "360 test digits never seen in training" in out
+    code, out, err = run(capsys, *argv, "--val-fraction", "0", "--plot", str(tmp_path / "q.png"))
+    assert code == 0, err
+    assert "validation accuracy" not in out and "on 200 training digits" in out
 
 
 def test_train_unwritable_plot(capsys, tmp_path):
