@@ -23,6 +23,23 @@ from .value import Value
 
 __version__ = "0.1.0"
 
+
+def _repr_svg_(self: Value) -> str | None:
+    """Jupyter shows a Value as its computation graph; the plain repr without a renderer.
+
+    Installed as ``Value._repr_svg_`` here, where the parts are assembled: the engine
+    (``value.py``) never imports ``viz``.
+    """
+    from . import viz
+
+    try:
+        return viz.to_svg(self)
+    except viz.RendererNotFoundError:
+        return None
+
+
+Value._repr_svg_ = _repr_svg_  # type: ignore[attr-defined]
+
 # Public names that live in modules loaded on first use: name -> (module, attribute).
 _LAZY: dict[str, tuple[str, str | None]] = {
     "symbolic": ("autograd_lite.symbolic", None),
@@ -44,9 +61,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "jacobian": ("autograd_lite.functional", "jacobian"),
     "hessian": ("autograd_lite.functional", "hessian"),
     "hvp": ("autograd_lite.functional", "hvp"),
-    "audit": ("autograd_lite.gradient_audit", "audit"),
-    "exercise": ("autograd_lite.exercises", "exercise"),
-    "grade": ("autograd_lite.exercises", "grade"),
+    "audit": ("autograd_lite.teaching.audit", "audit"),
+    "exercise": ("autograd_lite.teaching.exercises", "exercise"),
+    "grade": ("autograd_lite.teaching.exercises", "grade"),
 }
 
 __all__ = [

@@ -644,15 +644,8 @@ class Value:
 
     # Every other table op (tanh, relu, dense, ...) is a method too: registry.register
     # installs it on this class, and unregister removes it.
-
-    def _repr_svg_(self) -> str | None:
-        """Jupyter shows a Value as its computation graph; the plain repr without a renderer."""
-        from . import viz
-
-        try:
-            return viz.to_svg(self)
-        except viz.RendererNotFoundError:
-            return None
+    # ``_repr_svg_`` (Jupyter's picture of the graph) is installed by the package's
+    # __init__: it needs viz, and the engine never imports viz.
 
 
 def _data_of(x: Any) -> Any:

@@ -46,8 +46,8 @@ PRELU_ALPHA = 0.25
 
 # Functions ``f(directory) -> list[Path]`` that write the figures of other docs pages.
 DOC_FIGURE_HOOKS = [
-    "autograd_lite.viz.render:write_doc_figures",  # visualization.md
-    "autograd_lite.viz.replay:write_doc_figures",  # teaching.md
+    "autograd_lite.teaching.figures:write_doc_figures",  # visualization.md
+    "autograd_lite.teaching.replay:write_doc_figures",  # teaching.md
 ]
 
 
@@ -70,7 +70,7 @@ def chain_rule_snippet(path: Path) -> Path:
     """MyST text: the chain-rule factors SymPy gives for ∂E/∂w of the lecture's perceptron."""
     import sympy
 
-    from autograd_lite.demo import _lecture_chain
+    from autograd_lite.teaching.demo import _lecture_chain
 
     w, expr, factors, agree, at = _lecture_chain()
     names = [n.replace("∂", r"\partial ") for n in factors.names]
