@@ -56,6 +56,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fit": ("autograd_lite.training", "fit"),
     "History": ("autograd_lite.training", "History"),
     "plot_history": ("autograd_lite.training", "plot_history"),
+    "evaluate": ("autograd_lite.training", "evaluate"),
     "grad": ("autograd_lite.functional", "grad"),
     "value_and_grad": ("autograd_lite.functional", "value_and_grad"),
     "jacobian": ("autograd_lite.functional", "jacobian"),

@@ -479,28 +479,13 @@ def train_digits(
 
 
 def _hold_out(X: Any, y: Any, fraction: float, seed: int) -> tuple[Any, Any, Any, Any]:
-    """Split ``fraction`` of (X, y) off for validation, stratified when every class allows it.
+    """``datasets.hold_out``, its errors said in the command's words."""
+    from .datasets import hold_out
 
-    Returns ``X_fit, X_val, y_fit, y_val``; ``X_val`` and ``y_val`` are None for fraction 0.
-    """
-    import numpy as np
-
-    if fraction == 0:
-        return X, None, y, None
-    n_val = int(np.ceil(fraction * len(X)))
-    if n_val >= len(X):
-        raise CLIError(
-            f"--val-fraction {fraction:g}: holding out {n_val} of {len(X)} training digits "
-            "leaves none to train on"
-        )
-    from sklearn.model_selection import train_test_split
-
-    counts = np.unique(y, return_counts=True)[1]
-    stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(X) - len(counts) else None
-    X_fit, X_val, y_fit, y_val = train_test_split(
-        X, y, test_size=n_val, random_state=seed, stratify=stratify
-    )
-    return X_fit, X_val, y_fit, y_val
+    try:
+        return hold_out(X, y, fraction, seed)
+    except ValueError as err:
+        raise CLIError(f"--val-fraction {fraction:g}: {err}") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
