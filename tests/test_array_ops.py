@@ -151,7 +151,7 @@ def test_logsumexp_is_stable_for_large_inputs() -> None:
 
 
 def test_var_with_no_degrees_of_freedom_is_refused() -> None:
-    with pytest.raises(ValueError, match="var.*ddof=1"):
+    with pytest.raises(ValueError, match=r"var.*ddof=1"):
         al.Value([1.0]).var(ddof=1)
 
 

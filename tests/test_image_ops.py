@@ -80,7 +80,7 @@ def assert_second_derivatives(f, x: np.ndarray) -> None:
 def test_conv2d_matches_reference_and_finite_differences(stride, padding) -> None:
     x, w, b = al.Value(_r(2, 3, 5, 6)), al.Value(_r(4, 3, 3, 2, seed=1)), al.Value(_r(4, seed=2))
     out = al.conv2d(x, w, b, stride=stride, padding=padding)
-    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
+    pair = lambda v: (v, v) if isinstance(v, int) else v
     ref = conv_reference(x.data, w.data, b.data, pair(stride), pair(padding))
     assert out.shape == ref.shape
     np.testing.assert_allclose(out.data, ref, atol=1e-12)
@@ -131,7 +131,7 @@ def _grad_of_input(x: np.ndarray, k: al.Value) -> al.Value:
 )
 def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, seed) -> None:
     if kh > h + 2 * padding[0] or kw > w + 2 * padding[1]:
-        with pytest.raises(ValueError, match="conv2d.*larger than the padded input"):
+        with pytest.raises(ValueError, match=r"conv2d.*larger than the padded input"):
             al.conv2d(_r(n, c, h, w), _r(o, c, kh, kw))
         return
     x, k, b = al.Value(_r(n, c, h, w, seed=seed)), al.Value(_r(o, c, kh, kw, seed=seed + 1)), None
@@ -218,7 +218,7 @@ def test_pools_random_geometry(h, w, kernel, stride, seed) -> None:
     x = al.Value(np.random.default_rng(seed).permutation(2 * h * w).reshape(1, 2, h, w) * 0.1)
     if kernel[0] > h or kernel[1] > w:
         for pool in (al.max_pool2d, al.avg_pool2d):
-            with pytest.raises(ValueError, match="pool2d.*larger than the padded input"):
+            with pytest.raises(ValueError, match=r"pool2d.*larger than the padded input"):
                 pool(x, kernel, stride)
         return
     s = kernel if stride is None else stride
