@@ -128,6 +128,13 @@ def _as_rows(g: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------- convolution
 
+# The windows-as-rows of the latest conv2d forward, as (x array, (weight shape, stride,
+# padding), rows): the weight gradient of its backward (usually the next conv2d_grad_weight)
+# takes them instead of copying the windows again. Only read-only arrays (a Value's data,
+# which cannot change while its node is alive) are kept, so the same array means the
+# same values.
+_COLS_SAVED: list = [None, None, None]
+
 
 def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any) -> tuple:
     if len(xs) != 4:
@@ -151,7 +158,10 @@ def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> np.nda
         raise ValueError(f"conv2d: bias of shape {np.shape(b)} for {ws[0]} filters (weight {ws})")
     n, o = xs[0], ws[0]
     oh, ow = (_out_size(xs[2] + 2 * p[0], ws[2], s[0]), _out_size(xs[3] + 2 * p[1], ws[3], s[1]))
-    rows = _im2col(np.asarray(x), ws[2:], s, p) @ np.asarray(w).reshape(o, -1).T
+    cols = _im2col(np.asarray(x), ws[2:], s, p)
+    if type(x) is np.ndarray and not x.flags.writeable:  # a Value's array: kept as it is
+        _COLS_SAVED[:] = x, (ws, s, p), cols
+    rows = cols @ np.asarray(w).reshape(o, -1).T
     if np.ndim(b) or b != 0:
         rows += b
     out = np.empty((n, o, oh, ow), dtype=rows.dtype)
@@ -179,7 +189,11 @@ def _conv_grad_weight_forward(
 ) -> np.ndarray:
     """``Σ_n,oh,ow`` of each output's gradient times its input window."""
     s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
-    cols = _im2col(np.asarray(x), w_shape[2:], s, p)
+    saved, key, cols = _COLS_SAVED
+    if saved is x and key == (tuple(w_shape), s, p):
+        _COLS_SAVED[:] = None, None, None  # used once: the usual backward after a forward
+    else:
+        cols = _im2col(np.asarray(x), w_shape[2:], s, p)
     return (_as_rows(np.asarray(g)).T @ cols).reshape(w_shape)
 
 
