@@ -92,7 +92,12 @@ def _data(x: Any) -> Any:
 
 
 def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
-    """Run a numpy ufunc on Values through its table op (``Value.__array_ufunc__``)."""
+    """Run a numpy ufunc on Values through its table op (``Value.__array_ufunc__``).
+
+    >>> import autograd_lite as al
+    >>> array_ufunc(np.maximum, "__call__", (al.Value([-1.0, 2.0]), 0.0), {}).op
+    'maximum'
+    """
     name = ufunc.__name__
     where = "" if method == "__call__" else f".{method}"
     if "out" in kwargs:
@@ -122,7 +127,12 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
-    """Run a numpy function on Values through its table op (``Value.__array_function__``)."""
+    """Run a numpy function on Values through its table op (``Value.__array_function__``).
+
+    >>> import autograd_lite as al
+    >>> array_function(np.mean, (al.Value([1.0, 2.0]),), {}).data
+    1.5
+    """
     handler = _handlers().get(func)
     if handler is None:
         raise _no_op(getattr(func, "__name__", repr(func)))
