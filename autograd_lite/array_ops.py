@@ -189,7 +189,7 @@ where_op = register(
         forward=_where_forward,
         vjps=(
             lambda g, out, a, b, condition: g * _mask(condition, out),
-            lambda g, out, a, b, condition: g * _mask(~condition, out),
+            lambda g, out, a, b, condition: g * _mask(np.logical_not(condition), out),
         ),
         label="where",
         inputs=("x", "y"),
@@ -249,6 +249,12 @@ min_op = register(
         cases=(
             SymCase(((2, 3),), (None, False), note="all"),
             SymCase(((2, 3),), (1, True), note="axis=1, keepdims"),
+            SymCase(
+                ((2, 3),),
+                (1, False),
+                note="axis=1; a tie",
+                points=(([[0.5, 0.5, 2.0], [1.0, -1.0, 3.0]],),),
+            ),
         ),
     )
 )

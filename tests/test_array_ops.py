@@ -100,6 +100,14 @@ def test_where_routes_gradients_and_broadcasts() -> None:
     assert al.gradcheck(lambda u, v: al.where(cond, u * u, v.tanh()), x, y)
 
 
+@pytest.mark.parametrize("cond", [True, False, np.bool_(True), np.array(False)])
+def test_where_with_a_scalar_condition_routes_all_of_the_gradient(cond) -> None:
+    x, y = al.Value([1.0, 2.0]), al.Value([3.0, 4.0])
+    al.where(cond, x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [float(cond)] * 2)
+    np.testing.assert_array_equal(y.grad, [1.0 - float(cond)] * 2)
+
+
 def test_where_shape_mismatch_names_op_and_shapes() -> None:
     with pytest.raises(ValueError, match=r"where.*\(2,\).*\(3,\)"):
         al.where(np.array([True, False]), al.Value(_r(3)), 0.0)
