@@ -37,6 +37,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .ops import data_of, shape_of
 from .registry import Op, SymCase, _remove_method, register
+from .sympy_arrays import elementwise, reduce
 from .value import Value
 
 # ---------------------------------------------------------------- helpers
@@ -249,14 +250,14 @@ def _grad_input_sympy(sp: Any, g: Any, w: Any, x_shape: tuple, stride: Any, padd
     h = np.array([sp.Symbol(f"_h{i}") for i in range(int(np.prod(x_shape)))], dtype=object)
     h = h.reshape(x_shape)
     inner = sp.Add(*(_conv_sympy(sp, h, w, 0, stride, padding) * g).ravel())
-    return np.vectorize(lambda v: sp.diff(inner, v), otypes=[object])(h)
+    return elementwise(lambda v: sp.diff(inner, v), h)
 
 
 def _grad_weight_sympy(sp: Any, x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any) -> Any:
     k = np.array([sp.Symbol(f"_k{i}") for i in range(int(np.prod(w_shape)))], dtype=object)
     k = k.reshape(w_shape)
     inner = sp.Add(*(_conv_sympy(sp, x, k, 0, stride, padding) * g).ravel())
-    return np.vectorize(lambda v: sp.diff(inner, v), otypes=[object])(k)
+    return elementwise(lambda v: sp.diff(inner, v), k)
 
 
 conv2d_grad_input = register(
@@ -330,15 +331,11 @@ def _max_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any) -> An
     return window_scatter2d.poly(g, _max_share(x, out, k, s), shape_of(x), k, s)
 
 
-def _pool_sympy(reduce: Any) -> Any:
+def _pool_sympy(reduce_window: Any) -> Any:
     def define(sp: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
         k = _pair(kernel_size, "kernel_size", "pool")
         s = k if stride is None else _pair(stride, "stride", "pool")
-        win = windows(x, k, s)
-        out = np.empty(win.shape[:4], dtype=object)
-        for idx in np.ndindex(out.shape):
-            out[idx] = reduce(sp, list(win[idx].ravel()))
-        return out
+        return reduce(windows(x, k, s), reduce_window(sp), axis=(4, 5))
 
     return define
 
@@ -352,7 +349,7 @@ max_pool2d = register(
         params=("kernel_size", "stride"),
         defaults={"stride": None},
         doc="maximum over kernel windows of x (N, C, H, W); tied maxima share the gradient",
-        sympy_def=_pool_sympy(lambda sp, items: sp.Max(*items)),
+        sympy_def=_pool_sympy(lambda sp: sp.Max),
         cases=(
             SymCase(((1, 1, 4, 4),), (2, None), note="2×2 windows"),
             SymCase(((1, 1, 3, 3),), ((2, 3), 1), note="overlapping 2×3 windows"),
@@ -382,7 +379,7 @@ avg_pool2d = register(
         defaults={"stride": None},
         keeps_inputs=False,
         doc="mean over kernel windows of x (N, C, H, W)",
-        sympy_def=_pool_sympy(lambda sp, items: sp.Add(*items) / len(items)),
+        sympy_def=_pool_sympy(lambda sp: lambda *items: sp.Add(*items) / len(items)),
         cases=(
             SymCase(((1, 2, 4, 4),), (2, None), note="2×2 windows"),
             SymCase(((1, 1, 3, 4),), ((2, 3), 1), note="overlapping 2×3 windows"),
