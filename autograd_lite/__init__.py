@@ -52,7 +52,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "concatenate": ("autograd_lite.array_ops", "concatenate"),
     "stack": ("autograd_lite.array_ops", "stack"),
     "split": ("autograd_lite.array_ops", "split"),
-    "conv2d": ("autograd_lite.image_ops", "conv2d_call"),
+    "conv2d": ("autograd_lite.image_ops", "conv2d"),
     "dropout": ("autograd_lite.image_ops", "dropout"),
 }
 

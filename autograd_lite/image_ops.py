@@ -226,7 +226,7 @@ def _conv_sympy(sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> A
     return out
 
 
-conv2d = register(
+conv2d_op = register(
     Op(
         "conv2d",
         forward=_conv2d_forward,
@@ -265,7 +265,9 @@ conv2d_grad_input = register(
         "conv2d_grad_input",
         forward=_conv_grad_input_forward,
         vjps=(
-            lambda h, out, g, w, x_shape, stride, padding: conv2d.poly(h, w, 0.0, stride, padding),
+            lambda h, out, g, w, x_shape, stride, padding: conv2d_op.poly(
+                h, w, 0.0, stride, padding
+            ),
             lambda h, out, g, w, x_shape, stride, padding: conv2d_grad_weight.poly(
                 h, g, shape_of(w), stride, padding
             ),
@@ -287,7 +289,9 @@ conv2d_grad_weight = register(
             lambda k, out, x, g, w_shape, stride, padding: conv2d_grad_input.poly(
                 g, k, shape_of(x), stride, padding
             ),
-            lambda k, out, x, g, w_shape, stride, padding: conv2d.poly(x, k, 0.0, stride, padding),
+            lambda k, out, x, g, w_shape, stride, padding: conv2d_op.poly(
+                x, k, 0.0, stride, padding
+            ),
         ),
         label="∂conv2d/∂W",
         inputs=("x", "g"),
@@ -515,7 +519,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> V
 # ------------------------------------------------- conv2d with optional bias
 
 
-def conv2d_call(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Value:
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Value:
     """2-D convolution as PyTorch's ``F.conv2d``: x (N, C, H, W), weight (O, C, kh, kw).
 
     ``bias`` (O,) is optional; ``stride`` and ``padding`` are ints or (h, w) pairs.
@@ -530,7 +534,7 @@ def conv2d_call(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding:
     >>> y.sum().backward(); x.grad[0, 0].tolist()
     [[2.0, 4.0, 2.0], [4.0, 8.0, 4.0], [2.0, 4.0, 2.0]]
     """
-    return conv2d(x, weight, 0.0 if bias is None else bias, stride, padding)
+    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride, padding)
 
 
 # functions of images, not methods of every Value (as in PyTorch's torch.nn.functional)
