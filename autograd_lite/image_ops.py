@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .graph import is_grad_enabled
 from .ops import data_of, shape_of
 from .registry import Op, SymCase, _remove_method, register
 from .sympy_arrays import elementwise, reduce
@@ -133,7 +134,7 @@ def _as_rows(g: np.ndarray) -> np.ndarray:
 # padding), rows): the weight gradient of its backward (usually the next conv2d_grad_weight)
 # takes them instead of copying the windows again. Only read-only arrays (a Value's data,
 # which cannot change while its node is alive) are kept, so the same array means the
-# same values.
+# same values; nothing is kept under no_grad (inference).
 _COLS_SAVED: list = [None, None, None]
 
 
@@ -160,8 +161,8 @@ def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> np.nda
     n, o = xs[0], ws[0]
     oh, ow = (_out_size(xs[2] + 2 * p[0], ws[2], s[0]), _out_size(xs[3] + 2 * p[1], ws[3], s[1]))
     cols = _im2col(np.asarray(x), ws[2:], s, p)
-    if type(x) is np.ndarray and not x.flags.writeable:  # a Value's array: kept as it is
-        _COLS_SAVED[:] = x, (ws, s, p), cols
+    if type(x) is np.ndarray and not x.flags.writeable and is_grad_enabled():
+        _COLS_SAVED[:] = x, (ws, s, p), cols  # a Value's array, and a backward may follow
     rows = cols @ np.asarray(w).reshape(o, -1).T
     if np.ndim(b) or b != 0:
         rows += b
