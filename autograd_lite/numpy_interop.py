@@ -8,7 +8,8 @@ a silent conversion of the Value to a constant array, which would cut the graph)
 
 * ufuncs: the arithmetic operators (so ``np_array * v`` is still a Value),
   ``exp log sqrt absolute tanh sin cos maximum minimum matmul negative positive``,
-  ``heaviside(v, 1)`` (the lecture's step), and ``add/maximum/minimum.reduce``
+  ``heaviside(v, 1)`` (the lecture's step), ``logaddexp(0, v)`` (softplus),
+  ``scipy.special.expit`` (sigmoid), and ``add/maximum/minimum.reduce``
   (sum, max, min). Comparisons (``np.less(v, 0)``, ``array < v``) give plain
   boolean arrays, as ``v < 0`` does.
 * functions: ``sum mean max amax min amin var std reshape transpose squeeze
@@ -121,9 +122,19 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         return get_op(_UFUNC_OPS[name])(*inputs)
     if name == "positive":
         return inputs[0]
-    if name == "heaviside" and np.all(_data(inputs[1]) == 1):
+    if name == "heaviside" and _is(inputs[1], 1.0):
         return get_op("step")(inputs[0])  # step(z) = 1 if z >= 0: heaviside(z, 1)
+    if name == "logaddexp" and (_is(inputs[0], 0.0) or _is(inputs[1], 0.0)):
+        other = inputs[1] if _is(inputs[0], 0.0) else inputs[0]
+        return get_op("softplus")(other)  # log(e^0 + e^z)
+    if name == "expit":  # scipy.special.expit, a numpy ufunc
+        return get_op("sigmoid")(inputs[0])
     raise _no_op(name)
+
+
+def _is(x: Any, number: float) -> bool:
+    """True if ``x`` is a constant (not a Value) equal to ``number`` everywhere."""
+    return not isinstance(x, Value) and np.ndim(x) == 0 and x == number
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:

@@ -40,6 +40,9 @@ CALLS = [
     (lambda v: np.maximum(v, 0), "maximum", _r(3, 4)),
     (lambda v: np.minimum(0.2, v), "minimum", _r(3, 4)),
     (lambda v: np.heaviside(v, 1.0) * v, "mul", _r(3, 4)),
+    (lambda v: np.heaviside(v, 1), "step", _r(3, 4)),
+    (lambda v: np.logaddexp(0.0, v), "softplus", _r(3, 4)),
+    (lambda v: np.logaddexp(v, 0), "softplus", _r(3, 4)),
     (lambda v: np.sum(v, axis=0), "sum", _r(3, 4)),
     (lambda v: np.sum(v), "sum", _r(3, 4)),
     (lambda v: np.add.reduce(v, axis=1), "sum", _r(3, 4)),
@@ -82,6 +85,14 @@ def test_numpy_call_records_the_table_op_with_gradients(call, op, x) -> None:
     assert isinstance(out, al.Value)
     assert out.op == op
     assert al.gradcheck(call, v)
+
+
+def test_scipy_expit_is_the_sigmoid() -> None:
+    from scipy import special  # a dependency of scikit-learn, so always installed
+    v = al.Value(_r(3))
+    out = special.expit(v)
+    assert out.op == "sigmoid"
+    np.testing.assert_allclose(out.data, special.expit(v.data))
 
 
 def test_result_matches_numpy_on_the_data() -> None:
@@ -135,6 +146,8 @@ def test_metadata_functions() -> None:
         (lambda v: np.pad(v, 1, mode="edge"), "numpy.pad: mode='edge'"),
         (lambda v: np.where(v), "numpy.where with only a condition"),
         (lambda v: np.heaviside(v, 0.5), "numpy.heaviside"),
+        (lambda v: np.logaddexp(v, 1.0), "numpy.logaddexp"),
+        (lambda v: np.logaddexp(v, v), "numpy.logaddexp"),
     ],
 )
 def test_numpy_function_without_table_op_raises_naming_it(call, name) -> None:
