@@ -89,6 +89,7 @@ def test_numpy_call_records_the_table_op_with_gradients(call, op, x) -> None:
 
 def test_scipy_expit_is_the_sigmoid() -> None:
     from scipy import special  # a dependency of scikit-learn, so always installed
+
     v = al.Value(_r(3))
     out = special.expit(v)
     assert out.op == "sigmoid"
