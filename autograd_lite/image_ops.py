@@ -38,7 +38,7 @@ from numpy.lib.stride_tricks import as_strided
 from .graph import is_grad_enabled
 from .ops import data_of, shape_of
 from .registry import Op, SymCase, _remove_method, register
-from .sympy_arrays import elementwise, reduce
+from .sympy_arrays import elementwise, reduce, symbols_like
 from .value import Value
 
 # ---------------------------------------------------------------- helpers
@@ -50,7 +50,10 @@ def _pair(v: Any, what: str, op: str, minimum: int = 1) -> tuple[int, int]:
     >>> _pair(3, "stride", "conv2d"), _pair((1, 2), "stride", "conv2d")
     ((3, 3), (1, 2))
     """
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if v is not None else ()
+    if isinstance(v, (int, np.integer)):
+        pair: tuple = (v, v)
+    else:
+        pair = tuple(v) if isinstance(v, (tuple, list)) else ()
     if (
         len(pair) != 2
         or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pair)
@@ -248,15 +251,13 @@ conv2d_op = register(
 
 def _grad_input_sympy(sp: Any, g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any) -> Any:
     # <h, conv2d_grad_input(g, W)> = <conv2d(h, W), g>: differentiate that in h's symbols
-    h = np.array([sp.Symbol(f"_h{i}") for i in range(int(np.prod(x_shape)))], dtype=object)
-    h = h.reshape(x_shape)
+    h = symbols_like("_h", tuple(x_shape))
     inner = sp.Add(*(_conv_sympy(sp, h, w, 0, stride, padding) * g).ravel())
     return elementwise(lambda v: sp.diff(inner, v), h)
 
 
 def _grad_weight_sympy(sp: Any, x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any) -> Any:
-    k = np.array([sp.Symbol(f"_k{i}") for i in range(int(np.prod(w_shape)))], dtype=object)
-    k = k.reshape(w_shape)
+    k = symbols_like("_k", tuple(w_shape))
     inner = sp.Add(*(_conv_sympy(sp, x, k, 0, stride, padding) * g).ravel())
     return elementwise(lambda v: sp.diff(inner, v), k)
 

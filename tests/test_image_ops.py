@@ -145,6 +145,8 @@ def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, seed) ->
         ((1, 3, 2, 2), (2, 3, 3, 3), {}, r"conv2d.*kernel \(3, 3\) is larger.*\(2, 2\)"),
         ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 0}, "conv2d.*stride"),
         ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": -1}, "conv2d.*padding"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 1.5}, "conv2d.*stride"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": (1, 1, 1)}, "conv2d.*padding"),
     ],
 )
 def test_conv2d_bad_input(x_shape, w_shape, kwargs, pattern) -> None:
