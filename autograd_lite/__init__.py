@@ -65,6 +65,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "audit": ("autograd_lite.teaching.audit", "audit"),
     "exercise": ("autograd_lite.teaching.exercises", "exercise"),
     "grade": ("autograd_lite.teaching.exercises", "grade"),
+    # table ops whose call takes numpy's / PyTorch's argument order (lists, optional bias)
+    "where": ("autograd_lite.array_ops", "where"),
+    "concatenate": ("autograd_lite.array_ops", "concatenate"),
+    "stack": ("autograd_lite.array_ops", "stack"),
+    "split": ("autograd_lite.array_ops", "split"),
+    "conv2d": ("autograd_lite.image_ops", "conv2d"),
+    "dropout": ("autograd_lite.image_ops", "dropout"),
 }
 
 __all__ = [
