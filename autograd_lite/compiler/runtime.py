@@ -246,7 +246,9 @@ class _Entry:
                 "    return node",
             ]
         source = "\n".join(lines) + "\n"
-        exec(builtins.compile(source, f"<run {self.name}>", "exec"), ns)  # generated from our own text
+        exec(
+            builtins.compile(source, f"<run {self.name}>", "exec"), ns
+        )  # generated from our own text
         self.runner_source = source
         return ns["run"]
 
@@ -268,9 +270,10 @@ def _constant_result(out: Any, pool: list, bufs: list) -> Value:
 def _guard(var: str, sig: Any, ns: dict, name: str) -> list[str]:
     if sig is float:
         return [f"    if type({var}) is not float:", "        return MISS"]
-    ns[name] = sig
-    return [
-        f"    if type({var}) is not ndarray or ({var}.shape, {var}.dtype) != {name}:",
+    ns[name], ns[name + "t"] = sig
+    return [  # dtype by identity first: comparing dtypes costs a microsecond
+        f"    if type({var}) is not ndarray or {var}.shape != {name} or "
+        f"({var}.dtype is not {name}t and {var}.dtype != {name}t):",
         "        return MISS",
     ]
 
@@ -325,7 +328,14 @@ class Compiled:
         try:
             bound = inspect.signature(self.fn).bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"compiled {self.name}: {exc}") from None
+            raise TypeError(
+                f"compiled {self.name}: {exc} (traced with {self._nargs} argument(s), "
+                f"called with {len(args) + len(kwargs)})"
+            ) from None
+        except ValueError:  # no signature to read (a builtin): keep the call as it is
+            if kwargs:
+                raise
+            return args
         bound.apply_defaults()
         if bound.kwargs:
             raise CompileError(
@@ -352,8 +362,8 @@ class Compiled:
         return tuple(key)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
-        if kwargs:
-            args = self._bind(args, kwargs)
+        if kwargs or (self._nargs is not None and len(args) != self._nargs):
+            args = self._bind(args, kwargs)  # defaults filled in: a fixed number of arguments
         if self._nargs is not None and len(args) != self._nargs:
             raise TypeError(
                 f"compiled {self.name}: traced with {self._nargs} argument(s), called with "

@@ -143,6 +143,7 @@ class _Tracer:
         self.ns: dict[str, Any] = {}
         self.values: dict[str, Any] = {}
         self.var_of: dict[int, str] = {}  # id(Value) -> var
+        self.params_of: dict[int, list[ast.expr]] = {}  # id(node) -> its parameters as code
         self._fn_names: dict[int, str] = {}  # id(callable or constant) -> namespace name
 
     # ------------------------------------------------------------- helpers
@@ -189,11 +190,7 @@ class _Tracer:
 
     def stmt(self, out: list[Stmt], base: str, expr: ast.expr, value: Any, note: str) -> str:
         var = self.names.make(base)
-        alias = (
-            isinstance(value, np.ndarray)
-            and isinstance(expr, (ast.Name, ast.Call))
-            and not _is_ufunc_call(expr)
-        )
+        alias = isinstance(value, np.ndarray) and _may_alias(expr)
         out.append(Stmt(var, expr, value, note, alias))
         self.values[var] = value
         return var
@@ -205,6 +202,24 @@ def _parse(text: str) -> ast.expr:
 
 def _name(var: str) -> ast.Name:
     return ast.Name(var, ast.Load())
+
+
+_VIEWS = {"broadcast_to", "asarray", "reshape", "transpose", "view", "T", "astype"}
+
+
+def _may_alias(expr: ast.expr) -> bool:
+    """Whether the value of ``expr`` may share memory with one of its inputs."""
+    if isinstance(expr, (ast.Name, ast.Subscript)):
+        return True
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in _VIEWS
+    if isinstance(expr, ast.Call):
+        f = expr.func
+        if isinstance(f, ast.Name):
+            return f.id != "float"  # an op's own function: it may return a view
+        if isinstance(f, ast.Attribute):
+            return f.attr in _VIEWS
+    return False
 
 
 def _is_ufunc_call(expr: ast.expr) -> bool:
@@ -265,8 +280,7 @@ def run_eager(fn: Any, args: tuple, kwargs: dict, name: str) -> Value:
             a.requires_grad = False
     if not isinstance(out, Value):
         raise CompileError(
-            f"compile({name}): the function must return a Value, it returned "
-            f"{type(out).__name__}"
+            f"compile({name}): the function must return a Value, it returned {type(out).__name__}"
         )
     return out
 
@@ -328,7 +342,9 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     contrib: dict[int, list[str]] = {}
     seed_var = "g"
     out_data = root._data
-    seed = 1.0 if type(out_data) is float else np.ones(np.shape(out_data), np.asarray(out_data).dtype)
+    seed = (
+        1.0 if type(out_data) is float else np.ones(np.shape(out_data), np.asarray(out_data).dtype)
+    )
     t.values[seed_var] = seed
     grads: list[tuple[Value, str]] = []
     if wants_memo[id(root)]:
@@ -367,11 +383,14 @@ def _node_base(node: Value) -> str:
 
 def _forward_stmt(t: _Tracer, out: list[Stmt], node: Value, args: tuple) -> str:
     op = node._op
-    ins = [_name(t.var_of[id(p)]) if not _is_literal_var(t, p) else _const(t, p) for p in node.parents]
+    ins = [
+        _name(t.var_of[id(p)]) if not _is_literal_var(t, p) else _const(t, p) for p in node.parents
+    ]
     params = []
     for pname, p in zip(op.params, node._params):
         j = _array_match(p, args) if isinstance(p, np.ndarray) else None
         params.append(_name(t.arg_var(j)) if j is not None else t.param_ast(p, pname))
+    t.params_of[id(node)] = params
     expr = None
     if op.emit and op.emit[0]:
         mapping = dict(zip(op.inputs, ins)) | dict(zip(op.params, params))
@@ -450,10 +469,8 @@ def _backward_stmts(
     parents = node.parents
     g = t.values[gvar]
     full_g = None  # g broadcast to the output's shape, made only if a call needs it
-    ins = [
-        _name(t.var_of[id(p)]) if not _is_literal_var(t, p) else _const(t, p) for p in parents
-    ]
-    params = [t.param_ast(p, name) for name, p in zip(op.params, node._params)]
+    ins = [_name(t.var_of[id(p)]) if not _is_literal_var(t, p) else _const(t, p) for p in parents]
+    params = t.params_of[id(node)]
     out_var = t.var_of[id(node)]
     for i, parent in enumerate(parents):
         if not wants.get(id(parent), False):
@@ -477,9 +494,7 @@ def _backward_stmts(
                 candidate = t.emitted(template, mapping)
                 try:
                     got = t.evaluate(candidate)
-                    if _same(got, truth, exact_shape=False) and _broadcasts_to(
-                        np.shape(got), np.shape(truth)
-                    ):
+                    if _same(_summed_to(got, np.shape(truth)), truth, exact_shape=False):
                         expr, truth = candidate, got
                 except Exception:
                     expr = None
@@ -501,6 +516,20 @@ def _backward_stmts(
             value = truth
         var = _fit(t, out, var, value, pdata, base)
         contrib.setdefault(id(parent), []).append(var)
+
+
+def _summed_to(value: Any, shape: tuple) -> Any:
+    """``value`` summed over the axes it has beyond ``shape`` (None if it cannot be)."""
+    gshape = np.shape(value)
+    if gshape == shape or _broadcasts_to(gshape, shape):
+        return value
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(s != 1 and s != gshape[k + lead] for k, s in enumerate(shape)):
+        return None
+    axes = tuple(range(lead)) + tuple(
+        k + lead for k, s in enumerate(shape) if s == 1 and gshape[k + lead] != 1
+    )
+    return np.add.reduce(value, axis=axes, keepdims=True).reshape(shape)
 
 
 def _fit(t: _Tracer, out: list[Stmt], var: str, value: Any, pdata: Any, base: str) -> str:
