@@ -180,6 +180,10 @@ class _Lowering:
             first[0] = False
         else:
             call += f", out={var})"
+            if ufunc == "multiply" and "g" in args and isinstance(self.prog.seed, float):
+                # loss.backward() seeds g = 1.0: the product by g is only needed for other seeds
+                self.lines.append(f"if g != 1.0: {var} = {call}")
+                return
         self.lines.append(f"{var} = {call}")
 
 

@@ -28,9 +28,11 @@ import inspect
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from .. import graph
 from ..registry import Op
+from ..graph import _pin, _unpin
 from ..value import MANY, Value
 from .codegen import Generated, generate
 from .trace import CompileError, Program, run_eager, trace
@@ -47,11 +49,11 @@ class CompileCheckError(RuntimeError):
 class _Call:
     """One call's saved forward values and its backward (shared by the node's vjps)."""
 
-    __slots__ = ("saved", "grads", "left", "entry", "parents")
+    __slots__ = ("saved", "grads", "g", "left", "n", "entry")
 
     def grad(self, i: int, g: Any) -> Any:
-        grads = self.grads
-        if grads is None:
+        """Input ``i``'s gradient: the generated backward runs once per pass, for all inputs."""
+        if g is not self.g or self.grads is None:
             if isinstance(g, Value):
                 raise NotImplementedError(
                     f"compiled {self.entry.name}: backward(create_graph=True) is not "
@@ -63,23 +65,85 @@ class _Call:
                     f"compiled {self.entry.name}: this result's backward already ran and "
                     "freed its buffers; use backward(retain_graph=True) the first time"
                 )
-            grads = self.grads = self.entry.code.backward(g, self.saved)
-            self.left = sum(1 for p in self.parents if p.requires_grad)
+            self.grads = self.entry.code.backward(g, self.saved)
+            self.g = g
+            self.left = self.n
+        grads = self.grads
         self.left -= 1
-        if self.left <= 0:
-            self.grads = None
+        if not self.left:  # every input served: hold no gradients
+            self.grads = self.g = None
         return grads[i]
 
 
 class _CallLock:
-    """The node's lock: gives the forward buffers back and releases the leaves when dropped."""
+    """The node's lock: releases the leaves and gives the forward buffers back when dropped.
 
-    __slots__ = ("pool", "bufs", "call", "pins")
+    The engine drops a node's lock once its backward has run (``retain_graph=False``)
+    or when the graph is freed, so buffers go back exactly when no pass can need them.
+    """
+
+    __slots__ = ("pool", "bufs", "call", "leaves")
 
     def __del__(self) -> None:
-        self.call.saved = None
+        call = self.call
+        call.saved = call.grads = call.g = None
+        leaves = self.leaves
+        for k in range(0, len(leaves), 2):
+            _unpin(leaves[k], leaves[k + 1])
         if len(self.pool) < _POOL:
             self.pool.append(self.bufs)
+
+
+class CompiledResult(Value):
+    """The Value a compiled call returns: one graph node whose op runs the generated backward.
+
+    It is a Value like any other (eager code may use it; the engine's backward goes
+    through its op's vjps). Only ``result.backward()`` on the result itself, when
+    every input is a leaf, takes a short path: the generated backward once, the
+    gradients added to the leaves, as the engine would, without its bookkeeping.
+    """
+
+    __slots__ = ()
+
+    def backward(
+        self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """As :meth:`Value.backward` (see there); a short path for a compiled call's own result."""
+        leaves = self._in0
+        m = graph.modes
+        if create_graph or m._anomaly or self._lock is graph.FREED:
+            return graph.backward(self, grad, retain_graph, create_graph)
+        for p in leaves:
+            if p._in0 is not None:  # an input is a node: its graph goes on in the engine
+                return graph.backward(self, grad, retain_graph, create_graph)
+        g = 1.0 if grad is None and type(self._data) is float else graph._seed(self, grad)
+        call = self._params[0]
+        previous = m._grad_enabled
+        m._grad_enabled = m.recording = False
+        try:
+            grads = call.entry.code.backward(g, call.saved)
+            fitted = []
+            for p, gi in zip(leaves, grads):
+                pd = p._data
+                if not p.requires_grad:
+                    gi = None
+                elif not (
+                    (type(gi) is ndarray and type(pd) is ndarray and gi.shape == pd.shape)
+                    or (type(gi) is float and type(pd) is float)
+                ):
+                    gi = graph._fitted(self, p, gi, False)  # (data rebound since: an error)
+                fitted.append(gi)
+        finally:
+            m._grad_enabled = previous
+            m.recording = previous and not m._anomaly
+        old = self._grad
+        self._grad = g if old is None else old + g
+        for p, gi in zip(leaves, fitted):  # every gradient made before any is added
+            if gi is not None:
+                old = p._grad
+                p._grad = gi if old is None else old + gi
+        if not retain_graph:
+            self._lock = graph.FREED  # (dropping the lock gives the buffers back)
 
 
 class _Entry:
@@ -91,6 +155,7 @@ class _Entry:
         self.code = code
         self.pool: list[list[np.ndarray]] = []
         saved = set(code.saved)
+        self.input_vars = [var for var, _ in prog.inputs]
         # how to get each input of forward(): ("value", i) / ("array", i, copy) / ("captured", v)
         self.getters: list[tuple] = []
         self.captured: list[tuple[Value, Any]] = []  # (Value, (shape, dtype) or float)
@@ -137,6 +202,7 @@ class _Entry:
         """A function ``run(args)`` for this signature: guards, forward, the node; MISS if not."""
         ns: dict[str, Any] = {
             "Value": Value,
+            "Result": CompiledResult,
             "ndarray": np.ndarray,
             "modes": graph.modes,
             "MISS": MISS,
@@ -146,7 +212,7 @@ class _Entry:
             "new": object.__new__,
             "Call": _Call,
             "CallLock": _CallLock,
-            "lock_many": graph._lock_many,
+            "pin": _pin,
             "entry": self,
             "op": self.op,
             "MANY": MANY,
@@ -178,6 +244,7 @@ class _Entry:
                 ns[f"K{i}"] = k[2]
                 lines.append(f"    if type({x}) is not {k[1].__name__} or {x} != K{i}:")
                 lines.append("        return MISS")
+        saved = set(self.code.saved)
         inputs = []
         pinned = []
         captured_name: dict[int, str] = {}
@@ -188,11 +255,12 @@ class _Entry:
                 lines.append(f"    c{j} = C{j}._data")
                 lines += _guard(f"c{j}", _sig(how[1]._data), ns, f"CS{j}")
                 inputs.append(f"c{j}")
-                if how[1]._in0 is None:
+                if how[1]._in0 is None and self.input_vars[j] in saved and _sig(how[1]._data) is not float:
                     pinned.append((f"C{j}", f"c{j}"))
             else:
                 inputs.append(data[how[1]])
-                if how[0] == "value" and key[how[1]][3]:
+                k = key[how[1]]
+                if how[0] == "value" and k[3] and k[1] is not float and self.input_vars[j] in saved:
                     pinned.append((xs[how[1]], f"d{how[1]}"))
         parents = [xs[t[1]] if t[0] == "arg" else captured_name[id(t[1])] for t in self.targets]
         call_in = ", ".join([*inputs, "bufs"])
@@ -206,6 +274,7 @@ class _Entry:
             lines.append("    return constant(out, pool, bufs)")
         else:
             pins = list(dict.fromkeys(pinned))
+            lines += [f"    pin({v}, {d})" for v, d in pins]
             lines += [
                 "    if type(out) is ndarray:",
                 "        out.setflags(False)",
@@ -213,17 +282,15 @@ class _Entry:
                 "    call = new(Call)",
                 "    call.saved = saved",
                 "    call.grads = None",
+                "    call.g = None",
+                f"    call.n = {len(parents)}",
                 "    call.entry = entry",
-                "    call.parents = parents",
                 "    lock = new(CallLock)",
                 "    lock.pool = pool",
                 "    lock.bufs = bufs",
                 "    lock.call = call",
-                f"    lock.pins = lock_many({_tuple([v for v, _ in pins])}, "
-                f"{_tuple([d for _, d in pins])})"
-                if pins
-                else "    lock.pins = None",
-                "    node = new(Value)",
+                f"    lock.leaves = {_tuple([x for pair in pins for x in pair])}",
+                "    node = new(Result)",
                 "    node._data = out",
                 "    node._grad = None",
                 "    node._acc = None",
