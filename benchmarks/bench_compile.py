@@ -71,7 +71,9 @@ def bench_mlp(sizes: list[int], batch: int, repeat: int, target: str) -> None:
     print(f"MLP {'-'.join(map(str, sizes))} batch {batch} float32 SGD step")
     E.report("  al.compile(loss of nn.MLP), optim.SGD", t["compiled"], t["numpy"], target, "numpy")
     if "jax" in t:
-        E.report(f"  JAX {E._version('jax')} jit of the whole step", t["jax"], t["numpy"], "-", "numpy")
+        E.report(
+            f"  JAX {E._version('jax')} jit of the whole step", t["jax"], t["numpy"], "-", "numpy"
+        )
 
 
 def bench_per_op() -> None:
@@ -96,7 +98,9 @@ def bench_per_op() -> None:
     target = "<= 2.0x" + (f", below JAX's {t['jax'] / t['numpy']:.2f}x" if "jax" in t else "")
     E.report("  al.compile, .grad = None", t["compiled"], t["numpy"], target, "numpy")
     if "jax" in t:
-        E.report(f"  JAX {E._version('jax')} jit(value_and_grad)", t["jax"], t["numpy"], "-", "numpy")
+        E.report(
+            f"  JAX {E._version('jax')} jit(value_and_grad)", t["jax"], t["numpy"], "-", "numpy"
+        )
 
 
 def main() -> None:

@@ -332,7 +332,7 @@ def test_check_catches_a_graph_that_depends_on_data() -> None:
 
     fast = al.compile(branchy, check=True)
     fast(al.Value([1.0, 2.0]))
-    with pytest.raises(CompileCheckError, match="branchy.*depends on the data"):
+    with pytest.raises(CompileCheckError, match=r"branchy.*depends on the data"):
         fast(al.Value([-1.0, -2.0]))
     unchecked = al.compile(branchy)  # documented: traced once per shape, like jax.jit
     unchecked(al.Value([1.0, 2.0]))
@@ -364,7 +364,7 @@ def test_function_returning_a_non_value() -> None:
     def to_array(x):
         return x.data * 2
 
-    with pytest.raises(CompileError, match="to_array.*must return a Value.*ndarray"):
+    with pytest.raises(CompileError, match=r"to_array.*must return a Value.*ndarray"):
         al.compile(to_array)(al.Value([1.0]))
 
 
@@ -374,7 +374,7 @@ def test_wrong_number_of_arguments() -> None:
 
     fast = al.compile(pair)
     fast(al.Value(1.0), al.Value(2.0))
-    with pytest.raises(TypeError, match="pair.*traced with 2 argument.*called with 3"):
+    with pytest.raises(TypeError, match=r"pair.*traced with 2 argument.*called with 3"):
         fast(al.Value(1.0), al.Value(2.0), al.Value(3.0))
 
 
@@ -400,3 +400,27 @@ def test_keyword_arguments_and_static_numbers() -> None:
     assert fast(x, power=3.0).data == 9.0
     assert fast(x).data == 5.0  # a number is part of the signature: traced again
     assert fast.traces == 2
+
+
+def test_fit_with_compile_trains_as_eager() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = (X[:, 0] - X[:, 2] > 0).astype(int)
+    histories = []
+    for compiled in (False, True):
+        net = nn.MLP(3, [6, 2], seed=1)
+        opt = optim.SGD(net.parameters(), lr=0.2)
+        h = al.fit(
+            net,
+            nn.CrossEntropyLoss(),
+            opt,
+            (X, y),
+            epochs=3,
+            batch_size=16,
+            progress=False,
+            seed=0,
+            compile=compiled,
+        )
+        histories.append(h)
+    np.testing.assert_allclose(histories[1].loss, histories[0].loss, rtol=1e-10)
+    np.testing.assert_allclose(histories[1].accuracy, histories[0].accuracy)

@@ -107,7 +107,7 @@ class _Lowering:
         return name
 
     def write(self, s: Stmt, later: set[str], fresh: bool) -> None:
-        """Lines for ``s``; ``later``: names read after it; ``fresh``: a new array for the caller."""
+        """Lines for ``s``; ``later``: names read after it; ``fresh``: a new array to hand out."""
         value = s.value
         comment = f"  # {s.var} = {ast.unparse(s.expr)}" + (f"  ({s.note})" if s.note else "")
         note = f"  # {s.note}" if s.note else ""
@@ -203,8 +203,8 @@ def generate(prog: Program) -> Generated:
     bwd_names: set[str] = set()
     for s in prog.backward:
         bwd_names |= s.names()
-    saved = [v for v in [*(v for v, _ in prog.inputs), *(s.var for s in prog.forward)]]
-    saved = [v for v in saved if v in bwd_names and v in fwd_vars]
+    order = [*(v for v, _ in prog.inputs), *(s.var for s in prog.forward)]
+    saved = [v for v in order if v in bwd_names and v in fwd_vars]
 
     # ---- forward
     fl = _Lowering(prog, "_f")

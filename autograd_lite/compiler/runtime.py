@@ -31,8 +31,8 @@ import numpy as np
 from numpy import ndarray
 
 from .. import graph
-from ..registry import Op
 from ..graph import _pin, _unpin
+from ..registry import Op
 from ..value import MANY, Value
 from .codegen import Generated, generate
 from .trace import CompileError, Program, run_eager, trace
@@ -255,7 +255,11 @@ class _Entry:
                 lines.append(f"    c{j} = C{j}._data")
                 lines += _guard(f"c{j}", _sig(how[1]._data), ns, f"CS{j}")
                 inputs.append(f"c{j}")
-                if how[1]._in0 is None and self.input_vars[j] in saved and _sig(how[1]._data) is not float:
+                if (
+                    how[1]._in0 is None
+                    and self.input_vars[j] in saved
+                    and _sig(how[1]._data) is not float
+                ):
                     pinned.append((f"C{j}", f"c{j}"))
             else:
                 inputs.append(data[how[1]])

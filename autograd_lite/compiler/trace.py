@@ -537,10 +537,10 @@ def _fit(t: _Tracer, out: list[Stmt], var: str, value: Any, pdata: Any, base: st
     shape = np.shape(pdata)
     gshape = np.shape(value)
     if gshape == shape or _broadcasts_to(gshape, shape):
-        if isinstance(pdata, np.ndarray) and isinstance(value, np.ndarray):
-            if value.dtype != pdata.dtype:
-                expr = _astype(var, pdata.dtype)
-                return t.stmt(out, base, expr, value.astype(pdata.dtype), "dtype")
+        wrong = isinstance(value, np.ndarray) and value.dtype != getattr(pdata, "dtype", None)
+        if isinstance(pdata, np.ndarray) and wrong:
+            expr = _astype(var, pdata.dtype)
+            return t.stmt(out, base, expr, value.astype(pdata.dtype), "dtype")
         return var
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(
