@@ -244,7 +244,8 @@ def generate(prog: Program) -> Generated:
         bbody.append(f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = saved")
     bbody += bl.lines + copies
     grads = [v for _, v in prog.grads]
-    bbody.append(f"return ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+    names = ", ".join(f"∂/∂{v.label or var}" for v, var in prog.grads)
+    bbody.append(f"return ({', '.join(grads)}{',' if len(grads) == 1 else ''})  # {names}")
 
     source = "\n".join(
         [head, *("    " + line for line in body), "", "", bhead, *("    " + line for line in bbody)]

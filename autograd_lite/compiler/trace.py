@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 import keyword
-import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,6 @@ class Program:
     seed: Any = None
 
 
-_SAFE = re.compile(r"[^0-9A-Za-z_]")
 _RESERVED = {"np", "g", "out", "saved", "bufs", "float", "Value"}
 
 
@@ -82,16 +82,17 @@ class _Names:
         self.used: set[str] = set(_RESERVED)
 
     def make(self, base: str) -> str:
-        base = _SAFE.sub("_", base).strip("_") or "v"
-        if base[0].isdigit():
+        # labels as they are where Python allows it (ŷ, w·x), other characters as _
+        base = "".join(ch if ("a" + ch).isidentifier() else "_" for ch in base).strip("_") or "v"
+        if not base.isidentifier():
             base = "v" + base
         if keyword.iskeyword(base):
             base += "_"
         name, k = base, 1
-        while name in self.used:
+        while unicodedata.normalize("NFKC", name) in self.used:
             k += 1
             name = f"{base}{k}"
-        self.used.add(name)
+        self.used.add(unicodedata.normalize("NFKC", name))
         return name
 
 
@@ -135,9 +136,10 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 
 class _Tracer:
-    def __init__(self, fn_name: str, args: tuple) -> None:
+    def __init__(self, fn_name: str, args: tuple, arg_names: tuple[str, ...] = ()) -> None:
         self.fn_name = fn_name
         self.args = args
+        self.arg_names = arg_names
         self.inputs: list[tuple[str, Any]] = []
         self.names = _Names()
         self.ns: dict[str, Any] = {}
@@ -153,7 +155,9 @@ class _Tracer:
             if how == ("arg", i):
                 return var
         a = self.args[i]
-        label = a.label if isinstance(a, Value) and a.label else f"arg{i}"
+        names = self.arg_names
+        label = a.label if isinstance(a, Value) and a.label else ""
+        label = label or (names[i] if i < len(names) else f"arg{i}")
         var = self.names.make(label)
         self.inputs.append((var, ("arg", i)))
         self.values[var] = a._data if isinstance(a, Value) else a
@@ -285,6 +289,16 @@ def run_eager(fn: Any, args: tuple, kwargs: dict, name: str) -> Value:
     return out
 
 
+def _parameter_names(fn: Any) -> tuple[str, ...]:
+    """The names of ``fn``'s positional parameters (none for ``*args``, or without a signature)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in params if p.kind in kinds)
+
+
 def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = None) -> Program:
     """Run ``fn(*args)`` once and write its graph as forward and backward statements.
 
@@ -294,7 +308,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     if wanted is None:
         wanted = tuple(isinstance(a, Value) and a.requires_grad for a in args)
     root = run_eager(fn, args, {}, name)
-    t = _Tracer(name, args)
+    t = _Tracer(name, args, _parameter_names(fn))
     arg_index = {id(a): i for i, a in enumerate(args) if isinstance(a, Value)}
     inputs = t.inputs
     arg_var = t.arg_var
@@ -358,6 +372,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
             grads.append((node, _deliver(t, backward, node, gvar)))
             continue
         _backward_stmts(t, backward, node, gvar, contrib, wants_memo)
+    inputs.sort(key=lambda item: item[1][1] if item[1][0] == "arg" else len(args))  # args first
     leaf_grads = {id(v): var for v, var in grads}
     ordered = [(v, leaf_grads[id(v)]) for v in order if id(v) in leaf_grads]
     return Program(
@@ -512,7 +527,13 @@ def _backward_stmts(
                 fname = t.bind(vjp, f"{op.name}_vjp{suffix}")
                 args = [_name(full_g), _name(out_var), *ins, *params]
                 expr = ast.Call(_name(fname), args, [])
-            var = t.stmt(out, base, expr, truth, f"{op.name}, ∂/∂{op.inputs[i]}")
+            var = t.stmt(
+                out,
+                base,
+                expr,
+                truth,
+                f"through {op.name}" + (f", input {i + 1}" if op.arity > 1 else ""),
+            )
             value = truth
         var = _fit(t, out, var, value, pdata, base)
         contrib.setdefault(id(parent), []).append(var)
