@@ -424,3 +424,22 @@ def test_fit_with_compile_trains_as_eager() -> None:
         histories.append(h)
     np.testing.assert_allclose(histories[1].loss, histories[0].loss, rtol=1e-10)
     np.testing.assert_allclose(histories[1].accuracy, histories[0].accuracy)
+
+
+def test_the_docs_show_the_source_the_code_generates() -> None:
+    """docs/compile.md's listings are what ``fast.source`` prints today (they cannot go stale)."""
+    import contextlib
+    import io
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "compile.md").read_text("utf-8")
+    example, shown = re.findall(r"^```python\n(.*?)^```", page, flags=re.DOTALL | re.MULTILINE)[:2]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(example, {})  # the page's own example, as a reader runs it
+    assert out.getvalue().startswith(shown), out.getvalue()
+    per_op = re.search(r"^```text\n(def forward\(a, b, c.*?)^```", page, re.DOTALL | re.MULTILINE)
+    a, b, c = (al.Value(np.ones((3, 3)), label=n) for n in "abc")
+    fast = al.compile(lambda a, b, c: (a * b + c).tanh().sum())
+    fast(a, b, c)
+    assert fast.source == per_op.group(1)
