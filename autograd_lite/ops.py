@@ -341,7 +341,11 @@ matmul = register(
 def _dense_forward(x: Any, w: Any, b: Any) -> Any:
     arrays = type(x) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray
     if arrays and x.ndim and w.ndim == 2 and b.ndim <= 1:  # checked without np.ndim calls
-        return np.matmul(x, w.T) + b
+        out = np.matmul(x, w.T)
+        if b.dtype is out.dtype:
+            out += b  # into the product: one fresh array per layer, not two
+            return out
+        return out + b
     if np.ndim(x) < 1 or np.ndim(w) != 2 or np.ndim(b) > 1:
         raise ValueError(
             f"dense needs x (..., in), W (out, in), b (out,) or scalar; got {np.shape(x)}, "
@@ -365,11 +369,17 @@ def _dense_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     return _swap_last(g2) @ x2  # (out, batch) @ (batch, in): contiguous, like W
 
 
+def _dense_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and type(b) is np.ndarray and g.ndim == 2 and b.ndim == 1:
+        return np.add.reduce(g, axis=0)  # a batch's bias gradient, straight to numpy
+    return sum_to.poly(g, shape_of(b))
+
+
 dense = register(
     Op(
         "dense",
         forward=_dense_forward,
-        vjps=(_dense_vjp_x, _dense_vjp_w, lambda g, out, x, w, b: sum_to.poly(g, shape_of(b))),
+        vjps=(_dense_vjp_x, _dense_vjp_w, _dense_vjp_b),
         label="x·Wᵀ + b",
         emit=("x @ W.T + b", "g @ W", "g.T @ x", "g"),
         inputs=("x", "W", "b"),
@@ -421,9 +431,10 @@ def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    e = np.exp(shifted)
+    picked = shifted[np.arange(len(lab)), lab]
+    e = np.exp(shifted, out=shifted)  # in place: the shifted logits are not needed again
     total = np.add.reduce(e, axis=1, keepdims=True)
-    loss = _reduce(np.log(total[:, 0]) - shifted[np.arange(len(lab)), lab], reduction)
+    loss = _reduce(np.log(total[:, 0]) - picked, reduction)
     e /= total  # the softmax, kept for the backward
     _CE_SAVED[:] = z, e
     return loss

@@ -15,7 +15,8 @@ Three cases, each as a builder that returns a callable doing one step:
   from the same weights return the same first loss. ``DIGITS`` (64-128-64-10,
   batch 128) and ``WIDE`` (784-1024-1024-10, batch 512), float32, are the
   sizes the benchmarks use; ``init_mlp`` and ``mlp_batch`` make their weights
-  and data.
+  and data. ``step(Xb, yb)`` trains on another batch instead (an epoch over a
+  data set); ``step()`` on the ``X, y`` it was built with.
 * ``numpy_per_op(a, b, c)``: ``(a*b + c).tanh().sum()`` and its gradients for
   ``a``, ``b``, ``c`` (16×16 float64 from ``per_op_inputs``): the per-op
   overhead case. Returns ``(loss, ga, gb, gc)``.
@@ -76,32 +77,40 @@ def per_op_inputs(shape: tuple[int, ...] = (16, 16), seed: int = 2) -> tuple[np.
 # ------------------------------------------------------------------ numpy
 
 
-def numpy_mlp_step(layers: Layers, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], float]:
-    """One SGD step of the MLP in numpy, every buffer allocated here, once.
+def numpy_mlp_step(layers: Layers, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[..., float]:
+    """One SGD step of the MLP in numpy, every buffer allocated once.
 
     Forward ``z = h @ W.T + b`` (``matmul(out=)`` then ``+=``), ReLU into its own
     buffer, a stable log-softmax, then the backward written out:
     ``dz = (softmax − onehot) / m``, ``gW = dz.T @ h``, ``gb = Σ dz``,
     ``dh = dz @ W`` masked by ``z ≥ 0`` (ReLU's derivative at 0 is 1, as in the
     lecture and the engine), and the update ``W −= lr·gW`` in place.
-    The returned callable has ``.params`` (the arrays it updates).
+
+    The step trains on ``(X, y)``; called as ``step(Xb, yb)`` it trains on that
+    batch instead (buffers are made once per batch size). It has ``.params``
+    (the arrays it updates).
     """
     params = [(W.copy(), b.copy()) for W, b in layers]
-    m = len(X)
-    dtype = X.dtype
     n = len(params)
-    z = [np.empty((m, W.shape[0]), dtype) for W, _ in params]  # pre-activations
-    h = [X] + [np.empty((m, W.shape[0]), dtype) for W, _ in params[:-1]]  # layer inputs
-    dz = [np.empty((m, W.shape[0]), dtype) for W, _ in params]
-    mask = [np.empty((m, W.shape[0]), bool) for W, _ in params[:-1]]
     gW = [np.empty_like(W) for W, _ in params]
     gb = [np.empty_like(b) for _, b in params]
-    rows = np.arange(m)
-    zmax = np.empty((m, 1), dtype)
-    total = np.empty((m, 1), dtype)
-    inv_m = 1.0 / m
+    buffers: dict[int, tuple] = {}
 
-    def step() -> float:
+    def make_buffers(m: int, dtype: Any) -> tuple:
+        z = [np.empty((m, W.shape[0]), dtype) for W, _ in params]  # pre-activations
+        h = [np.empty((m, W.shape[0]), dtype) for W, _ in params[:-1]]  # hidden outputs
+        dz = [np.empty((m, W.shape[0]), dtype) for W, _ in params]
+        mask = [np.empty((m, W.shape[0]), bool) for W, _ in params[:-1]]
+        extra = np.arange(m), np.empty((m, 1), dtype), np.empty((m, 1), dtype)
+        return z, h, dz, mask, *extra
+
+    def step(xb: np.ndarray = X, yb: np.ndarray = y) -> float:
+        m = len(xb)
+        bufs = buffers.get(m)
+        if bufs is None:
+            bufs = buffers[m] = make_buffers(m, xb.dtype)
+        z, hidden, dz, mask, rows, zmax, total = bufs
+        h = [xb, *hidden]
         for i, (W, b) in enumerate(params):
             out = z[i]
             np.matmul(h[i], W.T, out=out)
@@ -116,9 +125,9 @@ def numpy_mlp_step(layers: Layers, X: np.ndarray, y: np.ndarray, lr: float) -> C
         np.sum(p, axis=1, keepdims=True, out=total)
         p /= total  # softmax
         np.log(total, out=total)
-        loss = (float(total.sum()) - float(logits[rows, y].sum())) * inv_m
-        p[rows, y] -= 1
-        p *= inv_m
+        loss = (float(total.sum()) - float(logits[rows, yb].sum())) / m
+        p[rows, yb] -= 1
+        p *= 1.0 / m
         for i in range(n - 1, -1, -1):
             W, b = params[i]
             d = dz[i]
@@ -175,12 +184,13 @@ def _torch() -> Any:
 
 def torch_mlp_step(
     layers: Layers, X: np.ndarray, y: np.ndarray, lr: float
-) -> Callable[[], float] | None:
+) -> Callable[..., float] | None:
     """The MLP step as a PyTorch user writes it (eager, CPU); None without torch.
 
     ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``nn.CrossEntropyLoss``,
     ``optim.SGD``; each step ``opt.zero_grad()``, forward, ``backward()``,
-    ``opt.step()``. The returned callable has ``.model``.
+    ``opt.step()``. Called as ``step(Xb, yb)`` it trains on that batch. The
+    returned callable has ``.model``.
     """
     torch = _torch()
     if torch is None:
@@ -202,9 +212,13 @@ def torch_mlp_step(
     xt = torch.from_numpy(X.copy())
     yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
 
-    def step() -> float:
+    def step(xb: Any = None, yb: Any = None) -> float:
+        if xb is not None:  # another batch, given as numpy arrays (shared, not copied)
+            xt_, yt_ = torch.from_numpy(xb), torch.from_numpy(yb)
+        else:
+            xt_, yt_ = xt, yt
         opt.zero_grad()
-        loss = loss_fn(model(xt), yt)
+        loss = loss_fn(model(xt_), yt_)
         loss.backward()
         opt.step()
         return loss.item()
@@ -244,10 +258,11 @@ def _jax() -> Any:
 
 def jax_mlp_step(
     layers: Layers, X: np.ndarray, y: np.ndarray, lr: float
-) -> Callable[[], float] | None:
+) -> Callable[..., float] | None:
     """The MLP step as one ``jax.jit``-compiled function (loss, grads, SGD); None without JAX.
 
-    The returned callable has ``.state`` (a one-item list holding the parameters).
+    Called as ``step(Xb, yb)`` it trains on that batch. The returned callable has
+    ``.state`` (a one-item list holding the parameters).
     """
     jax = _jax()
     if jax is None:
@@ -272,8 +287,11 @@ def jax_mlp_step(
     state = [[(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]]
     xj, yj = jnp.asarray(X), jnp.asarray(np.asarray(y, dtype=np.int32))
 
-    def step() -> float:
-        state[0], loss = jstep(state[0], xj, yj)
+    def step(xb: Any = None, yb: Any = None) -> float:
+        if xb is None:
+            state[0], loss = jstep(state[0], xj, yj)
+        else:  # another batch (a new batch size compiles the step again, once)
+            state[0], loss = jstep(state[0], jnp.asarray(xb), jnp.asarray(yb))
         return float(loss)  # waits for the result
 
     step.state = state  # type: ignore[attr-defined]

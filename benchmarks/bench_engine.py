@@ -238,44 +238,53 @@ def nn_model(layers: list) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
-def nn_step_fn(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], float]:
-    """The step as a PyTorch user writes it: nn.Linear, nn.CrossEntropyLoss, optim.SGD."""
+def nn_step_fn(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[..., float]:
+    """The step as a PyTorch user writes it: nn.Linear, nn.CrossEntropyLoss, optim.SGD.
+
+    ``step(Xb, yb)`` trains on another batch (as ``baselines`` steps do).
+    """
     model = nn_model(layers)
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.SGD(model.parameters(), lr=lr)
     xv = al.Value(X, requires_grad=False)
 
-    def step() -> float:
+    def step(xb: np.ndarray | None = None, yb: np.ndarray = y) -> float:
         opt.zero_grad()
-        loss = loss_fn(model(xv), y)
+        loss = loss_fn(model(xv if xb is None else al.Value(xb, requires_grad=False)), yb)
         loss.backward()
         opt.step()
         return loss.item()
 
+    step.model = model  # type: ignore[attr-defined]
     return step
 
 
-def raw_step_fn(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], float]:
+def raw_step_fn(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[..., float]:
     """The step with raw operators: ``x @ W + b``, relu, ``-(log_softmax(h) * onehot)``
-    summed over classes and averaged, and ``p.data -= lr * p.grad`` with ``p.grad = None``."""
+    summed over classes and averaged, and ``p.data -= lr * p.grad`` with ``p.grad = None``.
+
+    ``step(Xb, yb)`` trains on another batch (its one-hot labels made in the step).
+    """
     params = [(al.Value(W.T.copy()), al.Value(b.copy())) for W, b in layers]  # W: (in, out)
     flat = [p for pair in params for p in pair]
-    onehot = np.eye(layers[-1][0].shape[0], dtype=X.dtype)[y]
+    eye = np.eye(layers[-1][0].shape[0], dtype=X.dtype)
+    onehot = eye[y]
     last = len(params) - 1
 
-    def step() -> float:
-        h = X
+    def step(xb: np.ndarray = X, yb: np.ndarray | None = None) -> float:
+        h = xb
         for i, (W, b) in enumerate(params):
             h = h @ W + b
             if i < last:
                 h = h.relu()
-        loss = -(h.log_softmax(axis=1) * onehot).sum(axis=1).mean()
+        loss = -(h.log_softmax(axis=1) * (onehot if yb is None else eye[yb])).sum(axis=1).mean()
         loss.backward()
         for p in flat:
             p.data -= lr * p.grad
             p.grad = None
         return loss.item()
 
+    step.params = params  # type: ignore[attr-defined]
     return step
 
 

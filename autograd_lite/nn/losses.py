@@ -207,8 +207,8 @@ class CrossEntropyLoss(Loss):
         elif labels.dtype.kind not in "iub":
             raise TypeError(f"CrossEntropyLoss: labels must be integers, got dtype {labels.dtype}")
         n_classes = shape[-1]
-        bad = labels[(labels < 0) | (labels >= n_classes)]
-        if bad.size:
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            bad = labels[(labels < 0) | (labels >= n_classes)]
             raise ValueError(
                 f"CrossEntropyLoss: label {int(bad.flat[0])} is out of range for {n_classes} "
                 f"classes (logits of shape {shape})"
