@@ -443,3 +443,11 @@ def test_the_docs_show_the_source_the_code_generates() -> None:
     fast = al.compile(lambda a, b, c: (a * b + c).tanh().sum())
     fast(a, b, c)
     assert fast.source == per_op.group(1)
+
+
+def test_detect_anomaly_runs_the_eager_function() -> None:
+    x = al.Value(np.array([1.0, -1.0]), label="x")
+    fast = al.compile(lambda x: x.log().sum())
+    fast(al.Value(np.array([1.0, 2.0])))  # traced outside anomaly mode
+    with al.detect_anomaly(), pytest.raises(FloatingPointError, match="log"):
+        fast(x)

@@ -110,32 +110,25 @@ class CompiledResult(Value):
     ) -> None:
         """As :meth:`Value.backward` (see there); a short path for a compiled call's own result."""
         leaves = self._in0
-        m = graph.modes
-        if create_graph or m._anomaly or self._lock is graph.FREED:
+        if create_graph or graph.modes._anomaly or self._lock is graph.FREED:
             return graph.backward(self, grad, retain_graph, create_graph)
         for p in leaves:
             if p._in0 is not None:  # an input is a node: its graph goes on in the engine
                 return graph.backward(self, grad, retain_graph, create_graph)
         g = 1.0 if grad is None and type(self._data) is float else graph._seed(self, grad)
         call = self._params[0]
-        previous = m._grad_enabled
-        m._grad_enabled = m.recording = False
-        try:
-            grads = call.entry.code.backward(g, call.saved)
-            fitted = []
-            for p, gi in zip(leaves, grads):
-                pd = p._data
-                if not p.requires_grad:
-                    gi = None
-                elif not (
-                    (type(gi) is ndarray and type(pd) is ndarray and gi.shape == pd.shape)
-                    or (type(gi) is float and type(pd) is float)
-                ):
-                    gi = graph._fitted(self, p, gi, False)  # (data rebound since: an error)
-                fitted.append(gi)
-        finally:
-            m._grad_enabled = previous
-            m.recording = previous and not m._anomaly
+        grads = call.entry.code.backward(g, call.saved)  # numpy only: records nothing
+        fitted = []
+        for p, gi in zip(leaves, grads):
+            pd = p._data
+            if not p.requires_grad:
+                gi = None
+            elif not (
+                (type(gi) is ndarray and type(pd) is ndarray and gi.shape == pd.shape)
+                or (type(gi) is float and type(pd) is float)
+            ):
+                gi = graph._fitted(self, p, gi, False)  # (data rebound since: an error)
+            fitted.append(gi)
         old = self._grad
         self._grad = g if old is None else old + g
         for p, gi in zip(leaves, fitted):  # every gradient made before any is added
@@ -270,7 +263,10 @@ class _Entry:
         call_in = ", ".join([*inputs, "bufs"])
         lines += [
             "    bufs = pool.pop() if pool else new_buffers()",
-            "    if not modes.recording:",
+            "    if not modes.recording:  # no_grad(): the forward only; anomaly mode: eager",
+            "        if modes._anomaly:",
+            "            pool.append(bufs)",
+            "            return MISS",
             f"        return constant(forward({call_in})[0], pool, bufs)",
             f"    out, saved = forward({call_in})",
         ]
@@ -279,9 +275,9 @@ class _Entry:
         else:
             pins = list(dict.fromkeys(pinned))
             lines += [f"    pin({v}, {d})" for v, d in pins]
+            if isinstance(self.prog.values[self.prog.output], np.ndarray):
+                lines.append("    out.setflags(False)")  # as every op's output
             lines += [
-                "    if type(out) is ndarray:",
-                "        out.setflags(False)",
                 f"    parents = {_tuple(parents)}",
                 "    call = new(Call)",
                 "    call.saved = saved",
@@ -433,6 +429,17 @@ class Compiled:
         return tuple(key)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
+        run = self._run  # the latest signature's runner: guards, then the generated code
+        if run is not None and not kwargs:
+            result = run(args)
+            if result is not MISS:
+                if self.check:
+                    self._check(args, result)
+                return result
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Value:
+        """A call the latest runner did not take: new signature, keywords, anomaly mode."""
         if kwargs or (self._nargs is not None and len(args) != self._nargs):
             args = self._bind(args, kwargs)  # defaults filled in: a fixed number of arguments
         if self._nargs is not None and len(args) != self._nargs:
@@ -440,15 +447,8 @@ class Compiled:
                 f"compiled {self.name}: traced with {self._nargs} argument(s), called with "
                 f"{len(args)}"
             )
-        if graph.modes.anomaly:  # detect_anomaly checks every op: run the eager function
+        if graph.modes._anomaly:  # detect_anomaly checks every op: run the eager function
             return self.fn(*args)
-        run = self._run
-        if run is not None:
-            result = run(args)
-            if result is not MISS:
-                if self.check:
-                    self._check(args, result)
-                return result
         key = self._key(args)
         entry = self._entries.get(key)
         if entry is None or not entry.captured_unchanged():
