@@ -357,7 +357,7 @@ class Compiled:
     >>> fast(al.Value([1.0, 2.0]), al.Value([3.0, 4.0])).data
     11.0
     >>> print(fast.source.splitlines()[0])
-    def forward(arg0, arg1, bufs):
+    def forward(a, b, bufs):
     """
 
     def __init__(self, fn: Any, check: bool = False) -> None:
