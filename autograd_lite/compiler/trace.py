@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import _CONSTANTS, enable_grad
+from ..graph import _CONSTANTS, enable_grad, topological_order
 from ..registry import passthrough
 from ..value import Value
 
@@ -226,33 +226,20 @@ def _may_alias(expr: ast.expr) -> bool:
     return False
 
 
-def _is_ufunc_call(expr: ast.expr) -> bool:
-    return (
-        isinstance(expr, ast.Call)
-        and isinstance(expr.func, ast.Attribute)
-        and isinstance(expr.func.value, ast.Name)
-        and expr.func.value.id == "np"
-        and isinstance(getattr(np, expr.func.attr, None), np.ufunc)
-    )
-
-
 def _order(root: Value) -> list[Value]:
-    """Recorded nodes reachable from ``root``, inputs first (iterative search)."""
+    """Recorded nodes reachable from ``root`` and the leaves they read, inputs first."""
+    if root._in0 is None:
+        return [root]
     order: list[Value] = []
     seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
+    for node in topological_order(root):  # every recorded node requires a gradient
+        if node._in0 is None:
             continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in reversed(node.parents):
-            if id(p) not in seen:
-                stack.append((p, False))
+        for p in node.parents:
+            if p._in0 is None and id(p) not in seen:  # constants too, which the search skips
+                seen.add(id(p))
+                order.append(p)
+        order.append(node)
     return order
 
 
