@@ -451,3 +451,17 @@ def test_detect_anomaly_runs_the_eager_function() -> None:
     fast(al.Value(np.array([1.0, 2.0])))  # traced outside anomaly mode
     with al.detect_anomaly(), pytest.raises(FloatingPointError, match="log"):
         fast(x)
+
+
+def test_a_function_that_draws_random_numbers_is_refused() -> None:
+    rng = np.random.default_rng(0)
+
+    def noisy(x):
+        return (x * rng.normal()).sum()  # a new number each call: not one graph
+
+    with pytest.raises(CompileError, match=r"noisy.*different graphs.*random"):
+        al.compile(noisy)(al.Value([1.0, 2.0]))
+    fixed = al.compile(lambda x: (x * al.Value(np.random.default_rng(1).normal(), label="k")).sum())
+    assert fixed(al.Value([1.0, 2.0])).data == pytest.approx(
+        3.0 * np.random.default_rng(1).normal()
+    )  # the same number every run: compiled as a constant

@@ -286,6 +286,44 @@ def _parameter_names(fn: Any) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind in kinds)
 
 
+def _fingerprint(root: Value) -> list[tuple]:
+    """What a graph computes: its ops and parameters, every leaf by its data."""
+    out = []
+    for node in _order(root):
+        if node._in0 is None:
+            out.append(("leaf", node._data))
+        else:
+            out.append((node._op.name, *node._params))
+    return out
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b) or (a != a and b != b)
+    except (TypeError, ValueError):
+        return a is b
+
+
+def _same_twice(first: Value, second: Value, name: str) -> None:
+    """Refuse a function that builds another graph on the same inputs (random numbers)."""
+    one, two = _fingerprint(first), _fingerprint(second)
+    for k in range(max(len(one), len(two))):
+        a = one[k] if k < len(one) else ("nothing",)
+        b = two[k] if k < len(two) else ("nothing",)
+        if not _equal(a, b):
+            what = a[0] if a[0] != "leaf" else "a leaf's data"
+            raise CompileError(
+                f"compile({name}): two runs on the same arguments built different graphs "
+                f"(at {what!r}, step {k + 1}): the function draws random numbers (dropout's "
+                "mask) or reads state that changes, which a compiled function would freeze. "
+                "Compile it without them (model.eval()), or call it eagerly"
+            )
+
+
 def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = None) -> Program:
     """Run ``fn(*args)`` once and write its graph as forward and backward statements.
 
@@ -295,6 +333,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     if wanted is None:
         wanted = tuple(isinstance(a, Value) and a.requires_grad for a in args)
     root = run_eager(fn, args, {}, name)
+    _same_twice(root, run_eager(fn, args, {}, name), name)
     t = _Tracer(name, args, _parameter_names(fn))
     arg_index = {id(a): i for i, a in enumerate(args) if isinstance(a, Value)}
     inputs = t.inputs
