@@ -465,3 +465,22 @@ def test_a_function_that_draws_random_numbers_is_refused() -> None:
     assert fixed(al.Value([1.0, 2.0])).data == pytest.approx(
         3.0 * np.random.default_rng(1).normal()
     )  # the same number every run: compiled as a constant
+
+
+def test_a_leaf_rebound_to_another_shape_before_backward() -> None:
+    w = al.Value(np.array([1.0, 2.0]), label="w")
+    loss = al.compile(lambda x: (w * x).sum())(np.array([3.0, 4.0]))
+    w.data = np.zeros(3)
+    with pytest.raises(RuntimeError, match="rebound from shape"):
+        loss.backward()
+    assert w._grad is None  # nothing half-added
+
+
+def test_a_leaf_changed_in_place_before_backward_is_refused() -> None:
+    w = al.Value(np.array([1.0, 2.0]), label="w")
+    loss = al.compile(lambda x: (w * w * x).sum())(np.array([3.0, 4.0]))  # backward reads w
+    with pytest.raises(ValueError, match="'w' is read-only"):
+        w.data[0] = 5.0
+    loss.backward()
+    w.data[0] = 5.0  # allowed again once the backward has run
+    np.testing.assert_allclose(w.grad, [6.0, 16.0])

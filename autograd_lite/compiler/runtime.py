@@ -98,9 +98,10 @@ class CompiledResult(Value):
     """The Value a compiled call returns: one graph node whose op runs the generated backward.
 
     It is a Value like any other (eager code may use it; the engine's backward goes
-    through its op's vjps). Only ``result.backward()`` on the result itself, when
-    every input is a leaf, takes a short path: the generated backward once, the
-    gradients added to the leaves, as the engine would, without its bookkeeping.
+    through its op's vjps). A call whose inputs are all leaves returns one of these:
+    ``result.backward()`` on it takes a short path, generated with the code (see
+    ``_Entry.make_runner``): the generated backward once, the gradients added to the
+    leaves as the engine adds them, without the engine's bookkeeping.
     """
 
     __slots__ = ()
@@ -109,34 +110,9 @@ class CompiledResult(Value):
         self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
     ) -> None:
         """As :meth:`Value.backward` (see there); a short path for a compiled call's own result."""
-        leaves = self._in0
         if create_graph or graph.modes._anomaly or self._lock is graph.FREED:
             return graph.backward(self, grad, retain_graph, create_graph)
-        for p in leaves:
-            if p._in0 is not None:  # an input is a node: its graph goes on in the engine
-                return graph.backward(self, grad, retain_graph, create_graph)
-        g = 1.0 if grad is None and type(self._data) is float else graph._seed(self, grad)
-        call = self._params[0]
-        grads = call.entry.code.backward(g, call.saved)  # numpy only: records nothing
-        fitted = []
-        for p, gi in zip(leaves, grads):
-            pd = p._data
-            if not p.requires_grad:
-                gi = None
-            elif not (
-                (type(gi) is ndarray and type(pd) is ndarray and gi.shape == pd.shape)
-                or (type(gi) is float and type(pd) is float)
-            ):
-                gi = graph._fitted(self, p, gi, False)  # (data rebound since: an error)
-            fitted.append(gi)
-        old = self._grad
-        self._grad = g if old is None else old + g
-        for p, gi in zip(leaves, fitted):  # every gradient made before any is added
-            if gi is not None:
-                old = p._grad
-                p._grad = gi if old is None else old + gi
-        if not retain_graph:
-            self._lock = graph.FREED  # (dropping the lock gives the buffers back)
+        return self._params[0].entry.short(self, grad, retain_graph)
 
 
 class _Entry:
@@ -260,6 +236,7 @@ class _Entry:
                 if how[0] == "value" and k[3] and k[1] is not float and self.input_vars[j] in saved:
                     pinned.append((xs[how[1]], f"d{how[1]}"))
         parents = [xs[t[1]] if t[0] == "arg" else captured_name[id(t[1])] for t in self.targets]
+        all_leaves = all(not (p.startswith("x") and not key[int(p[1:])][3]) for p in parents)
         call_in = ", ".join([*inputs, "bufs"])
         lines += [
             "    bufs = pool.pop() if pool else new_buffers()",
@@ -290,7 +267,7 @@ class _Entry:
                 "    lock.bufs = bufs",
                 "    lock.call = call",
                 f"    lock.leaves = {_tuple([x for pair in pins for x in pair])}",
-                "    node = new(Result)",
+                f"    node = new({'Result' if all_leaves else 'Value'})",
                 "    node._data = out",
                 "    node._grad = None",
                 "    node._acc = None",
@@ -312,12 +289,63 @@ class _Entry:
                 "    node._lock = lock",
                 "    return node",
             ]
+        if parents and all_leaves:
+            lines += self._short_backward(len(parents))
+        ns["seed"], ns["fitted"], ns["FREED"], ns["backward"] = (
+            graph._seed,
+            graph._fitted,
+            graph.FREED,
+            self.code.backward,
+        )
         source = "\n".join(lines) + "\n"
-        exec(
-            builtins.compile(source, f"<run {self.name}>", "exec"), ns
-        )  # generated from our own text
+        exec(builtins.compile(source, f"<run {self.name}>", "exec"), ns)  # our own text
         self.runner_source = source
+        self.short = ns.get("short")
         return ns["run"]
+
+    def _short_backward(self, n: int) -> list[str]:
+        """``short(node, grad, retain_graph)``: ``node.backward()`` when its inputs are leaves.
+
+        As the engine's pass: the seed, the node's own gradient, each input's gradient
+        checked against its data (rebound since the call: the engine's error) and
+        added only after all were made; then the node is freed.
+        """
+        ps = [f"p{k}" for k in range(n)]
+        gs = [f"g{k}" for k in range(n)]
+        floats = [type(v._data) is float for v, _ in self.prog.grads]
+        scalar = type(self.prog.values[self.prog.output]) is float
+        lines = [
+            "",
+            "",
+            "def short(node, grad, retain_graph):",
+            "    g = 1.0 if grad is None else seed(node, grad)"
+            if scalar
+            else "    g = seed(node, grad)",
+            f"    {_tuple(gs)} = backward(g, node._params[0].saved)",
+            f"    {_tuple(ps)} = node._in0",
+        ]
+        for p, gi, is_float in zip(ps, gs, floats):
+            ok = (
+                f"type({gi}) is float and type({p}._data) is float"
+                if is_float
+                else f"type({gi}) is ndarray and type({p}._data) is ndarray and "
+                f"{gi}.shape == {p}._data.shape"
+            )
+            lines += [
+                f"    if not {p}.requires_grad:",
+                f"        {gi} = None",
+                f"    elif not ({ok}):",
+                f"        {gi} = fitted(node, {p}, {gi}, False)",
+            ]
+        lines += ["    old = node._grad", "    node._grad = g if old is None else old + g"]
+        for p, gi in zip(ps, gs):
+            lines += [
+                f"    if {gi} is not None:",
+                f"        old = {p}._grad",
+                f"        {p}._grad = {gi} if old is None else old + {gi}",
+            ]
+        lines += ["    if not retain_graph:", "        node._lock = FREED"]
+        return lines
 
 
 MISS = object()  # a runner's answer when the arguments do not fit its signature
