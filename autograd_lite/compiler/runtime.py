@@ -28,7 +28,6 @@ import inspect
 from typing import Any
 
 import numpy as np
-from numpy import ndarray
 
 from .. import graph
 from ..graph import _pin, _unpin
