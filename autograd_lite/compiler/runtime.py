@@ -142,7 +142,6 @@ class _Entry:
         self.targets = [
             ("arg", arg_ids[id(v)]) if id(v) in arg_ids else ("captured", v) for v, _ in prog.grads
         ]
-        self.pinned_args = [i for i, a in enumerate(args) if isinstance(a, Value)]
         self.op = Op(
             f"compiled {name}",
             forward=self._no_forward,
@@ -393,8 +392,6 @@ class Compiled:
         self.fn = fn
         self.check = bool(check)
         self.name = getattr(fn, "__qualname__", None) or type(fn).__name__
-        if self.name == "<lambda>":
-            self.name = "<lambda>"
         self._entries: dict[tuple, _Entry] = {}
         self._last: _Entry | None = None
         self._run: Any = None
