@@ -491,6 +491,7 @@ class Compiled:
         prog = trace(self.fn, args, self.name, wanted)
         entry = _Entry(self.name, prog, generate(prog), args)
         entry.runner = entry.make_runner(key)
+        entry.prog = None  # the trace's values and Values: not needed any more, not kept alive
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = entry
