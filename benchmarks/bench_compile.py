@@ -12,12 +12,19 @@ dependency; install it into your own environment to see its rows):
 2. the same for 784-1024-1024-10 at batch 512: target <= 1.03x;
 3. ``(a*b + c).tanh().sum()`` on 16x16 float64, forward + backward with
    ``.grad = None`` before each step: target <= 2.0x and below JAX jit.
+
+numpy's BLAS runs on one thread here (set before numpy is imported; both sides use
+the same BLAS): on the shared 2-core machine, threaded BLAS on these small matrices
+measured the neighbours' load (a 0.2 ms step took 1-70 ms), not the code.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
