@@ -484,3 +484,12 @@ def test_a_leaf_changed_in_place_before_backward_is_refused() -> None:
     loss.backward()
     w.data[0] = 5.0  # allowed again once the backward has run
     np.testing.assert_allclose(w.grad, [6.0, 16.0])
+
+
+def test_result_types_are_the_engine_s() -> None:
+    z = al.Value(np.ones((4, 3), dtype=np.float32))
+    fast = al.compile(lambda z: al.cross_entropy(z, np.array([0, 1, 2, 0])))
+    out, eager = fast(z), al.cross_entropy(z, np.array([0, 1, 2, 0]))
+    assert type(out.data) is type(eager.data) and out.dtype == eager.dtype == np.float32
+    scalar = al.compile(lambda v: (v * v).sum())(al.Value([1.0, 2.0]))
+    assert type(scalar.data) is float

@@ -447,8 +447,11 @@ def _forward_stmt(t: _Tracer, out: list[Stmt], node: Value, args: tuple) -> str:
         fname = t.bind(fwd, f"{op.name}_fwd" if fwd is op.forward else f"{op.name}_scalar")
         expr = ast.Call(_name(fname), [*ins, *params], [])
     value = node._data
-    if type(value) is float and type(_try_eval(t, expr)) is not float:
+    got = type(_try_eval(t, expr))
+    if type(value) is float and got is not float:  # what the engine stores: a float ...
         expr = ast.Call(_name("float"), [expr], [])
+    elif type(value) is np.ndarray and got is not np.ndarray:  # ... or an array, not a scalar
+        expr = _parse(f"np.asarray({ast.unparse(expr)})")
     return t.stmt(out, _node_base(node), expr, value, "")
 
 
