@@ -493,3 +493,16 @@ def test_result_types_are_the_engine_s() -> None:
     assert type(out.data) is type(eager.data) and out.dtype == eager.dtype == np.float32
     scalar = al.compile(lambda v: (v * v).sum())(al.Value([1.0, 2.0]))
     assert type(scalar.data) is float
+
+
+def test_the_same_value_twice_is_another_signature() -> None:
+    a = al.Value(np.array([1.0, 2.0]), label="a")
+    b = al.Value(np.array([3.0, 4.0]), label="b")
+    fast = al.compile(lambda x, y: (x * y).sum())
+    fast(a, a).backward()
+    np.testing.assert_allclose(a.grad, 2 * a.data)
+    a.zero_grad()
+    fast(a, b).backward()  # not the graph of x * x
+    np.testing.assert_allclose(a.grad, b.data)
+    np.testing.assert_allclose(b.grad, a.data)
+    assert fast.traces == 2

@@ -138,7 +138,10 @@ class _Entry:
                 v = how[1]
                 self.getters.append(("captured", v))
                 self.captured.append((v, _sig(v._data)))
-        arg_ids = {id(a): i for i, a in enumerate(args) if isinstance(a, Value)}
+        arg_ids: dict[int, int] = {}
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                arg_ids.setdefault(id(a), i)  # a Value passed twice: its first position
         self.targets = [
             ("arg", arg_ids[id(v)]) if id(v) in arg_ids else ("captured", v) for v, _ in prog.grads
         ]
@@ -194,12 +197,16 @@ class _Entry:
         for i, k in enumerate(key):
             x = xs[i]
             if k[0] == "V":
-                _, sig, rg, leaf = k
+                _, sig, rg, leaf, root = k
                 lines.append(
                     f"    if type({x}) is not Value or {x}.requires_grad is not {rg} or "
                     f"({x}._in0 is None) is not {leaf}:"
                 )
                 lines.append("        return MISS")
+                for j in range(i):  # which arguments are the same Value: part of the graph
+                    if key[j][0] == "V":
+                        lines += [f"    if ({x} is x{j}) is not {key[j][4] == root}:"]
+                        lines.append("        return MISS")
                 lines.append(f"    d{i} = {x}._data")
                 data[i] = f"d{i}"
                 lines += _guard(f"d{i}", sig, ns, f"S{i}")
@@ -439,7 +446,8 @@ class Compiled:
         key = []
         for i, a in enumerate(args):
             if isinstance(a, Value):
-                key.append(("V", _sig(a._data), a.requires_grad, a._in0 is None))
+                root = next(j for j in range(i + 1) if args[j] is a)  # the same Value twice
+                key.append(("V", _sig(a._data), a.requires_grad, a._in0 is None, root))
             elif type(a) is np.ndarray:
                 key.append(("A", a.shape, a.dtype))
             elif isinstance(a, _STATIC):

@@ -335,7 +335,10 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     root = run_eager(fn, args, {}, name)
     _same_twice(root, run_eager(fn, args, {}, name), name)
     t = _Tracer(name, args, _parameter_names(fn))
-    arg_index = {id(a): i for i, a in enumerate(args) if isinstance(a, Value)}
+    arg_index: dict[int, int] = {}
+    for i, a in enumerate(args):
+        if isinstance(a, Value):
+            arg_index.setdefault(id(a), i)  # a Value passed twice is its first argument
     inputs = t.inputs
     arg_var = t.arg_var
 
