@@ -506,3 +506,12 @@ def test_the_same_value_twice_is_another_signature() -> None:
     np.testing.assert_allclose(a.grad, b.data)
     np.testing.assert_allclose(b.grad, a.data)
     assert fast.traces == 2
+
+
+def test_array_arguments_passed_twice_or_equal() -> None:
+    fast = al.compile(lambda x, y: (al.Value(np.ones(2)) * x - y).sum())
+    X, Y = np.array([1.0, 2.0]), np.array([5.0, 7.0])
+    assert fast(X, X).data == 0.0
+    assert fast(X, Y).data == -9.0  # another signature, not x - x
+    with pytest.raises(CompileError, match=r"arguments \[0, 1\] are different arrays"):
+        al.compile(lambda x, y: (al.Value(np.ones(2)) * x - y).sum())(X, X.copy())

@@ -212,6 +212,10 @@ class _Entry:
                 lines += _guard(f"d{i}", sig, ns, f"S{i}")
             elif k[0] == "A":
                 lines += _guard(x, (k[1], k[2]), ns, f"S{i}")
+                for j in range(i):
+                    if key[j][0] == "A":
+                        lines += [f"    if ({x} is x{j}) is not {key[j][3] == k[3]}:"]
+                        lines.append("        return MISS")
                 copy = any(g[0] == "array" and g[1] == i and g[2] for g in self.getters)
                 data[i] = f"{x}.copy()" if copy else x  # backward reads it: the caller may not
             else:
@@ -449,7 +453,8 @@ class Compiled:
                 root = next(j for j in range(i + 1) if args[j] is a)  # the same Value twice
                 key.append(("V", _sig(a._data), a.requires_grad, a._in0 is None, root))
             elif type(a) is np.ndarray:
-                key.append(("A", a.shape, a.dtype))
+                root = next(j for j in range(i + 1) if args[j] is a)  # the same array twice
+                key.append(("A", a.shape, a.dtype, root))
             elif isinstance(a, _STATIC):
                 key.append(("S", type(a), a))
             else:

@@ -243,10 +243,15 @@ def _order(root: Value) -> list[Value]:
     return order
 
 
-def _array_match(data: Any, args: tuple) -> int | None:
-    """Index of the array argument whose content ``data`` is a copy of (None if none)."""
+def _array_match(data: Any, args: tuple, name: str) -> int | None:
+    """Index of the array argument whose content ``data`` is a copy of (None if none).
+
+    Two different arrays with those same contents make the choice ambiguous: refused,
+    as the generated code would read one of them for good.
+    """
     if not isinstance(data, np.ndarray):
         return None
+    found: list[tuple[int, Any]] = []
     for i, a in enumerate(args):
         src = a._data if isinstance(a, Value) else a
         if (
@@ -254,8 +259,16 @@ def _array_match(data: Any, args: tuple) -> int | None:
             and src.shape == data.shape
             and (src is data or np.array_equal(src, data))
         ):
-            return i
-    return None
+            found.append((i, src))
+    if not found:
+        return None
+    if any(src is not found[0][1] for _, src in found):
+        raise CompileError(
+            f"compile({name}): arguments {[i for i, _ in found]} are different arrays with "
+            "the same contents, so the trace cannot tell which one the function reads; "
+            "call it first with different data"
+        )
+    return found[0][0]
 
 
 def run_eager(fn: Any, args: tuple, kwargs: dict, name: str) -> Value:
@@ -355,7 +368,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
                 t.var_of[id(node)] = repr(d) if _literal(d) else t.bind(d, "const")
                 continue
             if not node.requires_grad:
-                j = _array_match(d, args)
+                j = _array_match(d, args, name)
                 if j is not None:  # a constant made from an array argument
                     var = arg_var(j)
                     src = t.values[var]
@@ -432,7 +445,7 @@ def _forward_stmt(t: _Tracer, out: list[Stmt], node: Value, args: tuple) -> str:
     ]
     params = []
     for pname, p in zip(op.params, node._params):
-        j = _array_match(p, args) if isinstance(p, np.ndarray) else None
+        j = _array_match(p, args, t.fn_name) if isinstance(p, np.ndarray) else None
         params.append(_name(t.arg_var(j)) if j is not None else t.param_ast(p, pname))
     t.params_of[id(node)] = params
     expr = None
