@@ -515,3 +515,15 @@ def test_array_arguments_passed_twice_or_equal() -> None:
     assert fast(X, Y).data == -9.0  # another signature, not x - x
     with pytest.raises(CompileError, match=r"arguments \[0, 1\] are different arrays"):
         al.compile(lambda x, y: (al.Value(np.ones(2)) * x - y).sum())(X, X.copy())
+
+
+def test_unfreezing_a_parameter_traces_again() -> None:
+    w = al.Value(np.array([1.0, 2.0]), label="w", requires_grad=False)
+    fast = al.compile(lambda x: (w * x).sum())
+    x = al.Value(np.array([3.0, 4.0]), label="x")
+    fast(x).backward()
+    assert w._grad is None
+    w.requires_grad = True
+    fast(x).backward()
+    np.testing.assert_allclose(w.grad, [3.0, 4.0])
+    assert fast.traces == 2

@@ -126,7 +126,7 @@ class _Entry:
         self.input_vars = [var for var, _ in prog.inputs]
         # how to get each input of forward(): ("value", i) / ("array", i, copy) / ("captured", v)
         self.getters: list[tuple] = []
-        self.captured: list[tuple[Value, Any]] = []  # (Value, (shape, dtype) or float)
+        self.captured: list[tuple[Value, Any, bool]] = []  # (Value, its _sig, requires_grad)
         for var, how in prog.inputs:
             if how[0] == "arg":
                 i = how[1]
@@ -137,7 +137,7 @@ class _Entry:
             else:
                 v = how[1]
                 self.getters.append(("captured", v))
-                self.captured.append((v, _sig(v._data)))
+                self.captured.append((v, _sig(v._data), v.requires_grad))
         arg_ids: dict[int, int] = {}
         for i, a in enumerate(args):
             if isinstance(a, Value):
@@ -166,7 +166,7 @@ class _Entry:
         return vjp
 
     def captured_unchanged(self) -> bool:
-        return all(_sig(v._data) == sig for v, sig in self.captured)
+        return all(_sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured)
 
     def make_runner(self, key: tuple) -> Any:
         """A function ``run(args)`` for this signature: guards, forward, the node; MISS if not."""
@@ -231,6 +231,8 @@ class _Entry:
                 ns[f"C{j}"] = how[1]
                 captured_name[id(how[1])] = f"C{j}"
                 lines.append(f"    c{j} = C{j}._data")
+                lines.append(f"    if C{j}.requires_grad is not {how[1].requires_grad}:")
+                lines.append("        return MISS")  # frozen or unfrozen since: trace again
                 lines += _guard(f"c{j}", _sig(how[1]._data), ns, f"CS{j}")
                 inputs.append(f"c{j}")
                 if (
@@ -407,6 +409,7 @@ class Compiled:
         self._last: _Entry | None = None
         self._run: Any = None
         self._nargs: int | None = None
+        self._traced = 0
         functools.update_wrapper(self, fn, updated=())
 
     @property
@@ -420,8 +423,8 @@ class Compiled:
 
     @property
     def traces(self) -> int:
-        """How many signatures have been traced (each new shape or dtype adds one)."""
-        return len(self._entries)
+        """How many times the function was traced (a new shape or dtype, a parameter changed)."""
+        return self._traced
 
     def __repr__(self) -> str:
         return f"<compiled {self.name}: {self.traces} trace(s)>"
@@ -509,6 +512,7 @@ class Compiled:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = entry
         self._nargs = len(args)
+        self._traced += 1
         return entry
 
     def _check(self, args: tuple, result: Value) -> None:
