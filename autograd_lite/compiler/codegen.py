@@ -42,7 +42,14 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 @dataclass
 class Generated:
-    """The generated source, the namespace it runs in, and the buffers it needs."""
+    """The generated source, the namespace it runs in, and the buffers it needs.
+
+    >>> import autograd_lite as al
+    >>> from autograd_lite.compiler.trace import trace
+    >>> code = generate(trace(lambda v: (v * v).sum(), (al.Value([1.0, 2.0]),), "f"))
+    >>> [b.shape for b in code.new_buffers()], code.saved
+    ([(2,)], ['v'])
+    """
 
     source: str
     forward: Any

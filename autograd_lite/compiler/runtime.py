@@ -42,7 +42,21 @@ _POOL = 4  # forward buffer sets kept per traced signature
 
 
 class CompileCheckError(RuntimeError):
-    """``check=True`` found the compiled result different from the eager function's."""
+    """``check=True`` found the compiled result different from the eager function's.
+
+    >>> import autograd_lite as al
+    >>> state = {"k": 2.0}
+    >>> def scaled(x):
+    ...     return (x * state["k"]).sum()
+    >>> fast = al.compile(scaled, check=True)
+    >>> fast(al.Value([1.0])).data
+    2.0
+    >>> state["k"] = 3.0
+    >>> fast(al.Value([1.0]))
+    Traceback (most recent call last):
+    ...
+    autograd_lite.compiler.runtime.CompileCheckError: compiled scaled (check=True): ...
+    """
 
 
 class _Call:
@@ -101,6 +115,12 @@ class CompiledResult(Value):
     ``result.backward()`` on it takes a short path, generated with the code (see
     ``_Entry.make_runner``): the generated backward once, the gradients added to the
     leaves as the engine adds them, without the engine's bookkeeping.
+
+    >>> import autograd_lite as al
+    >>> a = al.Value([1.0, 2.0])
+    >>> out = al.compile(lambda a: (a * a).sum())(a)
+    >>> type(out).__name__, out.op
+    ('CompiledResult', 'compiled <lambda>')
     """
 
     __slots__ = ()

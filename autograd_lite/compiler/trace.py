@@ -36,12 +36,26 @@ from ..value import Value
 
 
 class CompileError(TypeError):
-    """A function that ``al.compile`` cannot trace (it says which function and why)."""
+    """A function that ``al.compile`` cannot trace (it says which function and why).
+
+    >>> import autograd_lite as al
+    >>> def half(x):
+    ...     return x.data / 2
+    >>> al.compile(half)(al.Value([1.0]))
+    Traceback (most recent call last):
+    ...
+    autograd_lite.compiler.trace.CompileError: compile(half): the function must return a Value...
+    """
 
 
 @dataclass
 class Stmt:
-    """One line of generated code: ``var = expr``, with the value it had when traced."""
+    """One line of generated code: ``var = expr``, with the value it had when traced.
+
+    >>> import ast
+    >>> Stmt("s", ast.parse("a + b", mode="eval").body, 3.0).text
+    's = a + b'
+    """
 
     var: str
     expr: ast.expr
@@ -51,15 +65,23 @@ class Stmt:
 
     @property
     def text(self) -> str:
+        """The line as Python source."""
         return f"{self.var} = {ast.unparse(self.expr)}"
 
     def names(self) -> set[str]:
+        """The names the expression reads."""
         return {n.id for n in ast.walk(self.expr) if isinstance(n, ast.Name)}
 
 
 @dataclass
 class Program:
-    """A traced function: its inputs, forward and backward statements, and what they call."""
+    """A traced function: its inputs, forward and backward statements, and what they call.
+
+    >>> import autograd_lite as al
+    >>> prog = trace(lambda v: (v * v).sum(), (al.Value([1.0, 2.0], label="v"),), "square")
+    >>> prog.output, [var for _, var in prog.grads]
+    ('sum', ['g_v3'])
+    """
 
     name: str
     inputs: list[tuple[str, Any]]  # (var, how to get it: ("arg", i) / ("captured", Value))
