@@ -1122,7 +1122,7 @@ def _seed(root: Value, grad: Any) -> Any:
         if type(data) is float:
             return 1.0
         if data.ndim == 0:
-            return np.ones((), dtype=data.dtype)
+            return np.array(1, dtype=data.dtype)  # (np.ones is a Python function: 3x slower)
         raise ValueError(
             f"backward() on a non-scalar Value of shape {data.shape} needs grad=..., "
             "an array of that shape (or call .sum() first)"

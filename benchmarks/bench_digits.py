@@ -75,7 +75,7 @@ def main() -> None:
         acc = float(np.mean(model(d.X_test.astype(np.float32)).data.argmax(axis=1) == d.y_test))
     print(
         f"digits MLP {'-'.join(map(str, sizes))} float32, SGD lr {LR}, {EPOCHS} epochs of "
-        f"{len(epochs[0])} batches of {batch} (median epoch); {allocator}"
+        f"{len(epochs[0])} batches of {batch} (median epoch); {allocator}; {E.threads()}"
     )
     labels = {
         "numpy": "hand-written numpy (baselines.py)",

@@ -21,6 +21,12 @@ measured in the same process, next to the target from issue #3:
    ``.grad = np.zeros_like(...)``), PyTorch and JAX when importable, and the
    least pure-Python engine that can run it (``_Bare``) as a reference line.
 
+On a machine shared with other work, multi-threaded BLAS (and PyTorch's and
+XLA's thread pools) spin against the neighbours and swamp every ratio; run it
+single-threaded there (``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"``):
+the header line says which settings a run had.
+
 Before measuring, glibc is told to keep freed memory in the process (see
 ``steady_allocator``): otherwise it may hand numpy's temporaries back to the
 system after every step and fault them in again, which doubles the numpy time
@@ -443,11 +449,18 @@ def bench_per_op() -> None:
             report("  " + label, t[k], t["numpy"], target, "numpy")
 
 
+def threads() -> str:
+    """The thread settings in the environment (BLAS, PyTorch and XLA read them at start)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS")
+    set_ = [f"{n}={os.environ[n]}" for n in names if n in os.environ]
+    return "threads: " + (", ".join(set_) if set_ else "library defaults")
+
+
 def main() -> None:
     allocator = steady_allocator()
     print(
         f"autograd_lite {al.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
-        f"; {allocator}"
+        f"; {allocator}; {threads()}"
     )
     bench_scalar()
     bench_chain()
