@@ -857,8 +857,9 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
     The input cases and the hand-over of a gradient are written out on
     purpose (three times: first input, second input, each input of a 3+-input
     node such as every ``dense`` layer): a helper call per edge costs more than
-    everything else this loop does for it (measured: 15% of an nn step's fixed
-    cost, docs/architecture.md).
+    everything else this loop does for it (docs/architecture.md: with the
+    direct bias vjp and module calls, the tiny nn step's forward, loss and
+    backward went from 116 to 85 µs).
 
     The loop is ``while True`` with a ``break``, not ``while stack``: CPython
     3.11 specializes a function's bytecode after 8 calls or 8 unconditional
