@@ -72,7 +72,7 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     # the best epoch: free of the first epoch's warm-up (JAX compiles) and, on a shared
     # machine, of most of the neighbours' interference (as bench_engine's best-of-n)
-    med = {k: float(np.min(t)) for k, t in times.items()}
+    best = {k: float(np.min(t)) for k, t in times.items()}
     model = steps["nn"].model  # type: ignore[union-attr]
     ours = [p.data for p in model.parameters()]
     ref = [a for pair in steps["numpy"].params for a in pair]  # type: ignore[union-attr]
@@ -90,9 +90,9 @@ def main() -> None:
         "torch": f"PyTorch {E._version('torch')} eager, same nn code",
         "jax": f"JAX {E._version('jax')} jit of the whole step",
     }
-    for k, t in med.items():
+    for k, t in best.items():
         print(
-            f"  {labels[k]:<44} {t * 1e3:8.2f} ms/epoch  ratio {t / med['numpy']:5.2f}x"
+            f"  {labels[k]:<44} {t * 1e3:8.2f} ms/epoch  ratio {t / best['numpy']:5.2f}x"
             f"  last loss {losses[k]:.4f}"
         )
     print(f"  test accuracy (nn path) {acc:.3f}; max |weight difference| nn vs numpy {diff:.1e}")
