@@ -359,9 +359,11 @@ def _dense_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 def _dense_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(x) is np.ndarray and x.ndim == 2:  # a batch of rows: the common case, first
+        return g.T @ x  # (out, batch) @ (batch, in): contiguous, like W
     gs, xs = shape_of(g), shape_of(x)
     if len(xs) == 2:
-        return g.T @ x  # (out, batch) @ (batch, in): contiguous, like W
+        return g.T @ x
     if len(xs) == 1:  # a single example: the outer product g x^T
         return reshape.poly(g, (gs[0], 1)) @ reshape.poly(x, (1, xs[0]))
     g2 = reshape.poly(g, (-1, gs[-1])) if len(gs) > 2 else g
@@ -421,6 +423,20 @@ def _reduce(per_example: Any, reduction: str) -> Any:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+_ROWS: dict[int, np.ndarray] = {}
+
+
+def _rows(n: int) -> np.ndarray:
+    """``np.arange(n)`` (read-only, made once per batch size): the rows of a label lookup."""
+    rows = _ROWS.get(n)
+    if rows is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        rows = _ROWS[n] = np.arange(n)
+        rows.setflags(False)
+    return rows
+
+
 # The softmax of the latest cross-entropy forward, as (logits array, softmax): its
 # backward (usually the very next one) takes it instead of computing it again. The
 # logits are read-only while the node lives, so the same array means the same values.
@@ -431,7 +447,7 @@ def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    picked = shifted[np.arange(len(lab)), lab]
+    picked = shifted[_rows(len(lab)), lab]
     e = np.exp(shifted, out=shifted)  # in place: the shifted logits are not needed again
     total = np.add.reduce(e, axis=1, keepdims=True)
     loss = _reduce(np.log(total[:, 0]) - picked, reduction)
@@ -445,7 +461,7 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) ->
     lab = np.asarray(data_of(labels))  # validated by the forward pass
     if lab.dtype.kind == "f":  # whole numbers as floats, as the forward accepts them
         lab = lab.astype(np.intp)
-    rows = np.arange(shape[0])
+    rows = _rows(shape[0])
     if isinstance(z, np.ndarray):  # plain backward: softmax, minus 1 at the labels, in place
         saved, diff = _CE_SAVED
         if saved is z:

@@ -21,6 +21,13 @@ measured in the same process, next to the target from issue #3:
    ``.grad = np.zeros_like(...)``), PyTorch and JAX when importable, and the
    least pure-Python engine that can run it (``_Bare``) as a reference line.
 
+On a machine shared with other work, multi-threaded BLAS (and PyTorch's and
+XLA's thread pools) spin against the neighbours and swamp every ratio; run it
+single-threaded there (``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"``):
+``BENCH_CLOCK=process`` times the process's CPU time instead of wall time. The
+header line says which settings a run had.
+
 Before measuring, glibc is told to keep freed memory in the process (see
 ``steady_allocator``): otherwise it may hand numpy's temporaries back to the
 system after every step and fault them in again, which doubles the numpy time
@@ -61,15 +68,21 @@ def steady_allocator() -> str:
     return "allocator: glibc, freed memory kept in the process"
 
 
+# Wall time by default; BENCH_CLOCK=process measures the process's CPU time instead (all
+# its threads), which a machine shared with other work disturbs far less.
+CLOCK_NAME = "process CPU time" if os.environ.get("BENCH_CLOCK") == "process" else "wall time"
+clock = time.process_time if CLOCK_NAME == "process CPU time" else time.perf_counter
+
+
 def best_of(fn: Callable[[], object], repeat: int, number: int = 1) -> float:
-    """Best wall time of ``number`` calls, over ``repeat`` tries, per call."""
+    """Best time (``clock``) of ``number`` calls, over ``repeat`` tries, per call."""
     best = float("inf")
     for _ in range(repeat):
         gc.collect()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(number):
             fn()
-        best = min(best, (time.perf_counter() - t0) / number)
+        best = min(best, (clock() - t0) / number)
     return best
 
 
@@ -443,11 +456,18 @@ def bench_per_op() -> None:
             report("  " + label, t[k], t["numpy"], target, "numpy")
 
 
+def threads() -> str:
+    """The thread settings in the environment (BLAS, PyTorch and XLA read them at start)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS")
+    set_ = [f"{n}={os.environ[n]}" for n in names if n in os.environ]
+    return "threads: " + (", ".join(set_) if set_ else "library defaults") + f"; {CLOCK_NAME}"
+
+
 def main() -> None:
     allocator = steady_allocator()
     print(
         f"autograd_lite {al.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
-        f"; {allocator}"
+        f"; {allocator}; {threads()}"
     )
     bench_scalar()
     bench_chain()
