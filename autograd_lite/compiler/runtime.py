@@ -220,22 +220,28 @@ class _Entry:
                 _, sig, rg, leaf, root = k
                 lines.append(
                     f"    if type({x}) is not Value or {x}.requires_grad is not {rg} or "
-                    f"({x}._in0 is None) is not {leaf}:"
+                    f"{x}._in0 is {'not ' if leaf else ''}None:"
                 )
                 lines.append("        return MISS")
-                for j in range(i):  # which arguments are the same Value: part of the graph
-                    if key[j][0] == "V":
-                        lines += [f"    if ({x} is x{j}) is not {key[j][4] == root}:"]
-                        lines.append("        return MISS")
+                same = [  # which arguments are the same Value: part of the graph
+                    f"{x} is {'not ' if key[j][4] == root else ''}x{j}"
+                    for j in range(i)
+                    if key[j][0] == "V"
+                ]
+                if same:
+                    lines += [f"    if {' or '.join(same)}:", "        return MISS"]
                 lines.append(f"    d{i} = {x}._data")
                 data[i] = f"d{i}"
                 lines += _guard(f"d{i}", sig, ns, f"S{i}")
             elif k[0] == "A":
                 lines += _guard(x, (k[1], k[2]), ns, f"S{i}")
-                for j in range(i):
-                    if key[j][0] == "A":
-                        lines += [f"    if ({x} is x{j}) is not {key[j][3] == k[3]}:"]
-                        lines.append("        return MISS")
+                same = [
+                    f"{x} is {'not ' if key[j][3] == k[3] else ''}x{j}"
+                    for j in range(i)
+                    if key[j][0] == "A"
+                ]
+                if same:
+                    lines += [f"    if {' or '.join(same)}:", "        return MISS"]
                 copy = any(g[0] == "array" and g[1] == i and g[2] for g in self.getters)
                 data[i] = f"{x}.copy()" if copy else x  # backward reads it: the caller may not
             else:
@@ -267,6 +273,8 @@ class _Entry:
                 if how[0] == "value" and k[3] and k[1] is not float and self.input_vars[j] in saved:
                     pinned.append((xs[how[1]], f"d{how[1]}"))
         parents = [xs[t[1]] if t[0] == "arg" else captured_name[id(t[1])] for t in self.targets]
+        datas = {x: f"d{i}" for i, x in enumerate(xs)}  # each parent's data, loaded above
+        datas |= {name: "c" + name[1:] for name in captured_name.values()}
         all_leaves = all(not (p.startswith("x") and not key[int(p[1:])][3]) for p in parents)
         call_in = ", ".join([*inputs, "bufs"])
         lines += [
@@ -313,7 +321,7 @@ class _Entry:
                 if p.startswith("x") and not key[int(p[1:])][3]:  # an argument that is a node
                     lines.append(f"    {p}._users += 1")
             lines += [
-                f"    node._x0 = {_tuple([p + '._data' for p in parents])}",
+                f"    node._x0 = {_tuple([datas[p] for p in parents])}",
                 "    node._x1 = None",
                 "    node._params = (call,)",
                 "    node._op = op",
@@ -357,16 +365,17 @@ class _Entry:
         ]
         for p, gi, is_float in zip(ps, gs, floats):
             ok = (
-                f"type({gi}) is float and type({p}._data) is float"
+                f"type({gi}) is float and type(d) is float"
                 if is_float
-                else f"type({gi}) is ndarray and type({p}._data) is ndarray and "
-                f"{gi}.shape == {p}._data.shape"
+                else f"type({gi}) is ndarray and type(d) is ndarray and {gi}.shape == d.shape"
             )
             lines += [
                 f"    if not {p}.requires_grad:",
                 f"        {gi} = None",
-                f"    elif not ({ok}):",
-                f"        {gi} = fitted(node, {p}, {gi}, False)",
+                "    else:",
+                f"        d = {p}._data",
+                f"        if not ({ok}):",
+                f"            {gi} = fitted(node, {p}, {gi}, False)",
             ]
         lines += ["    old = node._grad", "    node._grad = g if old is None else old + g"]
         for p, gi in zip(ps, gs):
