@@ -17,7 +17,6 @@ from test_ops import OPS, cases_for
 import autograd_lite as al
 from autograd_lite import nn, optim
 from autograd_lite.compiler import CompileCheckError, CompileError
-from autograd_lite.lecture import sigmoid_perceptron
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -174,8 +173,10 @@ def test_float32_network_stays_float32() -> None:
 
 
 def test_the_lecture_perceptron() -> None:
-    n = sigmoid_perceptron()
-    w, b, x, target = n["w"], n["b"], n["x"], n["ŷ"]
+    """E = ½(ŷ − σ(w·x + b))²: ∂E/∂w = −e(1−y)y·x, the delta rule."""
+    x = al.Value([1.0, 0.0, 1.0], label="x", requires_grad=False)
+    w, b = al.Value([0.4, 0.2, 0.4], label="w"), al.Value(-0.3, label="b")
+    target = al.Value(1.0, label="ŷ", requires_grad=False)
 
     def error(w, b):
         y = (w @ x + b).sigmoid()
@@ -185,9 +186,10 @@ def test_the_lecture_perceptron() -> None:
     fast = al.compile(error)
     E = fast(w, b)
     E.backward()
-    y = n["y"].data
+    y = 1 / (1 + np.exp(-(0.8 - 0.3)))
     e = 1.0 - y
     np.testing.assert_allclose(w.grad, -e * (1 - y) * y * np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_allclose(b.grad, -e * (1 - y) * y)
 
 
 def _load_example(name: str):
