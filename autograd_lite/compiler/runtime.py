@@ -100,11 +100,11 @@ class _CallLock:
     def __del__(self) -> None:
         call = self.call
         call.saved = call.grads = call.g = None
-        leaves = self.leaves
-        for k in range(0, len(leaves), 2):
-            _unpin(leaves[k], leaves[k + 1])
-        if len(self.pool) < _POOL:
-            self.pool.append(self.bufs)
+        for leaf, arr in self.leaves:  # ((leaf, its array), ...)
+            _unpin(leaf, arr)
+        pool = self.pool
+        if len(pool) < _POOL:
+            pool.append(self.bufs)
 
 
 class CompiledResult(Value):
@@ -305,7 +305,7 @@ class _Entry:
                 "    lock.pool = pool",
                 "    lock.bufs = bufs",
                 "    lock.call = call",
-                f"    lock.leaves = {_tuple([x for pair in pins for x in pair])}",
+                f"    lock.leaves = {_tuple([_tuple(list(pair)) for pair in pins])}",
                 f"    node = new({'Result' if all_leaves else 'Value'})",
                 "    node._data = out",
                 "    node._grad = None",
