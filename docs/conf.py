@@ -66,7 +66,6 @@ html_static_path = ["_static"]
 html_title = f"autograd_lite {release}"
 
 
-
 def copy_notebooks(source: Path = ROOT / "notebooks", target: Path = DOCS / "notebooks") -> None:
     """Mirror the lecture notebooks into the docs source tree (keeping their times)."""
     target.mkdir(exist_ok=True)
