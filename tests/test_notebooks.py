@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "autograd-lite-test"
 # Notebooks that train for more than a few seconds (still run by `make test` and CI).
-SLOW = {"05_training_on_digits", "06_cnn_and_rnn"}
+SLOW = {"06_cnn_and_rnn"}
+# What a kernel may print on stderr on a fresh machine without anything being wrong.
+BENIGN = re.compile(r"Matplotlib is building the font cache|^\s*$")
 
 
 def load(path: Path) -> dict:
@@ -171,6 +173,7 @@ def test_notebook_runs_in_a_kernel(path, kernel_dirs, tmp_path):
         assert re.search(r"score: (\d+)/\1 \(100%\)", text_output(cell)), (
             f"{path.name}: a worked solution does not grade 100 %:\n{text_output(cell)}"
         )
-    for cell in cells:
-        stderr = [o["text"] for o in cell["outputs"] if o.get("name") == "stderr"]
-        assert not stderr, f"{path.name}: a cell wrote to stderr:\n{''.join(stderr)}"
+    for cell in cells:  # warnings are errors here (a fresh machine's font cache note is not)
+        stderr = "".join(o["text"] for o in cell["outputs"] if o.get("name") == "stderr")
+        stderr = "\n".join(line for line in stderr.splitlines() if not BENIGN.search(line))
+        assert not stderr.strip(), f"{path.name}: a cell wrote to stderr:\n{stderr}"
