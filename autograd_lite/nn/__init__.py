@@ -33,9 +33,16 @@ from .activations import (
 from .layers import MLP, Linear, Perceptron, Sequential
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSquaredError, Loss, MSELoss
 from .module import Module, Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .scalar import Layer, Neuron
 
 __all__ = [
+    "RNNCell",
+    "RNN",
+    "LSTMCell",
+    "LSTM",
+    "GRUCell",
+    "GRU",
     "ELU",
     "MLP",
     "Activation",
