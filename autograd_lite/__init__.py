@@ -47,6 +47,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "audit": ("autograd_lite.gradient_audit", "audit"),
     "exercise": ("autograd_lite.exercises", "exercise"),
     "grade": ("autograd_lite.exercises", "grade"),
+    # table ops whose call takes numpy's / PyTorch's argument order (lists, optional bias)
+    "where": ("autograd_lite.array_ops", "where"),
+    "concatenate": ("autograd_lite.array_ops", "concatenate"),
+    "stack": ("autograd_lite.array_ops", "stack"),
+    "split": ("autograd_lite.array_ops", "split"),
+    "conv2d": ("autograd_lite.image_ops", "conv2d_call"),
+    "dropout": ("autograd_lite.image_ops", "dropout"),
 }
 
 __all__ = [

@@ -1023,3 +1023,7 @@ sum_to = register(
         doc="sum a broadcast array back to `shape` (the gradient of broadcasting)",
     )
 )
+
+# More entries, in modules of their own: elementwise extras, reductions and structure;
+# convolution, pooling and dropout (SPEC §7). Importing them registers them.
+from . import array_ops, image_ops  # noqa: E402, F401

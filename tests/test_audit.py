@@ -71,7 +71,32 @@ def _everything_graph(rng: np.random.Generator) -> al.Value:
     picked = r[0, [0, 2]]  # getitem -> index_scatter in backward
     t = picked.broadcast_to((2, 2)).sum_to((1, 2))
     ce = al.cross_entropy(a, [0, 2])
-    return t.sum() + r.mean(axis=0).max() + ce + a.sum(axis=1).mean()
+    return t.sum() + r.mean(axis=0).max() + ce + a.sum(axis=1).mean() + _vocabulary_graph(rng)
+
+
+def _vocabulary_graph(rng: np.random.Generator) -> al.Value:
+    """The ops of SPEC §7 (array_ops, image_ops), away from kinks and ties."""
+    x = al.Value(rng.normal(size=(1, 2, 4, 4)), label="img")
+    w = al.Value(rng.normal(size=(3, 2, 2, 2)) * 0.5, label="filters")
+    c = al.conv2d(x, w, al.Value(np.zeros(3), label="bias"), padding=1)  # (1, 3, 5, 5)
+    pooled = al.max_pool2d(c, 2) + al.avg_pool2d(c, 2, 1)[..., :2, :2]
+    flat = al.dropout(pooled.reshape(3, 4), 0.25, rng=0)
+    m = al.concatenate([flat, flat.sin().cos()], axis=0)  # (6, 4)
+    parts = al.split(m, 2, axis=1)
+    s = al.stack(parts, axis=0).clip(-5.0, 5.0)  # (2, 6, 2)
+    s = al.pad(s, 1).squeeze() + al.expand_dims(s.var(axis=0) + s.std(axis=0), 0).sum()
+    e = al.maximum(s, 0.05) + al.minimum(s, -0.05) + al.where(s.data > 0, s, 2.0 * s)
+    return e.min(axis=1).sum() + e.logsumexp()
+
+
+# ops that only appear in graphs recorded by backward(create_graph=True)
+BACKWARD_ONLY = {
+    "index_scatter",
+    "conv2d_grad_input",
+    "conv2d_grad_weight",
+    "window_scatter2d",
+    "window_sum2d",
+}
 
 
 def test_builtin_table_passes(rng):
@@ -79,7 +104,7 @@ def test_builtin_table_passes(rng):
     report = audit(out)
     assert report.ok, str(report)
     checked_ops = {c.op for c in report.checks}
-    builtin = {op.name for op in al.all_ops() if op.name not in ("index_scatter",)}
+    builtin = {op.name for op in al.all_ops() if op.name not in BACKWARD_ONLY}
     assert builtin <= checked_ops, f"ops not audited: {sorted(builtin - checked_ops)}"
     # elementwise ops are checked twice (finite differences and SymPy)
     methods = {(c.op, c.method) for c in report.checks}
@@ -94,6 +119,20 @@ def test_index_scatter_audited_under_create_graph():
     y.backward(create_graph=True)
     report = audit(x.grad.sum() * 1.0)
     assert "index_scatter" in {c.op for c in report.checks}
+    assert report.ok, str(report)
+
+
+def test_image_gradient_ops_audited_under_create_graph(rng):
+    x = al.Value(rng.normal(size=(1, 1, 4, 4)), label="x")
+    w = al.Value(rng.normal(size=(2, 1, 2, 2)), label="w")
+    y = (al.conv2d(x, w, stride=2) ** 2).sum() + (al.max_pool2d(x, 2) ** 2).sum()
+    y.backward(create_graph=True)
+    second = (x.grad * x.grad).sum() + (w.grad * w.grad).sum()
+    x.zero_grad()
+    w.zero_grad()
+    second.backward(create_graph=True)  # the gradient ops' own vjps, recorded again
+    report = audit((x.grad**2).sum() + (w.grad**2).sum() + second)
+    assert BACKWARD_ONLY - {"index_scatter"} <= {c.op for c in report.checks}
     assert report.ok, str(report)
 
 

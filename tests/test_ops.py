@@ -56,6 +56,8 @@ def _param_variants(op: Op) -> list[dict]:
     variants = [{}]
     if "alpha" in op.params:
         variants.append({"alpha": 0.3})
+    if "lo" in op.params:  # clip
+        variants.append({"lo": -0.6, "hi": 0.9})
     return variants
 
 
@@ -138,6 +140,149 @@ def _distinct(*shape: int, seed: int = 0) -> np.ndarray:
 
 
 _MASK = np.array([[True, False, True, True], [False, False, True, False], [True] * 4])
+
+_COND = np.array([[True, False, True, False], [False, False, True, True], [True] * 4])
+_IMG = (2, 3, 5, 4)  # N, C, H, W
+
+# The ops of SPEC §7 (autograd_lite/array_ops.py and image_ops.py).
+VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
+    "where": lambda: [
+        Case("same shape", lambda a, b: al.where(_COND, a, b), [_r(3, 4), _r(3, 4, seed=1)]),
+        Case("broadcast", lambda a, b: al.where(_COND, a, b), [_r(3, 1), _r(4)]),
+        Case("scalar y", lambda a, b: al.where(_COND[0], a, b), [_r(4), 0.5]),
+    ],
+    "min": lambda: [
+        Case("all", lambda z: z.min(), [_distinct(3, 4)]),
+        Case("axis=0", lambda z: z.min(axis=0), [_distinct(3, 4, seed=1)]),
+        Case("axes (0,2) keepdims", lambda z: al.min(z, (0, -1), True), [_distinct(2, 3, 4)]),
+    ],
+    "var": lambda: [
+        Case("all", lambda z: z.var(), [_r(3, 4)]),
+        Case("axis=1 ddof=1", lambda z: z.var(axis=1, ddof=1), [_r(3, 4)]),
+        Case("axes (0,2) keepdims", lambda z: z.var(axis=(0, 2), keepdims=True), [_r(2, 3, 4)]),
+    ],
+    "std": lambda: [
+        Case("all", lambda z: z.std(), [_r(3, 4)]),
+        Case("axis=-1 ddof=1", lambda z: z.std(axis=-1, ddof=1), [_r(3, 4)]),
+        Case("axis 0 keepdims", lambda z: z.std(axis=0, keepdims=True), [_r(2, 3, 4)]),
+    ],
+    "logsumexp": lambda: [
+        Case("all", lambda z: z.logsumexp(), [_r(3, 4)]),
+        Case("axis=1", lambda z: z.logsumexp(axis=1), [_r(3, 4)]),
+        Case("axis -1 keepdims", lambda z: z.logsumexp(axis=-1, keepdims=True), [_r(2, 3, 4)]),
+        Case("1-D", lambda z: z.logsumexp(), [_r(5)]),
+    ],
+    "concatenate": lambda: [
+        Case("axis=0", lambda a, b: al.concatenate([a, b]), [_r(2, 3), _r(4, 3)]),
+        Case(
+            "three, axis=-1",
+            lambda a, b, c: al.concatenate([a, b, c], -1),
+            [_r(2, 1), _r(2, 3), _r(2, 2)],
+        ),
+        Case("one", lambda a: al.concatenate([a]), [_r(3)]),
+        Case("repeated", lambda a: al.concatenate([a, a * 2.0, a], axis=1), [_r(2, 2)]),
+        Case("constant", lambda a, b: al.concatenate([a, b]), [_r(2), _r(3)], const=(0,)),
+    ],
+    "stack": lambda: [
+        Case("axis=0", lambda a, b: al.stack([a, b]), [_r(2, 3), _r(2, 3, seed=1)]),
+        Case("three, axis=-1", lambda a, b, c: al.stack([a, b, c], axis=-1), [_r(2, 2)] * 3),
+        Case("scalars", lambda a, b: al.stack([a, b]), [0.3, -0.7]),
+    ],
+    "split": lambda: [
+        Case("sections", lambda z: al.split(z, 2)[1], [_r(4, 3)]),
+        Case("indices axis=1", lambda z: al.split(z, [1, 3], axis=1)[1], [_r(2, 4)]),
+        Case(
+            "all pieces",
+            lambda z: sum(p.sum() * (k + 1.0) for k, p in enumerate(al.split(z, 3, -1))),
+            [_r(2, 6)],
+        ),
+    ],
+    "pad": lambda: [
+        Case("int", lambda z: al.pad(z, 1), [_r(2, 3)]),
+        Case("per axis, constant", lambda z: al.pad(z, ((0, 2), (1, 0)), constant=0.5), [_r(2, 3)]),
+        Case("1-D", lambda z: al.pad(z, (2, 1)), [_r(3)]),
+    ],
+    "squeeze": lambda: [
+        Case("all", lambda z: z.squeeze(), [_r(2, 1, 3, 1)]),
+        Case("axis", lambda z: z.squeeze(axis=-1), [_r(2, 1, 3, 1)]),
+        Case("to scalar", lambda z: z.squeeze(), [_r(1, 1)]),
+    ],
+    "expand_dims": lambda: [
+        Case("axis 1", lambda z: z.expand_dims(1), [_r(2, 3)]),
+        Case("axes (0, -1)", lambda z: al.expand_dims(z, (0, -1)), [_r(3)]),
+    ],
+    "conv2d": lambda: [
+        Case("bias", lambda x, w, b: al.conv2d(x, w, b), [_r(*_IMG), _r(2, 3, 2, 3), _r(2)]),
+        Case("no bias", lambda x, w: al.conv2d(x, w), [_r(*_IMG), _r(4, 3, 3, 3)]),
+        Case(
+            "stride 2, padding 1",
+            lambda x, w, b: al.conv2d(x, w, b, stride=2, padding=1),
+            [_r(*_IMG), _r(2, 3, 3, 2), _r(2)],
+        ),
+        Case(
+            "stride (1,2), padding (2,0)",
+            lambda x, w: al.conv2d(x, w, stride=(1, 2), padding=(2, 0)),
+            [_r(1, 2, 3, 5), _r(3, 2, 2, 2)],
+        ),
+        Case(
+            "constant input", lambda x, w: al.conv2d(x, w), [_r(*_IMG), _r(2, 3, 2, 2)], const=(0,)
+        ),
+    ],
+    "conv2d_grad_input": lambda: [
+        Case(
+            "stride 2, padding 1",
+            lambda g, w: al.conv2d_grad_input(g, w, (2, 3, 5, 4), 2, 1),
+            [_r(2, 2, 3, 2), _r(2, 3, 3, 3)],
+        ),
+    ],
+    "conv2d_grad_weight": lambda: [
+        Case(
+            "stride 2, padding 1",
+            lambda x, g: al.conv2d_grad_weight(x, g, (2, 3, 3, 3), 2, 1),
+            [_r(*_IMG), _r(2, 2, 3, 2)],
+        ),
+    ],
+    "max_pool2d": lambda: [
+        Case("2x2", lambda x: al.max_pool2d(x, 2), [_distinct(*_IMG)]),
+        Case(
+            "overlapping (2,3) stride 1", lambda x: al.max_pool2d(x, (2, 3), 1), [_distinct(*_IMG)]
+        ),
+        Case("3x3 stride 2", lambda x: al.max_pool2d(x, 3, stride=2), [_distinct(*_IMG, seed=3)]),
+    ],
+    "avg_pool2d": lambda: [
+        Case("2x2", lambda x: al.avg_pool2d(x, 2), [_r(*_IMG)]),
+        Case("overlapping (2,3) stride 1", lambda x: al.avg_pool2d(x, (2, 3), 1), [_r(*_IMG)]),
+    ],
+    "window_scatter2d": lambda: [
+        Case(
+            "weights",
+            lambda g: al.window_scatter2d(g, _r(1, 2, 2, 2, 2, 2), (1, 2, 3, 3), (2, 2), (1, 1)),
+            [_r(1, 2, 2, 2)],
+            f32=False,
+        ),
+        Case(
+            "scalar weight",
+            lambda g: al.window_scatter2d(g, 0.25, (1, 1, 4, 4), (2, 2), (2, 2)),
+            [_r(1, 1, 2, 2)],
+        ),
+    ],
+    "window_sum2d": lambda: [
+        Case(
+            "weights",
+            lambda h: al.window_sum2d(h, _r(1, 2, 2, 2, 2, 2), (2, 2), (1, 1)),
+            [_r(1, 2, 3, 3)],
+            f32=False,
+        ),
+        Case("scalar weight", lambda h: al.window_sum2d(h, 0.25, (2, 2), (2, 2)), [_r(1, 1, 4, 4)]),
+    ],
+    "dropout": lambda: [
+        Case("p=0.5", lambda x: al.dropout(x, 0.5, rng=0), [_r(3, 4)]),
+        Case(
+            "p=0.2 image", lambda x: al.dropout(x, 0.2, rng=np.random.default_rng(1)), [_r(*_IMG)]
+        ),
+        Case("scalar", lambda x: al.dropout(x, 0.3, rng=5), [0.7]),
+    ],
+}
 
 SAMPLERS: dict[str, Callable[[], list[Case]]] = {
     "matmul": lambda: [
@@ -270,6 +415,7 @@ SAMPLERS: dict[str, Callable[[], list[Case]]] = {
         Case("(2,3)->()", lambda z: al.sum_to(z, ()), [_r(2, 3)]),
         Case("same shape", lambda z: al.sum_to(z, (2, 3)), [_r(2, 3)]),
     ],
+    **VOCABULARY_SAMPLERS,
     "prelu": lambda: [
         Case("per-channel alpha", lambda z, a: z.prelu(a), [_r(3, 4), np.full(4, 0.2)]),
         Case("alpha (3,1)", lambda z, a: al.prelu(z, a), [_r(3, 4), np.full((3, 1), -0.4)]),

@@ -1,0 +1,536 @@
+"""Op-table entries for images (NCHW, as PyTorch): convolution, pooling and dropout.
+
+Convolution and pooling work on *windows*: a read-only strided view of the
+(padded) input with shape ``(N, C, OH, OW, kh, kw)`` (no copy; see
+:func:`windows`). ``conv2d`` copies the windows once into a matrix (im2col) and
+multiplies it by the flattened filters; the pools reduce the view directly.
+Python loops only ever run over the ``kh·kw`` kernel offsets (to add gradients
+back into overlapping windows), never over pixels.
+
+Every backward is itself a table op, so ``backward(create_graph=True)`` records
+it and it can be differentiated again:
+
+* ``conv2d(x, W, b)``: ``∂x = conv2d_grad_input(g, W)`` (the transposed
+  convolution), ``∂W = conv2d_grad_weight(x, g)``, ``∂b = Σ g``; the two
+  gradient ops are linear in each input, so their own vjps are the same three
+  convolutions again;
+* the pools: ``∂x = window_scatter2d(g, weights)`` (each output's gradient
+  spread over its window, weighted: ``1/(kh·kw)`` for the average, the tie
+  share of the maxima for the max), whose vjp is ``window_sum2d`` (the weighted
+  window sum) and back.
+
+``dropout`` takes its mask as a parameter (drawn by :func:`dropout` from
+``rng``), so backward and SymPy checks see a fixed mask.
+
+>>> import numpy as np, autograd_lite as al
+>>> x = al.Value(np.arange(16.0).reshape(1, 1, 4, 4))
+>>> al.max_pool2d(x, 2).data.tolist()
+[[[[5.0, 7.0], [13.0, 15.0]]]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .ops import data_of, shape_of
+from .registry import Op, SymCase, _remove_method, register
+from .value import Value
+
+# ---------------------------------------------------------------- helpers
+
+
+def _pair(v: Any, what: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints as a pair; ``ValueError`` naming ``op`` when invalid.
+
+    >>> _pair(3, "stride", "conv2d"), _pair((1, 2), "stride", "conv2d")
+    ((3, 3), (1, 2))
+    """
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if v is not None else ()
+    if (
+        len(pair) != 2
+        or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pair)
+        or any(p < minimum for p in pair)
+    ):
+        raise ValueError(f"{op}: {what} must be an int >= {minimum} or a pair of them, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _out_size(size: int, k: int, s: int) -> int:
+    return (size - k) // s + 1
+
+
+def windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """Read-only view ``(N, C, OH, OW, kh, kw)`` of every kernel window of ``xp``.
+
+    >>> w = windows(np.arange(16.0).reshape(1, 1, 4, 4), (2, 2), (2, 2))
+    >>> w.shape, w[0, 0, 1, 0].tolist()
+    ((1, 1, 2, 2, 2, 2), [[8.0, 9.0], [12.0, 13.0]])
+    """
+    n, c, h, w = xp.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    bn, bc, bh, bw = xp.strides
+    shape = (n, c, _out_size(h, kh, sh), _out_size(w, kw, sw), kh, kw)
+    return as_strided(xp, shape, (bn, bc, bh * sh, bw * sw, bh, bw), writeable=False)
+
+
+def _add_windows(
+    target: np.ndarray, per_window: np.ndarray, kernel: tuple, stride: tuple
+) -> np.ndarray:
+    """Add ``per_window`` ``(N, C, OH, OW, kh, kw)`` into ``target`` at the windows' places.
+
+    One strided slice add per kernel offset (overlapping windows add up).
+    """
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = per_window.shape[2:4]
+    for i in range(kh):
+        for j in range(kw):
+            target[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += (
+                per_window[:, :, :, :, i, j]
+            )
+    return target
+
+
+def _check_fits(hw: tuple, kernel: tuple, padding: tuple, op: str) -> None:
+    (h, w), (kh, kw), (ph, pw) = hw, kernel, padding
+    if kh > h + 2 * ph or kw > w + 2 * pw:
+        raise ValueError(
+            f"{op}: kernel {kernel} is larger than the padded input "
+            f"{(h + 2 * ph, w + 2 * pw)} (input {hw}, padding {padding})"
+        )
+
+
+def _padded(x: np.ndarray, padding: tuple) -> np.ndarray:
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    """The windows of padded ``x`` as rows: ``(N·OH·OW, C·kh·kw)``, one copy."""
+    win = windows(_padded(x, padding), kernel, stride)
+    n, c, oh, ow, kh, kw = win.shape
+    cols = np.empty((n, oh, ow, c, kh, kw), dtype=x.dtype)
+    cols[...] = win.transpose(0, 2, 3, 1, 4, 5)
+    return cols.reshape(n * oh * ow, c * kh * kw)
+
+
+def _as_rows(g: np.ndarray) -> np.ndarray:
+    """``(N, O, OH, OW)`` as ``(N·OH·OW, O)`` (the output-gradient matrix)."""
+    n, o, oh, ow = g.shape
+    rows = np.empty((n, oh, ow, o), dtype=g.dtype)
+    rows[...] = g.transpose(0, 2, 3, 1)
+    return rows.reshape(-1, o)
+
+
+# ------------------------------------------------------------- convolution
+
+
+def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any) -> tuple:
+    if len(xs) != 4:
+        raise ValueError(f"conv2d needs x of shape (N, C, H, W), got shape {xs}")
+    if len(ws) != 4:
+        raise ValueError(f"conv2d needs weight of shape (O, C, kh, kw), got shape {ws}")
+    if xs[1] != ws[1]:
+        raise ValueError(
+            f"conv2d: x has {xs[1]} channels (shape {xs}) but weight expects {ws[1]} (shape {ws})"
+        )
+    s = _pair(stride, "stride", "conv2d")
+    p = _pair(padding, "padding", "conv2d", minimum=0)
+    _check_fits(xs[2:], ws[2:], p, "conv2d")
+    return s, p
+
+
+def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> np.ndarray:
+    xs, ws = np.shape(x), np.shape(w)
+    s, p = _conv_geometry(xs, ws, stride, padding)
+    if np.ndim(b) and np.shape(b) != ws[:1]:
+        raise ValueError(f"conv2d: bias of shape {np.shape(b)} for {ws[0]} filters (weight {ws})")
+    n, o = xs[0], ws[0]
+    oh, ow = (_out_size(xs[2] + 2 * p[0], ws[2], s[0]), _out_size(xs[3] + 2 * p[1], ws[3], s[1]))
+    rows = _im2col(np.asarray(x), ws[2:], s, p) @ np.asarray(w).reshape(o, -1).T
+    if np.ndim(b) or b != 0:
+        rows += b
+    out = np.empty((n, o, oh, ow), dtype=rows.dtype)
+    out[...] = rows.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+    return out
+
+
+def _conv_grad_input_forward(
+    g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any
+) -> np.ndarray:
+    """The transposed convolution: ``Σ`` of each output's gradient times the filters."""
+    s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
+    n, c, h, wd = x_shape
+    o, _, kh, kw = np.shape(w)
+    g = np.asarray(g)
+    oh, ow = g.shape[2:]
+    per_window = (_as_rows(g) @ np.asarray(w).reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
+    gxp = np.zeros((n, c, h + 2 * p[0], wd + 2 * p[1]), dtype=per_window.dtype)
+    _add_windows(gxp, per_window.transpose(0, 3, 1, 2, 4, 5), (kh, kw), s)
+    return gxp[:, :, p[0] : p[0] + h, p[1] : p[1] + wd].copy() if p != (0, 0) else gxp
+
+
+def _conv_grad_weight_forward(
+    x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any
+) -> np.ndarray:
+    """``Σ_n,oh,ow`` of each output's gradient times its input window."""
+    s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
+    cols = _im2col(np.asarray(x), w_shape[2:], s, p)
+    return (_as_rows(np.asarray(g)).T @ cols).reshape(w_shape)
+
+
+def _conv_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+    return conv2d_grad_input.poly(g, w, shape_of(x), stride, padding)
+
+
+def _conv_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+    return conv2d_grad_weight.poly(x, g, shape_of(w), stride, padding)
+
+
+def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+    total = g.sum(axis=(0, 2, 3))
+    return total if len(shape_of(b)) else total.sum()
+
+
+def _conv_sympy(sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+    """The convolution written out: one SymPy sum per output element (slow, tiny shapes)."""
+    s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=sp.Integer(0))
+    n, _, h, wd = xp.shape
+    o, _, kh, kw = w.shape
+    oh, ow = _out_size(h, kh, s[0]), _out_size(wd, kw, s[1])
+    out = np.empty((n, o, oh, ow), dtype=object)
+    for idx in np.ndindex(out.shape):
+        i, j, r, q = idx
+        patch = xp[i, :, r * s[0] : r * s[0] + kh, q * s[1] : q * s[1] + kw]
+        out[idx] = sp.Add(*(patch * w[j]).ravel()) + (b[j] if np.ndim(b) else b)
+    return out
+
+
+conv2d = register(
+    Op(
+        "conv2d",
+        forward=_conv2d_forward,
+        vjps=(_conv_vjp_x, _conv_vjp_w, _conv_vjp_b),
+        label="conv2d",
+        inputs=("x", "W", "b"),
+        params=("stride", "padding"),
+        defaults={"stride": 1, "padding": 0},
+        doc="2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), W (O, C, kh, kw)",
+        sympy_def=_conv_sympy,
+        cases=(
+            SymCase(((1, 2, 3, 3), (2, 2, 2, 2), (2,)), (1, 0), note="2 filters"),
+            SymCase(((1, 1, 3, 3), (1, 1, 2, 2), (1,)), (2, 1), note="stride 2, padding 1"),
+        ),
+    )
+)
+
+
+def _grad_input_sympy(sp: Any, g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any) -> Any:
+    # <h, conv2d_grad_input(g, W)> = <conv2d(h, W), g>: differentiate that in h's symbols
+    h = np.array([sp.Symbol(f"_h{i}") for i in range(int(np.prod(x_shape)))], dtype=object)
+    h = h.reshape(x_shape)
+    inner = sp.Add(*(_conv_sympy(sp, h, w, 0, stride, padding) * g).ravel())
+    return np.vectorize(lambda v: sp.diff(inner, v), otypes=[object])(h)
+
+
+def _grad_weight_sympy(sp: Any, x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any) -> Any:
+    k = np.array([sp.Symbol(f"_k{i}") for i in range(int(np.prod(w_shape)))], dtype=object)
+    k = k.reshape(w_shape)
+    inner = sp.Add(*(_conv_sympy(sp, x, k, 0, stride, padding) * g).ravel())
+    return np.vectorize(lambda v: sp.diff(inner, v), otypes=[object])(k)
+
+
+conv2d_grad_input = register(
+    Op(
+        "conv2d_grad_input",
+        forward=_conv_grad_input_forward,
+        vjps=(
+            lambda h, out, g, w, x_shape, stride, padding: conv2d.poly(h, w, 0.0, stride, padding),
+            lambda h, out, g, w, x_shape, stride, padding: conv2d_grad_weight.poly(
+                h, g, shape_of(w), stride, padding
+            ),
+        ),
+        label="conv2dᵀ",
+        inputs=("g", "W"),
+        params=("x_shape", "stride", "padding"),
+        doc="the gradient of conv2d for its input x (the transposed convolution of g with W)",
+        sympy_def=_grad_input_sympy,
+        cases=(SymCase(((1, 2, 2, 2), (2, 1, 2, 2)), ((1, 1, 3, 3), 1, 0)),),
+    )
+)
+
+conv2d_grad_weight = register(
+    Op(
+        "conv2d_grad_weight",
+        forward=_conv_grad_weight_forward,
+        vjps=(
+            lambda k, out, x, g, w_shape, stride, padding: conv2d_grad_input.poly(
+                g, k, shape_of(x), stride, padding
+            ),
+            lambda k, out, x, g, w_shape, stride, padding: conv2d.poly(x, k, 0.0, stride, padding),
+        ),
+        label="∂conv2d/∂W",
+        inputs=("x", "g"),
+        params=("w_shape", "stride", "padding"),
+        doc="the gradient of conv2d for its weight W (input windows times g, summed)",
+        sympy_def=_grad_weight_sympy,
+        cases=(SymCase(((1, 1, 3, 3), (1, 2, 2, 2)), ((2, 1, 2, 2), 1, 0)),),
+    )
+)
+
+# ----------------------------------------------------------------- pooling
+
+
+def _pool_geometry(xs: tuple, kernel_size: Any, stride: Any, op: str) -> tuple:
+    _check_image_shape(xs, op)
+    k = _pair(kernel_size, "kernel_size", op)
+    s = k if stride is None else _pair(stride, "stride", op)
+    _check_fits(xs[2:], k, (0, 0), op)
+    return k, s
+
+
+def _check_image_shape(xs: tuple, op: str) -> None:
+    if len(xs) != 4:
+        raise ValueError(f"{op} needs an input of shape (N, C, H, W), got shape {xs}")
+
+
+def _max_pool_forward(x: Any, kernel_size: Any, stride: Any) -> np.ndarray:
+    k, s = _pool_geometry(np.shape(x), kernel_size, stride, "max_pool2d")
+    return np.maximum.reduce(windows(np.asarray(x), k, s), axis=(4, 5))
+
+
+def _max_share(x: Any, out: Any, k: tuple, s: tuple) -> np.ndarray:
+    """Per window, 1/(number of maxima) at each maximum, else 0 (ties split evenly)."""
+    win = windows(np.asarray(data_of(x)), k, s)
+    hit = win == np.asarray(data_of(out))[..., None, None]
+    return hit / np.add.reduce(hit, axis=(4, 5), keepdims=True, dtype=win.dtype)
+
+
+def _max_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
+    k, s = _pool_geometry(shape_of(x), kernel_size, stride, "max_pool2d")
+    return window_scatter2d.poly(g, _max_share(x, out, k, s), shape_of(x), k, s)
+
+
+def _pool_sympy(reduce: Any) -> Any:
+    def define(sp: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
+        k = _pair(kernel_size, "kernel_size", "pool")
+        s = k if stride is None else _pair(stride, "stride", "pool")
+        win = windows(x, k, s)
+        out = np.empty(win.shape[:4], dtype=object)
+        for idx in np.ndindex(out.shape):
+            out[idx] = reduce(sp, list(win[idx].ravel()))
+        return out
+
+    return define
+
+
+max_pool2d = register(
+    Op(
+        "max_pool2d",
+        forward=_max_pool_forward,
+        vjps=(_max_pool_vjp,),
+        label="max pool",
+        params=("kernel_size", "stride"),
+        defaults={"stride": None},
+        doc="maximum over kernel windows of x (N, C, H, W); tied maxima share the gradient",
+        sympy_def=_pool_sympy(lambda sp, items: sp.Max(*items)),
+        cases=(
+            SymCase(((1, 2, 4, 4),), (2, None), note="2×2 windows"),
+            SymCase(((1, 1, 3, 4),), ((2, 3), 1), note="overlapping 2×3 windows"),
+        ),
+    )
+)
+
+
+def _avg_pool_forward(x: Any, kernel_size: Any, stride: Any) -> np.ndarray:
+    k, s = _pool_geometry(np.shape(x), kernel_size, stride, "avg_pool2d")
+    win = windows(np.asarray(x), k, s)
+    return np.add.reduce(win, axis=(4, 5)) * (1.0 / (k[0] * k[1]))
+
+
+def _avg_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
+    k, s = _pool_geometry(shape_of(x), kernel_size, stride, "avg_pool2d")
+    return window_scatter2d.poly(g, 1.0 / (k[0] * k[1]), shape_of(x), k, s)
+
+
+avg_pool2d = register(
+    Op(
+        "avg_pool2d",
+        forward=_avg_pool_forward,
+        vjps=(_avg_pool_vjp,),
+        label="avg pool",
+        params=("kernel_size", "stride"),
+        defaults={"stride": None},
+        keeps_inputs=False,
+        doc="mean over kernel windows of x (N, C, H, W)",
+        sympy_def=_pool_sympy(lambda sp, items: sp.Add(*items) / len(items)),
+        cases=(
+            SymCase(((1, 2, 4, 4),), (2, None), note="2×2 windows"),
+            SymCase(((1, 1, 3, 4),), ((2, 3), 1), note="overlapping 2×3 windows"),
+        ),
+    )
+)
+
+
+def _window_scatter_forward(
+    g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple
+) -> np.ndarray:
+    g = np.asarray(g)
+    per_window = g[..., None, None] * weights
+    if np.ndim(weights) == 0:  # the same weight everywhere: broadcast to the windows
+        per_window = np.broadcast_to(per_window, g.shape + tuple(kernel))
+    return _add_windows(np.zeros(x_shape, dtype=per_window.dtype), per_window, kernel, stride)
+
+
+def _window_sum_forward(h: Any, weights: Any, kernel: tuple, stride: tuple) -> np.ndarray:
+    win = windows(np.asarray(h), kernel, stride)
+    if np.ndim(weights) == 0:
+        return np.add.reduce(win, axis=(4, 5)) * weights
+    return np.einsum("ncijkl,ncijkl->ncij", win, weights)
+
+
+def _scatter_sympy(sp: Any, g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple):
+    out = np.full(x_shape, sp.Integer(0), dtype=object)
+    per_window = g[..., None, None] * np.broadcast_to(weights, g.shape + tuple(kernel))
+    for n, c, i, j, a, b in np.ndindex(per_window.shape):
+        out[n, c, i * stride[0] + a, j * stride[1] + b] += per_window[n, c, i, j, a, b]
+    return out
+
+
+window_scatter2d = register(
+    Op(
+        "window_scatter2d",
+        forward=_window_scatter_forward,
+        vjps=(
+            lambda h, out, g, weights, x_shape, kernel, stride: window_sum2d.poly(
+                h, weights, kernel, stride
+            ),
+        ),
+        label="scatter windows",
+        inputs=("g",),
+        params=("weights", "x_shape", "kernel", "stride"),
+        keeps_inputs=False,
+        doc="each window's value g (N, C, OH, OW) spread over its window, times weights "
+        "(the gradient of the pools)",
+        sympy_def=_scatter_sympy,
+        cases=(SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (1, 1)), note="overlapping"),),
+    )
+)
+
+
+def _sum_sympy(sp: Any, h: Any, weights: Any, kernel: tuple, stride: tuple) -> Any:
+    win = windows(h, kernel, stride)
+    return (win * np.broadcast_to(weights, win.shape)).sum(axis=(4, 5))
+
+
+window_sum2d = register(
+    Op(
+        "window_sum2d",
+        forward=_window_sum_forward,
+        vjps=(
+            lambda k, out, h, weights, kernel, stride: window_scatter2d.poly(
+                k, weights, shape_of(h), kernel, stride
+            ),
+        ),
+        label="sum windows",
+        inputs=("h",),
+        params=("weights", "kernel", "stride"),
+        keeps_inputs=False,
+        doc="weighted sum over each kernel window of h (the vjp of window_scatter2d)",
+        sympy_def=_sum_sympy,
+        cases=(SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (1, 1)), note="overlapping"),),
+    )
+)
+
+# ----------------------------------------------------------------- dropout
+
+
+def _dropout_forward(x: Any, mask: Any) -> Any:
+    if np.shape(mask) != np.shape(x):
+        raise ValueError(f"dropout: mask of shape {np.shape(mask)} for x of shape {np.shape(x)}")
+    return x * mask
+
+
+dropout_op = register(
+    Op(
+        "dropout",
+        forward=_dropout_forward,
+        vjps=(lambda g, out, x, mask: g * mask,),
+        label="dropout",
+        params=("mask",),
+        keeps_inputs=False,
+        doc="x times a fixed mask of 0 and 1/(1-p) (dropout with its mask drawn already)",
+        sympy_def=lambda sp, x, mask: x * mask,
+        cases=(SymCase(((2, 3),), (np.array([[2.0, 0.0, 2.0], [0.0, 0.0, 2.0]]),)),),
+    )
+)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> Value:
+    """Inverted dropout: zero each element with probability ``p``, scale the rest by 1/(1-p).
+
+    ``rng`` is a ``numpy.random.Generator`` or a seed (``None``: a fresh generator).
+    ``training=False`` (or ``p = 0``) returns ``x`` unchanged. The mask is a fixed
+    parameter of the recorded node, so backward multiplies by the same mask.
+
+    >>> import numpy as np, autograd_lite as al
+    >>> y = al.dropout(al.Value(np.ones(6)), p=0.5, rng=0)
+    >>> sorted(set(y.data.tolist())) in ([0.0, 2.0], [2.0], [0.0])
+    True
+    >>> al.dropout(al.Value([1.0, 2.0]), training=False).data.tolist()
+    [1.0, 2.0]
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r}")
+    if not isinstance(x, Value):
+        x = Value(x, requires_grad=False)
+    if not training or p == 0:
+        return x
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    d = x._data
+    keep = gen.random(np.shape(d)) >= p
+    if type(d) is float:
+        mask: Any = float(keep) / (1.0 - p)
+    else:
+        mask = keep.astype(d.dtype) * d.dtype.type(1.0 / (1.0 - p))
+    return dropout_op(x, mask)
+
+
+# ------------------------------------------------- conv2d with optional bias
+
+
+def conv2d_call(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Value:
+    """2-D convolution as PyTorch's ``F.conv2d``: x (N, C, H, W), weight (O, C, kh, kw).
+
+    ``bias`` (O,) is optional; ``stride`` and ``padding`` are ints or (h, w) pairs.
+    Output (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1).
+
+    >>> import numpy as np, autograd_lite as al
+    >>> x = al.Value(np.ones((1, 1, 3, 3)))
+    >>> w = al.Value(np.ones((2, 1, 2, 2)))
+    >>> y = al.conv2d(x, w, al.Value([0.0, 1.0]))
+    >>> y.shape, y.data[0, :, 0, 0].tolist()
+    ((1, 2, 2, 2), [4.0, 5.0])
+    >>> y.sum().backward(); x.grad[0, 0].tolist()
+    [[2.0, 4.0, 2.0], [4.0, 8.0, 4.0], [2.0, 4.0, 2.0]]
+    """
+    return conv2d(x, weight, 0.0 if bias is None else bias, stride, padding)
+
+
+# functions of images, not methods of every Value (as in PyTorch's torch.nn.functional)
+for _name in (
+    "conv2d",
+    "conv2d_grad_input",
+    "conv2d_grad_weight",
+    "max_pool2d",
+    "avg_pool2d",
+    "window_scatter2d",
+    "window_sum2d",
+    "dropout",
+):
+    _remove_method(_name)
