@@ -24,9 +24,9 @@ import autograd_lite as al
 from autograd_lite import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import interleaved, report, steady_allocator  # noqa: E402
+from bench_engine import interleaved, report, steady_allocator
 
-N, T, I, H = 32, 20, 16, 32
+N, T, D, H = 32, 20, 16, 32
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -89,8 +89,8 @@ def check_same(lstm: nn.LSTM, x: np.ndarray) -> float:
 
 
 def bench_lstm() -> None:
-    x = np.random.default_rng(0).normal(size=(N, T, I))
-    lstm = nn.LSTM(I, H, seed=0)
+    x = np.random.default_rng(0).normal(size=(N, T, D))
+    lstm = nn.LSTM(D, H, seed=0)
     err = check_same(lstm, x)
     if not err < 1e-9:
         raise SystemExit(f"LSTM gradients differ from the numpy version by {err:.3g}")
@@ -100,7 +100,7 @@ def bench_lstm() -> None:
         repeat=15,
         number=3,
     )
-    report(f"LSTM step ({N}, {T}, {I}) -> {H}, fwd+bwd", t["ours"], t["numpy"], "<= 1.5x", "numpy")
+    report(f"LSTM step ({N}, {T}, {D}) -> {H}, fwd+bwd", t["ours"], t["numpy"], "<= 1.5x", "numpy")
 
 
 def bench_cnn_epoch() -> None:

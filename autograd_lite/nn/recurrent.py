@@ -33,22 +33,173 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..registry import get_op, has_op
+from ..array_ops import concatenate, stack
+from ..ops import shape_of
+from ..registry import Op, SymCase, register
 from ..value import Value
 from . import init as _init
+from .layers import _as_input, _positive
 from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def _as_input(x: Any) -> Value:
-    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+# ------------------------------------------------------------ the fused LSTM
+# A whole LSTM layer over a sequence is one table entry (as ops.dense is one node for a
+# linear layer, and as PyTorch runs cuDNN's fused LSTM): the forward is the time loop
+# in numpy, the vjps are backpropagation through time. Its output keeps every step's
+# gate activations (rows ``LSTM_ROWS``), so backward reads them instead of recomputing.
+# The vjps use only operators, indexing, ``stack``/``concatenate`` and ``.sum``, so
+# the same code records a graph under create_graph=True.
+
+#: rows of the ``lstm`` output at each step: the state, then what backward reuses
+LSTM_ROWS = ("h", "c", "i", "f", "g", "o", "tanh_c")
 
 
-def _size(n: Any, what: str, layer: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{layer}: {what} must be a positive integer, got {n!r}")
-    return int(n)
+def _lstm_shapes(x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> None:
+    H = shape_of(w_hh)[0] // 4
+    xs, ss = shape_of(x), shape_of(state)
+    if (
+        len(xs) != 3
+        or ss != (2, xs[0], H)
+        or shape_of(w_ih) != (4 * H, xs[2])
+        or shape_of(w_hh) != (4 * H, H)
+        or shape_of(b_ih) != (4 * H,)
+        or shape_of(b_hh) != (4 * H,)
+    ):
+        raise ValueError(
+            "lstm needs x (N, T, I), state (2, N, H), W_ih (4H, I), W_hh (4H, H), b_ih and "
+            f"b_hh (4H,); got {xs}, {ss}, {shape_of(w_ih)}, {shape_of(w_hh)}, "
+            f"{shape_of(b_ih)}, {shape_of(b_hh)}"
+        )
+
+
+def _lstm_forward(x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    """x (N, T, I), state rows h0, c0 (2, N, H) → (T, 7, N, H): rows ``LSTM_ROWS`` per step."""
+    _lstm_shapes(x, state, w_ih, w_hh, b_ih, b_hh)
+    N, T, _ = x.shape
+    H = w_hh.shape[1]
+    a_all = x @ w_ih.T  # every step's input projection in one product
+    a_all += b_ih + b_hh
+    a_all *= 0.5  # σ(a) = ½ tanh(a/2) + ½: one pass of tanh, no overflow
+    out = np.empty((T, 7, N, H), dtype=a_all.dtype)
+    h, c = state[0], state[1]
+    half_w = 0.5 * w_hh.T
+    for t in range(T):
+        y = out[t]
+        a = a_all[:, t]
+        a += h @ half_w
+        gates = y[2:6].transpose(1, 0, 2)  # (N, 4, H) view of rows i, f, g, o
+        np.tanh(a.reshape(N, 4, H), out=gates)
+        gates *= 0.5
+        gates += 0.5
+        np.tanh(2.0 * a[:, 2 * H : 3 * H], out=y[4])
+        np.multiply(y[3], c, out=y[1])
+        y[1] += y[2] * y[4]
+        np.tanh(y[1], out=y[6])
+        np.multiply(y[5], y[6], out=y[0])
+        h, c = y[0], y[1]
+    return out
+
+
+_MEMO: list[Any] = [None, None, None]  # (g, out, grads) of the last plain backward
+
+
+def _bptt(g: Any, out: Any, state: Any, w_hh: Any) -> tuple[Any, Any, Any]:
+    """Backpropagation through time: ``(∂E/∂a (N, T, 4H), ∂E/∂state (2, N, H), ∂E/∂W_hh)``.
+
+    ``a`` are the gate pre-activations. All six vjps of a node need these; with plain
+    arrays they are computed once per node (the engine calls a node's vjps one after
+    another with the same ``g``).
+    """
+    if type(g) is np.ndarray and _MEMO[0] is g and _MEMO[1] is out:
+        return _MEMO[2]
+    T = shape_of(out)[0]
+    plain = type(g) is np.ndarray and type(out) is np.ndarray and type(w_hh) is np.ndarray
+    das: list[Any] = [None] * T
+    dh_next: Any = 0.0
+    dc_next: Any = 0.0
+    dw_hh: Any = 0.0
+    for t in reversed(range(T)):
+        y, gt = out[t], g[t]
+        i, f, gg, o, tc = y[2], y[3], y[4], y[5], y[6]
+        c_prev, h_prev = (out[t - 1][1], out[t - 1][0]) if t else (state[1], state[0])
+        dh = gt[0] + dh_next
+        dc = gt[1] + dc_next + (dh * o + gt[6]) * (1.0 - tc * tc)
+        parts = (
+            (dc * gg + gt[2]) * i * (1.0 - i),
+            (dc * c_prev + gt[3]) * f * (1.0 - f),
+            (dc * i + gt[4]) * (1.0 - gg * gg),
+            (dh * tc + gt[5]) * o * (1.0 - o),
+        )
+        da = np.concatenate(parts, axis=1) if plain else concatenate(parts, axis=1)
+        das[t] = da
+        dw_hh = dw_hh + da.T @ h_prev
+        dh_next = da @ w_hh
+        dc_next = dc * f
+    if plain:
+        result = np.stack(das, axis=1), np.stack((dh_next, dc_next)), dw_hh
+        _MEMO[:] = g, out, result
+        return result
+    return stack(das, axis=1), stack([dh_next, dc_next]), dw_hh
+
+
+def _flat(a: Any) -> Any:
+    s = shape_of(a)
+    return a.reshape((s[0] * s[1], s[2]))
+
+
+def _lstm_vjp_x(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *b: Any) -> Any:
+    return _bptt(g, out, state, w_hh)[0] @ w_ih
+
+
+def _lstm_vjp_w_ih(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *b: Any) -> Any:
+    return _flat(_bptt(g, out, state, w_hh)[0]).T @ _flat(x)
+
+
+def _lstm_vjp_bias(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *b: Any) -> Any:
+    return _flat(_bptt(g, out, state, w_hh)[0]).sum(axis=0)
+
+
+def _lstm_sympy(sp: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    H = state.shape[2]
+    sig = np.vectorize(lambda z: 1 / (1 + sp.exp(-z)), otypes=[object])
+    tanh = np.vectorize(sp.tanh, otypes=[object])
+    h, c, steps = state[0], state[1], []
+    for t in range(x.shape[1]):
+        a = x[:, t].dot(w_ih.T) + h.dot(w_hh.T) + b_ih + b_hh
+        i, f, o = sig(a[:, :H]), sig(a[:, H : 2 * H]), sig(a[:, 3 * H :])
+        gg = tanh(a[:, 2 * H : 3 * H])
+        c = f * c + i * gg
+        h = o * tanh(c)
+        steps.append(np.stack((h, c, i, f, gg, o, tanh(c))))
+    return np.stack(steps)
+
+
+lstm = register(
+    Op(
+        "lstm",
+        forward=_lstm_forward,
+        vjps=(
+            _lstm_vjp_x,
+            lambda g, out, x, state, w_ih, w_hh, *b: _bptt(g, out, state, w_hh)[1],
+            _lstm_vjp_w_ih,
+            lambda g, out, x, state, w_ih, w_hh, *b: _bptt(g, out, state, w_hh)[2],
+            _lstm_vjp_bias,
+            _lstm_vjp_bias,
+        ),
+        label="LSTM",
+        inputs=("x", "state", "W_ih", "W_hh", "b_ih", "b_hh"),
+        doc="an LSTM layer over x (N, T, I) from state rows h0, c0 (2, N, H): per step rows "
+        "h, c, i, f, g, o, tanh c (T, 7, N, H); gates i, f, g, o of x W_ihᵀ + b_ih + "
+        "h W_hhᵀ + b_hh, c' = f c + i g, h' = o tanh(c')",
+        sympy_def=_lstm_sympy,
+        cases=(
+            SymCase(((1, 2, 1), (2, 1, 1), (4, 1), (4, 1), (4,), (4,)), note="N=I=H=1, T=2"),
+            SymCase(((2, 1, 2), (2, 2, 1), (4, 2), (4, 1), (4,), (4,)), note="N=2, I=2, T=1"),
+        ),
+    )
+)
 
 
 class _RecurrentBase(Module):
@@ -67,8 +218,8 @@ class _RecurrentBase(Module):
         dtype: Any = np.float64,
     ) -> None:
         name = type(self).__name__
-        self.input_size = _size(input_size, "input_size", name)
-        self.hidden_size = hidden_size = _size(hidden_size, "hidden_size", name)
+        self.input_size = _positive(input_size, f"{name}: input_size")
+        self.hidden_size = hidden_size = _positive(hidden_size, f"{name}: hidden_size")
         rows = _GATES[self.kind] * hidden_size
         gen = _init.make_rng(rng, seed)
         k = 1.0 / math.sqrt(hidden_size)
@@ -85,16 +236,16 @@ class _RecurrentBase(Module):
         text = f"{self.input_size}, {self.hidden_size}"
         return text if self.bias_ih is not None else text + ", bias=False"
 
-    def _project(self, x: Value, weight: Value, bias: Value | None) -> Value:
+    def _project(self, x: Any, weight: Value, bias: Value | None) -> Value:
         """``x Wᵀ + b`` (one node when there is a bias)."""
         if bias is None:
-            return x @ weight.T
+            return _as_input(x) @ weight.T
         return ops.dense(x, weight, bias)
 
-    def _state(self, h: Any, batch: int, what: str) -> Value:
-        """An initial state: zeros when None, else checked to be (N, hidden_size)."""
+    def _hidden(self, h: Any, batch: int, what: str) -> Any:
+        """An initial h or c: zeros when None, else checked to be (N, hidden_size)."""
         if h is None:
-            return Value(np.zeros((batch, self.hidden_size)), requires_grad=False)
+            return np.zeros((batch, self.hidden_size))
         h = _as_input(h)
         if h.shape != (batch, self.hidden_size):
             raise ValueError(
@@ -103,19 +254,40 @@ class _RecurrentBase(Module):
             )
         return h
 
-    def _step(self, xp: Value, state: Any) -> Any:
-        """One time step from the projected input ``xp = x W_ihᵀ + b_ih``."""
+    def _initial(self, state: Any, batch: int) -> Any:
+        """The state as ``_step`` takes it: h, or for an LSTM the rows (h, c) stacked."""
+        if self.kind != "LSTM":
+            return self._hidden(state, batch, "h")
+        if state is None:
+            return np.zeros((2, batch, self.hidden_size))
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise ValueError(
+                f"{type(self).__name__}: the initial state must be a pair (h, c), got "
+                f"{type(state).__name__}"
+            )
+        return stack([self._hidden(state[0], batch, "h"), self._hidden(state[1], batch, "c")])
+
+    def _lstm(self, x: Any, state: Any) -> Value:
+        """The ``lstm`` op over x (N, T, input_size): (T, 7, N, H), rows ``LSTM_ROWS``."""
+        b_ih, b_hh = self.bias_ih, self.bias_hh
+        if b_ih is None:
+            b_ih = b_hh = np.zeros(4 * self.hidden_size)
+        return lstm(x, state, self.weight_ih, self.weight_hh, b_ih, b_hh)
+
+    def _unpack(self, state: Any) -> Any:
+        """The state as users see it: h, or for an LSTM the pair (h, c)."""
+        return (state[0], state[1]) if self.kind == "LSTM" else state
+
+    def _step(self, x: Any, state: Any) -> Any:
+        """One time step from the input ``x`` (N, input_size) and the packed state."""
         H = self.hidden_size
-        hh = self._project(state[0] if self.kind == "LSTM" else state, self.weight_hh, self.bias_hh)
+        if self.kind == "LSTM":
+            return self._lstm(x[:, None, :], state)[0]
+        xp = self._project(x, self.weight_ih, self.bias_ih)
+        hh = self._project(state, self.weight_hh, self.bias_hh)
         if self.kind == "RNN":
             pre = xp + hh
             return pre.relu() if self.nonlinearity == "relu" else pre.tanh()
-        if self.kind == "LSTM":
-            h, c = state
-            s = (xp + hh).sigmoid()
-            t = (xp[:, 2 * H : 3 * H] + hh[:, 2 * H : 3 * H]).tanh()
-            c = s[:, H : 2 * H] * c + s[:, :H] * t
-            return s[:, 3 * H :] * c.tanh(), c
         rz = (xp[:, : 2 * H] + hh[:, : 2 * H]).sigmoid()
         r, z = rz[:, :H], rz[:, H:]
         n = (xp[:, 2 * H :] + r * hh[:, 2 * H :]).tanh()
@@ -123,12 +295,17 @@ class _RecurrentBase(Module):
 
 
 class _Cell(_RecurrentBase):
-    def _check(self, x: Value) -> None:
+    """One time step: ``cell(x, state=None)`` with x (N, input_size)."""
+
+    def forward(self, x: Any, state: Any = None) -> Any:
+        x = _as_input(x)
         if x.ndim != 2 or x.shape[1] != self.input_size:
             raise ValueError(
                 f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
                 f"(N, {self.input_size}), got {x.shape}"
             )
+        xt = x if x.requires_grad else x.data
+        return self._unpack(self._step(xt, self._initial(state, x.shape[0])))
 
 
 class RNNCell(_Cell):
@@ -146,18 +323,16 @@ class RNNCell(_Cell):
     kind = "RNN"
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
         **kwargs: Any,
     ) -> None:
         _nonlinearity(nonlinearity, "RNNCell")
         super().__init__(input_size, hidden_size, bias, **kwargs)
         self.nonlinearity = nonlinearity
-
-    def forward(self, x: Any, h: Any = None) -> Value:
-        x = _as_input(x)
-        self._check(x)
-        h = self._state(h, x.shape[0], "h")
-        return self._step(self._project(x, self.weight_ih, self.bias_ih), h)
 
 
 class LSTMCell(_Cell):
@@ -174,13 +349,6 @@ class LSTMCell(_Cell):
 
     kind = "LSTM"
 
-    def forward(self, x: Any, state: Any = None) -> tuple[Value, Value]:
-        x = _as_input(x)
-        self._check(x)
-        h, c = _pair(state, "LSTMCell")
-        state = (self._state(h, x.shape[0], "h"), self._state(c, x.shape[0], "c"))
-        return self._step(self._project(x, self.weight_ih, self.bias_ih), state)
-
 
 class GRUCell(_Cell):
     """One GRU step (gates r, z, n as PyTorch): ``h' = (1 − z) ⊙ n + z ⊙ h``.
@@ -192,28 +360,14 @@ class GRUCell(_Cell):
 
     kind = "GRU"
 
-    def forward(self, x: Any, h: Any = None) -> Value:
-        x = _as_input(x)
-        self._check(x)
-        h = self._state(h, x.shape[0], "h")
-        return self._step(self._project(x, self.weight_ih, self.bias_ih), h)
-
 
 def _nonlinearity(name: str, layer: str) -> None:
     if name not in ("tanh", "relu"):
         raise ValueError(f"{layer}: nonlinearity must be 'tanh' or 'relu', got {name!r}")
 
 
-def _pair(state: Any, layer: str) -> tuple[Any, Any]:
-    if state is None:
-        return None, None
-    if not isinstance(state, (tuple, list)) or len(state) != 2:
-        raise ValueError(f"{layer}: the initial state must be a pair (h, c), got {state!r}")
-    return state[0], state[1]
-
-
 class _Sequence(_RecurrentBase):
-    """A cell run over the time axis of a batch-first sequence."""
+    """A cell run over the time axis of a sequence: ``out, state = layer(x, state=None)``."""
 
     def __init__(
         self,
@@ -226,46 +380,39 @@ class _Sequence(_RecurrentBase):
         super().__init__(input_size, hidden_size, bias, **kwargs)
         self.batch_first = bool(batch_first)
 
-    def _check(self, x: Value) -> Value:
+    def forward(self, x: Any, state: Any = None) -> tuple[Value, Any]:
+        x = _as_input(x)
         if x.ndim != 3 or x.shape[2] != self.input_size:
             layout = "(N, T, input_size)" if self.batch_first else "(T, N, input_size)"
             raise ValueError(
                 f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
                 f"{layout} with input_size {self.input_size}, got {x.shape}"
             )
-        return x if self.batch_first else x.transpose((1, 0, 2))
-
-    def _run(self, x: Any, state: Any) -> tuple[Value, Any]:
-        """``(out, last_state)``: out (N, T, H) stacks the hidden state of every step."""
-        x = self._check(_as_input(x))
-        N, T = x.shape[0], x.shape[1]
-        xp = self._project(x, self.weight_ih, self.bias_ih)  # all steps in one product
-        outs = []
-        for t in range(T):
-            state = self._step(xp[:, t], state)
-            outs.append(state[0] if self.kind == "LSTM" else state)
-        out = _stack_time(outs, N, T, self.hidden_size)
+        if not self.batch_first:
+            x = x.transpose((1, 0, 2))
+        state = self._initial(state, x.shape[0])
+        data = None if x.requires_grad else x.data
+        if self.kind == "LSTM":  # one node for the whole sequence
+            y = self._lstm(x if data is None else data, state)  # (T, 7, N, H)
+            out = y[:, 0].transpose((1, 0, 2))
+            state = y[-1]
+        else:
+            outs = []
+            for t in range(x.shape[1]):
+                state = self._step(x[:, t] if data is None else data[:, t], state)  # no node
+                outs.append(state)
+            out = stack(outs, axis=1)
         if not self.batch_first:
             out = out.transpose((1, 0, 2))
-        return out, state
-
-
-def _stack_time(hs: list[Value], N: int, T: int, H: int) -> Value:
-    """Stack T values of shape (N, H) into (N, T, H) along a new axis 1."""
-    if has_op("stack"):
-        return get_op("stack")(hs, axis=1)
-    full = None  # until the stack op exists: each step scattered into its slot, summed
-    for t, h in enumerate(hs):
-        placed = ops.index_scatter(h, (slice(None), t), (N, T, H), h.dtype)
-        full = placed if full is None else full + placed
-    return full
+        return out, self._unpack(state)
 
 
 class RNN(_Sequence):
     """Elman RNN over a sequence: ``out, h = rnn(x, h0=None)``.
 
     ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size) (every step's ``h``) and
-    the last ``h`` (N, hidden_size). Equations and parameters as :class:`RNNCell`.
+    the last ``h`` (N, hidden_size). ``nonlinearity="relu"`` as PyTorch. Equations
+    and parameters as :class:`RNNCell`.
 
     >>> import numpy as np
     >>> out, h = RNN(2, 3, seed=0)(np.ones((4, 5, 2)))
@@ -288,17 +435,13 @@ class RNN(_Sequence):
         super().__init__(input_size, hidden_size, bias, batch_first, **kwargs)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x: Any, h0: Any = None) -> tuple[Value, Value]:
-        x = _as_input(x)
-        n = x.shape[0 if self.batch_first else 1] if x.ndim == 3 else 0
-        return self._run(x, self._state(h0, n, "h") if x.ndim == 3 else None)
-
 
 class LSTM(_Sequence):
     """LSTM over a sequence: ``out, (h, c) = lstm(x, (h0, c0)=None)``.
 
     ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size), and the last ``h``, ``c``
-    (N, hidden_size). Gates i, f, g, o as :class:`LSTMCell`.
+    (N, hidden_size). Gates i, f, g, o as :class:`LSTMCell`; each step is one
+    ``lstm_cell`` node.
 
     >>> import numpy as np
     >>> out, (h, c) = LSTM(2, 3, seed=0)(np.ones((4, 5, 2)))
@@ -307,14 +450,6 @@ class LSTM(_Sequence):
     """
 
     kind = "LSTM"
-
-    def forward(self, x: Any, state: Any = None) -> tuple[Value, tuple[Value, Value]]:
-        x = _as_input(x)
-        h0, c0 = _pair(state, "LSTM")
-        if x.ndim != 3:
-            return self._run(x, None)  # raises the shape error
-        n = x.shape[0 if self.batch_first else 1]
-        return self._run(x, (self._state(h0, n, "h"), self._state(c0, n, "c")))
 
 
 class GRU(_Sequence):
@@ -327,8 +462,3 @@ class GRU(_Sequence):
     """
 
     kind = "GRU"
-
-    def forward(self, x: Any, h0: Any = None) -> tuple[Value, Value]:
-        x = _as_input(x)
-        n = x.shape[0 if self.batch_first else 1] if x.ndim == 3 else 0
-        return self._run(x, self._state(h0, n, "h") if x.ndim == 3 else None)
