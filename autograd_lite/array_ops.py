@@ -339,7 +339,10 @@ std = register(
         sympy_def=lambda sp, z, axis, ddof, keepdims: np.vectorize(sp.sqrt, otypes=[object])(
             _var_sympy(sp, z, axis, ddof, keepdims)
         ),
-        cases=_REDUCE_CASES,
+        cases=(
+            SymCase(((2, 2),), (None, 0, False), note="all"),
+            SymCase(((2, 3),), (0, 1, True), note="axis=0, ddof=1, keepdims"),
+        ),
     )
 )
 

@@ -110,7 +110,7 @@ def _kinks(expr: Any, z: Any, values: dict) -> tuple[float, ...]:
             continue
         if isinstance(sol, sympy.FiniteSet) and len(sol) <= 20:
             for s in sol:
-                if s.is_real and s.is_finite:
+                if s.is_number and s.is_real and s.is_finite:  # not a line a = b
                     points.add(float(s))
     return tuple(sorted(points))
 

@@ -19,6 +19,22 @@ Second derivatives come from ``backward(create_graph=True)``: the first backward
 pass is itself recorded as a graph, and a second reverse pass through that graph
 gives one row of the Hessian (or, seeded with a vector ``v``, the product
 ``H @ v`` without ever forming ``H``).
+
+Transforms compose as JAX's do. Called inside another transform's ``f`` on a
+Value that transform differentiates, ``grad``, ``value_and_grad`` and
+``jacobian`` record their backward pass (``create_graph=True``) and return
+Values, so the outer transform differentiates through them:
+
+>>> d3 = al.grad(al.grad(al.grad(lambda z: z.tanh())))
+>>> round(d3(0.5), 6)
+-0.565209
+>>> al.jacobian(al.grad(f))([1.0, 2.0]).tolist()
+[[6.0, 0.0], [0.0, 12.0]]
+
+Inside, each differentiated argument is a fresh node ``x' = x`` on top of the
+outer Value, so an inner derivative never mixes up with an outer variable that
+``f`` also reads (JAX's "perturbation confusion"):
+``grad(lambda y: grad(lambda x: x * y)(y))(3.0)`` is 1, not 2.
 """
 
 from __future__ import annotations
@@ -71,8 +87,38 @@ def _leaf(x: Any, position: int, who: str) -> Value:
     return Value(as_data(x, f"{who}: argument {position}"))
 
 
-def _prepare(args: tuple, argnums: tuple[int, ...], who: str) -> tuple[list[Any], list[Value]]:
-    """Replace the differentiated arguments by fresh leaves."""
+_DEPTH = 0
+"""How many transforms are calling their ``f`` right now (nested transforms see > 0)."""
+
+
+def _nested(args: tuple, argnums: tuple[int, ...]) -> bool:
+    """True when an outer transform is differentiating one of the selected arguments."""
+    n = len(args)
+    return _DEPTH > 0 and any(
+        isinstance(args[a], Value) and args[a].requires_grad for a in argnums if -n <= a < n
+    )
+
+
+def _inner(x: Any, position: int, who: str) -> Value:
+    """In a nested transform: a new node ``x' = x`` on top of the outer Value ``x``.
+
+    Gradients are taken with respect to ``x'``, whose only reader is ``f``; the
+    recorded backward still leads back to ``x``, so the outer transform sees it.
+    """
+    from .ops import linear
+
+    if isinstance(x, Value) and x.requires_grad:
+        with enable_grad():
+            node = linear(x)
+        node.label = x.label
+        return node
+    return _leaf(x, position, who)
+
+
+def _prepare(
+    args: tuple, argnums: tuple[int, ...], who: str, nested: bool = False
+) -> tuple[list[Any], list[Value]]:
+    """Replace the differentiated arguments by fresh leaves (nested: by fresh nodes)."""
     n = len(args)
     call_args = list(args)
     leaves = []
@@ -86,15 +132,20 @@ def _prepare(args: tuple, argnums: tuple[int, ...], who: str) -> tuple[list[Any]
         if a in seen:
             raise ValueError(f"{who}: argnums repeats argument {a}")
         seen.add(a)
-        leaf = _leaf(args[a], a, who)
+        leaf = _inner(args[a], a, who) if nested else _leaf(args[a], a, who)
         call_args[a] = leaf
         leaves.append(leaf)
     return call_args, leaves
 
 
 def _call(f: Callable[..., Any], call_args: list, kwargs: dict, who: str) -> Value:
-    with enable_grad():
-        out = f(*call_args, **kwargs)
+    global _DEPTH
+    _DEPTH += 1
+    try:
+        with enable_grad():
+            out = f(*call_args, **kwargs)
+    finally:
+        _DEPTH -= 1
     if not isinstance(out, Value):
         raise TypeError(
             f"{who}: f must return a Value, got {type(out).__name__}; compute the result "
@@ -156,6 +207,34 @@ def _block(out_shape: tuple, in_shape: tuple, dtype: Any) -> np.ndarray:
     return np.zeros(out_shape + in_shape, dtype=dtype)
 
 
+def _as_value(g: Any, like: Value) -> Value:
+    """A nested transform's gradient as a Value of the input's shape (constant if none)."""
+    if isinstance(g, Value):
+        return g
+    if g is None:
+        g = 0.0 if like.shape == () else np.zeros(like.shape, dtype=like.dtype)
+    return Value(g, requires_grad=False)
+
+
+def _stack_rows(rows: list[Value], out_shape: tuple, in_shape: tuple) -> Value:
+    """A Value of shape ``out_shape + in_shape`` whose k-th block is ``rows[k]``.
+
+    Built from table ops only (``Σ_k e_k ⊗ row_k``), so it stays differentiable.
+    """
+    from .ops import reshape
+
+    n = len(rows)
+    total: Value | None = None
+    for k, row in enumerate(rows):
+        e = np.zeros((n,) + (1,) * len(in_shape))
+        e[k] = 1.0
+        term = reshape(row, (1,) + in_shape) * e
+        total = term if total is None else total + term
+    if total is None:  # an empty output
+        return Value(np.zeros(out_shape + in_shape), requires_grad=False)
+    return reshape(total, out_shape + in_shape)
+
+
 def _finish(a: np.ndarray) -> Any:
     return float(a) if a.shape == () else a
 
@@ -192,10 +271,13 @@ def value_and_grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        call_args, leaves = _prepare(args, nums, who)
+        nested = _nested(args, nums)
+        call_args, leaves = _prepare(args, nums, who, nested)
         out = _call(f, call_args, kwargs, who)
         _check_scalar(out, who)
-        grads = _vjp(out, leaves, None, create_graph=False)
+        grads = _vjp(out, leaves, None, create_graph=nested)
+        if nested:  # inside another transform: Values it can differentiate
+            return out, _pack([_as_value(g, x) for g, x in zip(grads, leaves)], single)
         return float(out.item()), _pack([_as_result(g, x) for g, x in zip(grads, leaves)], single)
 
     return value_and_grad_f
@@ -230,10 +312,13 @@ def grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
-        call_args, leaves = _prepare(args, nums, who)
+        nested = _nested(args, nums)
+        call_args, leaves = _prepare(args, nums, who, nested)
         out = _call(f, call_args, kwargs, who)
         _check_scalar(out, who)
-        grads = _vjp(out, leaves, None, create_graph=False)
+        grads = _vjp(out, leaves, None, create_graph=nested)
+        if nested:  # inside another transform: Values it can differentiate
+            return _pack([_as_value(g, x) for g, x in zip(grads, leaves)], single)
         return _pack([_as_result(g, x) for g, x in zip(grads, leaves)], single)
 
     return grad_f
@@ -259,9 +344,20 @@ def jacobian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        call_args, leaves = _prepare(args, nums, who)
+        nested = _nested(args, nums)
+        call_args, leaves = _prepare(args, nums, who, nested)
         out = _call(f, call_args, kwargs, who)
         oshape = out.shape
+        if nested:  # inside another transform: the rows as one differentiable Value each
+            per_input: list[list[Value]] = [[] for _ in leaves]
+            for k in range(out.size):
+                seed = _one_hot(oshape, k, out.dtype)
+                rows = _vjp(out, leaves, seed, create_graph=True) if out.requires_grad else None
+                for j, x in enumerate(leaves):
+                    per_input[j].append(_as_value(rows[j] if rows else None, x))
+            return _pack(
+                [_stack_rows(r, oshape, x.shape) for r, x in zip(per_input, leaves)], single
+            )
         blocks = [_block(oshape, x.shape, x.dtype) for x in leaves]
         flat = [b.reshape(out.size, x.size) for b, x in zip(blocks, leaves)]
         if out.requires_grad:
@@ -325,30 +421,60 @@ def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
     the size of ``x`` (the full Hessian needs one pass per element).
 
     Args:
-        f: a function of one Value returning a scalar Value.
-        x: the point (number, list, array or Value).
-        v: the direction, of the same shape as ``x``.
+        f: a function returning a scalar Value, of one argument, or of several
+            when ``x`` is a tuple.
+        x: the point (number, list, array or Value), or a *tuple* of points, one
+            per argument of ``f`` (as JAX's ``jvp`` takes its primals).
+        v: the direction, of the same shape as ``x`` (a tuple of the same length
+            and shapes when ``x`` is a tuple).
 
     Returns:
-        ``H(x) @ v`` with ``x``'s shape (a float for scalar ``x``).
+        ``H(x) @ v`` with ``x``'s shape (a float for scalar ``x``). For a tuple
+        ``x``: a tuple with one block per argument, ``Σ_j H_ij v_j``.
 
     >>> import autograd_lite as al
     >>> f = lambda w: (w[0] ** 2) * w[1] + w[1].exp()
     >>> al.hvp(f, [1.0, 0.0], [1.0, 0.0]).tolist()
     [0.0, 2.0]
+    >>> al.hvp(lambda a, b: (a * a * b).sum(), (2.0, 3.0), (1.0, 0.0))
+    (6.0, 4.0)
     """
     who = "hvp"
     _check_callable(f, who)
-    _, (leaf,) = _prepare((x,), (0,), who)
-    vd = v.data if isinstance(v, Value) else as_data(v, f"{who}: v")
-    if np.shape(vd) != leaf.shape:
+    several = isinstance(x, tuple)
+    xs = x if several else (x,)
+    if several and (not isinstance(v, tuple) or len(v) != len(xs)):
         raise ValueError(
-            f"{who}: v has shape {np.shape(vd)} but x has shape {leaf.shape}; they must match"
+            f"{who}: x is a tuple of {len(xs)} argument(s), so v must be a tuple of as many "
+            f"directions, got {type(v).__name__}"
+            + (f" of length {len(v)}" if isinstance(v, tuple) else "")
         )
-    out = _call(f, [leaf], {}, who)
+    vs = v if several else (v,)
+    _, leaves = _prepare(xs, tuple(range(len(xs))), who)
+    vds = []
+    for i, (vi, leaf) in enumerate(zip(vs, leaves)):
+        vd = vi.data if isinstance(vi, Value) else as_data(vi, f"{who}: v")
+        if np.shape(vd) != leaf.shape:
+            at = f" (argument {i})" if several else ""
+            raise ValueError(
+                f"{who}: v has shape {np.shape(vd)} but x has shape {leaf.shape}{at}; they must "
+                "match"
+            )
+        vds.append(vd)
+    out = _call(f, list(leaves), {}, who)
     _check_scalar(out, who)
-    (g,) = _vjp(out, [leaf], None, create_graph=True)
-    if not isinstance(g, Value) or not g.requires_grad:
-        return _as_result(None, leaf)  # f is at most linear in x: H = 0
-    (hv,) = _vjp(g, [leaf], vd, create_graph=False)
-    return _as_result(hv, leaf)
+    grads = _vjp(out, leaves, None, create_graph=True)
+    live = [(g, vd) for g, vd in zip(grads, vds) if isinstance(g, Value) and g.requires_grad]
+    if not live:  # f is at most linear in x: H = 0
+        return _pack([_as_result(None, leaf) for leaf in leaves], not several)
+    if len(live) == 1 and not several:
+        root, seed = live[0]
+    else:  # d(Σ_i g_i · v_i)/dx_j = Σ_i H_ji v_i = (H v)_j
+        with enable_grad():
+            parts = [(g * vd).sum() if g.shape else g * vd for g, vd in live]
+            root = parts[0]
+            for p in parts[1:]:
+                root = root + p
+        seed = None
+    hv = _vjp(root, leaves, seed, create_graph=False)
+    return _pack([_as_result(h, leaf) for h, leaf in zip(hv, leaves)], not several)

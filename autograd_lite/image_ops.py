@@ -340,8 +340,8 @@ max_pool2d = register(
         doc="maximum over kernel windows of x (N, C, H, W); tied maxima share the gradient",
         sympy_def=_pool_sympy(lambda sp, items: sp.Max(*items)),
         cases=(
-            SymCase(((1, 2, 4, 4),), (2, None), note="2×2 windows"),
-            SymCase(((1, 1, 3, 4),), ((2, 3), 1), note="overlapping 2×3 windows"),
+            SymCase(((1, 1, 4, 4),), (2, None), note="2×2 windows"),
+            SymCase(((1, 1, 3, 3),), ((2, 3), 1), note="overlapping 2×3 windows"),
         ),
     )
 )

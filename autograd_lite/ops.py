@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .registry import Op, passthrough, register
+from .registry import Op, SymCase, passthrough, register
 from .value import Value
 
 # ---------------------------------------------------------------- helpers
@@ -316,6 +316,24 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return gb
 
 
+def _matmul_sympy(sp: Any, a: Any, b: Any) -> Any:
+    """matmul on symbols: out[..., i, j] = Σ_k a[..., i, k]·b[..., k, j], vectors lifted."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    a2 = np.broadcast_to(a2, batch + a2.shape[-2:])
+    b2 = np.broadcast_to(b2, batch + b2.shape[-2:])
+    out = np.empty(batch + (a2.shape[-2], b2.shape[-1]), dtype=object)
+    for *lead, i, j in np.ndindex(*out.shape):
+        rows, cols = a2[(*lead, i)], b2[(*lead, slice(None), j)]
+        out[(*lead, i, j)] = sp.Add(*(rows[k] * cols[k] for k in range(len(rows))))
+    if a.ndim == 1:
+        out = out[..., 0, :]
+    if b.ndim == 1:
+        out = out[..., 0]
+    return out
+
+
 matmul = register(
     Op(
         "matmul",
@@ -323,6 +341,14 @@ matmul = register(
         vjps=(_matmul_vjp_a, _matmul_vjp_b),
         label="@",
         doc="matrix product a @ b (1-D, 2-D and batched, as numpy.matmul)",
+        sympy_def=_matmul_sympy,
+        cases=(
+            SymCase(((2, 3), (3, 2))),
+            SymCase(((3,), (3, 2)), note="vector @ matrix"),
+            SymCase(((2, 3), (3,)), note="matrix @ vector"),
+            SymCase(((3,), (3,)), note="dot product"),
+            SymCase(((2, 2, 2), (2, 3)), note="batched, b broadcast over the batch"),
+        ),
     )
 )
 
@@ -359,6 +385,16 @@ def _dense_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     return _swap_last(g2) @ x2  # (out, batch) @ (batch, in): contiguous, like W
 
 
+def _dense_sympy(sp: Any, x: Any, w: Any, b: Any) -> Any:
+    """out[..., o] = Σ_i x[..., i]·W[o, i] + b[o] on symbols."""
+    out = np.empty(x.shape[:-1] + w.shape[:1], dtype=object)
+    bias = np.broadcast_to(b, w.shape[:1])
+    for *lead, o in np.ndindex(*out.shape):
+        row = x[tuple(lead)]
+        out[(*lead, o)] = sp.Add(*(row[i] * w[o, i] for i in range(w.shape[1]))) + bias[o]
+    return out
+
+
 dense = register(
     Op(
         "dense",
@@ -367,6 +403,12 @@ dense = register(
         label="x·Wᵀ + b",
         inputs=("x", "W", "b"),
         doc="fully connected layer x @ W.T + b in one node (what nn.Linear computes)",
+        sympy_def=_dense_sympy,
+        cases=(
+            SymCase(((2, 3), (2, 3), (2,)), note="a batch"),
+            SymCase(((3,), (2, 3), (2,)), note="one example"),
+            SymCase(((2, 2), (3, 2), ()), note="scalar bias"),
+        ),
     )
 )
 
@@ -449,6 +491,17 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) ->
     return diff * g
 
 
+def _cross_entropy_sympy(sp: Any, z: Any, labels: Any, reduction: str) -> Any:
+    """loss_n = log Σ_c e^z[n, c] − z[n, label_n], then mean, sum or none."""
+    per = [
+        sp.log(sp.Add(*(sp.exp(v) for v in row))) - row[int(y)]
+        for row, y in zip(z, np.reshape(labels, -1))
+    ]
+    if reduction == "none":
+        return np.array(per, dtype=object)
+    return sp.Add(*per) / (len(per) if reduction == "mean" else 1)
+
+
 cross_entropy = register(
     Op(
         "cross_entropy",
@@ -459,6 +512,12 @@ cross_entropy = register(
         defaults={"reduction": "mean"},
         keeps_inputs=True,
         doc="softmax cross-entropy of logits (batch, classes) against integer labels, stable",
+        sympy_def=_cross_entropy_sympy,
+        cases=(
+            SymCase(((2, 3),), ((2, 0), "mean"), note="mean"),
+            SymCase(((2, 3),), ((1, 1), "sum"), note="sum, repeated label"),
+            SymCase(((3, 2),), ((0, 1, 1), "none"), note="none"),
+        ),
     )
 )
 
@@ -757,6 +816,13 @@ def _softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
     return out * (g - (g * out).sum(axis=axis, keepdims=True))
 
 
+def _softmax_sympy(sp: Any, z: Any, axis: int) -> Any:
+    from .sympy_arrays import elementwise, reduce
+
+    e = elementwise(sp.exp, z)
+    return e / reduce(e, sp.Add, axis, keepdims=True)
+
+
 softmax = register(
     Op(
         "softmax",
@@ -767,6 +833,12 @@ softmax = register(
         defaults={"axis": -1},
         keeps_inputs=False,
         doc="softmax along axis: e^z_i / Σ_j e^z_j (shifted by the max, so stable)",
+        sympy_def=_softmax_sympy,
+        cases=(
+            SymCase(((2, 3),), note="axis=-1"),
+            SymCase(((2, 3),), (0,), note="axis=0"),
+            SymCase(((3,),), note="a vector"),
+        ),
     )
 )
 
@@ -781,6 +853,12 @@ def _log_softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
     return g - exp.poly(out) * g.sum(axis=axis, keepdims=True)
 
 
+def _log_softmax_sympy(sp: Any, z: Any, axis: int) -> Any:
+    from .sympy_arrays import elementwise, reduce
+
+    return z - elementwise(sp.log, reduce(elementwise(sp.exp, z), sp.Add, axis, keepdims=True))
+
+
 log_softmax = register(
     Op(
         "log_softmax",
@@ -791,6 +869,11 @@ log_softmax = register(
         defaults={"axis": -1},
         keeps_inputs=False,
         doc="log of softmax along axis, computed stably (z - max - log Σ e^(z - max))",
+        sympy_def=_log_softmax_sympy,
+        cases=(
+            SymCase(((2, 3),), note="axis=-1"),
+            SymCase(((2, 3),), (0,), note="axis=0"),
+        ),
     )
 )
 
@@ -830,6 +913,12 @@ def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     return broadcast_to.poly(g, shape)
 
 
+def _sum_sympy(sp: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    from .sympy_arrays import reduce
+
+    return reduce(z, sp.Add, axis, keepdims)
+
+
 sum = register(
     Op(
         "sum",
@@ -840,12 +929,25 @@ sum = register(
         defaults={"axis": None, "keepdims": False},
         keeps_inputs=False,
         doc="sum over axis (all axes by default)",
+        sympy_def=_sum_sympy,
+        cases=(
+            SymCase(((2, 3),), note="all axes"),
+            SymCase(((2, 3),), ((0,),), note="axis=0"),
+            SymCase(((2, 3),), ((1,), True), note="axis=1, keepdims"),
+            SymCase(((2, 1, 2),), ((0, 2),), note="axes (0, 2)"),
+        ),
     )
 )
 
 
 def _mean_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     return _sum_vjp(g, out, z, axis, keepdims) * (1.0 / _count(shape_of(z), axis))
+
+
+def _mean_sympy(sp: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    from .sympy_arrays import reduce
+
+    return reduce(z, lambda *v: sp.Add(*v) / len(v), axis, keepdims)
 
 
 mean = register(
@@ -860,6 +962,13 @@ mean = register(
         defaults={"axis": None, "keepdims": False},
         keeps_inputs=False,
         doc="mean over axis (all axes by default)",
+        sympy_def=_mean_sympy,
+        cases=(
+            SymCase(((2, 3),), note="all axes"),
+            SymCase(((2, 3),), ((0,),), note="axis=0"),
+            SymCase(((2, 3),), ((1,), True), note="axis=1, keepdims"),
+            SymCase(((2, 1, 2),), ((0, 2),), note="axes (0, 2)"),
+        ),
     )
 )
 
@@ -880,6 +989,12 @@ def _max_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     return g * share
 
 
+def _max_sympy(sp: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    from .sympy_arrays import reduce
+
+    return reduce(z, sp.Max, axis, keepdims)
+
+
 max = register(
     Op(
         "max",
@@ -889,6 +1004,14 @@ max = register(
         params=("axis", "keepdims"),
         defaults={"axis": None, "keepdims": False},
         doc="maximum over axis; tied maxima share the gradient evenly",
+        sympy_def=_max_sympy,
+        cases=(
+            SymCase(
+                ((2, 3),), note="all axes; a tie", points=(([[1.0, 1.0, 0.5], [0.0, -1.0, 0.2]],),)
+            ),
+            SymCase(((2, 3),), ((1,),), note="axis=1"),
+            SymCase(((2, 3),), ((0,), True), note="axis=0, keepdims"),
+        ),
     )
 )
 
@@ -904,6 +1027,12 @@ reshape = register(
         label="reshape",
         params=("shape",),
         doc="same data, new shape",
+        sympy_def=lambda sp, z, shape: z.reshape(shape),
+        cases=(
+            SymCase(((2, 3),), ((3, 2),)),
+            SymCase(((2, 3),), ((6,),), note="flatten"),
+            SymCase(((4,),), ((2, -1),), note="-1 inferred"),
+        ),
     )
 )
 
@@ -922,6 +1051,11 @@ transpose = register(
         label="transpose",
         params=("axes",),
         doc="permute axes",
+        sympy_def=lambda sp, z, axes: z.transpose(axes),
+        cases=(
+            SymCase(((2, 3),), ((1, 0),)),
+            SymCase(((2, 1, 3),), ((2, 0, 1),), note="3 axes"),
+        ),
     )
 )
 
@@ -946,6 +1080,17 @@ def _scatter_forward(g: Any, index: Any, shape: tuple, dtype: Any) -> Any:
     return out
 
 
+def _scatter_sympy(sp: Any, x: Any, index: Any, shape: tuple, dtype: Any) -> Any:
+    """out[p] = Σ of the x elements that `index` sends to flat position p (repeats add)."""
+    from .sympy_arrays import zeros
+
+    out = zeros(shape).reshape(-1)
+    positions = np.arange(math.prod(shape)).reshape(shape)[index]
+    for p, v in zip(np.reshape(positions, -1), np.broadcast_to(x, np.shape(positions)).reshape(-1)):
+        out[p] = out[p] + v
+    return out.reshape(shape)
+
+
 index_scatter = register(
     Op(
         "index_scatter",
@@ -955,6 +1100,12 @@ index_scatter = register(
         params=("index", "shape", "dtype"),
         keeps_inputs=False,
         doc="zeros of `shape` with x added at `index` (the gradient of indexing)",
+        sympy_def=_scatter_sympy,
+        cases=(
+            SymCase(((2,),), (np.array([0, 2]), (3,), np.float64), note="integer index"),
+            SymCase(((3,),), (np.array([1, 1, 0]), (3,), np.float64), note="repeated index"),
+            SymCase(((3,),), ((slice(None), 1), (3, 2), np.float64), note="basic index"),
+        ),
     )
 )
 
@@ -971,6 +1122,13 @@ getitem = register(
         label="[ ]",
         params=("index",),
         doc="indexing and slicing (basic and integer-array)",
+        sympy_def=lambda sp, z, index: z[index],
+        cases=(
+            SymCase(((3,),), (1,), note="one element"),
+            SymCase(((2, 3),), ((slice(None), slice(0, 2)),), note="a slice"),
+            SymCase(((3,),), (np.array([0, 2, 0]),), note="repeated integer index"),
+            SymCase(((2, 3),), ((np.array([1, 0]), np.array([2, 2])),), note="fancy 2-D"),
+        ),
     )
 )
 
@@ -991,6 +1149,12 @@ broadcast_to = register(
         params=("shape",),
         keeps_inputs=False,
         doc="repeat data along new or size-1 axes to `shape`",
+        sympy_def=lambda sp, z, shape: np.broadcast_to(z, shape),
+        cases=(
+            SymCase(((3,),), ((2, 3),), note="new leading axis"),
+            SymCase(((2, 1),), ((2, 3),), note="size-1 axis"),
+            SymCase(((),), ((2,),), note="a scalar"),
+        ),
     )
 )
 
@@ -1012,6 +1176,18 @@ def _sum_to_forward(z: Any, shape: tuple) -> Any:
     return out.reshape(shape)
 
 
+def _sum_to_sympy(sp: Any, z: Any, shape: tuple) -> Any:
+    """out[j] = Σ of the z elements that broadcasting `shape` to z's shape copies from j."""
+    from .sympy_arrays import zeros
+
+    out = zeros(shape)
+    lead = z.ndim - len(shape)
+    for idx in np.ndindex(*z.shape):
+        j = tuple(0 if s == 1 else i for i, s in zip(idx[lead:], shape))
+        out[j] = out[j] + z[idx]
+    return out
+
+
 sum_to = register(
     Op(
         "sum_to",
@@ -1021,6 +1197,13 @@ sum_to = register(
         params=("shape",),
         keeps_inputs=False,
         doc="sum a broadcast array back to `shape` (the gradient of broadcasting)",
+        sympy_def=_sum_to_sympy,
+        cases=(
+            SymCase(((2, 3),), ((3,),), note="leading axis"),
+            SymCase(((2, 3),), ((2, 1),), note="size-1 axis"),
+            SymCase(((2, 3),), ((1, 3),), note="kept leading axis"),
+            SymCase(((2, 3),), ((2, 3),), note="same shape"),
+        ),
     )
 )
 

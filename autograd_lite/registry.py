@@ -37,6 +37,9 @@ class SymCase:
         params: the op's parameters, in ``Op.params`` order (defaults filled in when short).
         domain: interval the sample values are drawn from (``None``: the op's ``domain``).
         note: what this case exercises, shown in check messages (``"axis=0, keepdims"``).
+        points: extra sample points checked besides the random ones, each a tuple of
+            one array (or number) per input: a tie of ``max``, say, which the check
+            must then recognize as a kink and skip (and say so).
 
     >>> SymCase(((2, 3),), (0, True), note="axis=0, keepdims").shapes
     ((2, 3),)
@@ -46,6 +49,7 @@ class SymCase:
     params: tuple = ()
     domain: tuple[float, float] | None = None
     note: str = ""
+    points: tuple = ()
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import __version__, cli
+from autograd_lite.registry import SymCase
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -324,13 +325,30 @@ def test_demo_out_dir(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------- check
-def test_check_prints_a_green_table(capsys):
+def test_check_prints_every_op_of_the_table_green(capsys):
+    from autograd_lite.registry import all_ops
+
     code, out, err = run(capsys, "check")
     assert code == 0, out + err
-    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:-1]}
+    lines = out.splitlines()
+    rows = {line.split()[0]: line.split()[1:3] for line in lines[2:-1]}
+    assert set(rows) == {op.name for op in all_ops()}  # every op, structural ones too
     for name in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "step"):
-        assert rows[name] == "ok"
-    assert out.strip().splitlines()[-1].startswith("all ")
+        assert rows[name] == ["elementwise", "ok"]
+    for name in ("softmax", "log_softmax", "matmul", "sum", "getitem", "index_scatter"):
+        assert rows[name] == ["structural", "ok"]
+    n = len(all_ops())
+    n_elem = sum(op.elementwise for op in all_ops())
+    assert lines[-1] == (
+        f"all {n} ops agree with SymPy ({n_elem} elementwise, {n - n_elem} structural; "
+        "derivative order 1)"
+    )
+
+
+def test_check_order_two(capsys):
+    code, out, _ = run(capsys, "check", "--order", "2", "softmax", "tanh")
+    assert code == 0
+    assert "derivative 2 matches SymPy" in out and "derivative order 2" in out.splitlines()[-1]
 
 
 def test_check_selected_ops(capsys):
@@ -361,6 +379,31 @@ def test_check_fails_on_a_wrong_derivative(capsys):
         unregister("wrong_sigmoid_cli")
     assert code == 1
     assert "FAIL" in out and "wrong_sigmoid_cli" in out.splitlines()[-1]
+
+
+def test_check_names_ops_without_a_sympy_definition(capsys):
+    from autograd_lite.registry import Op, register, unregister
+
+    register(Op("undefined_cli", forward=lambda z: z * 2.0, vjps=(lambda g, out, z: g * 2.0,)))
+    broken = Op(
+        "broken_def_cli",
+        forward=lambda z: z.sum(),
+        vjps=(lambda g, out, z: g * np.ones(np.shape(z)),),
+        sympy_def=lambda sp, z, extra: z.sum(),  # one argument too many
+        cases=(SymCase(((2,),)),),
+    )
+    register(broken)
+    try:
+        code, out, _ = run(capsys, "check")
+    finally:
+        unregister("undefined_cli")
+        unregister("broken_def_cli")
+    assert code == 1
+    rows = {line.split()[0]: line for line in out.splitlines()[2:-1]}
+    assert "NOT CHECKED" in rows["undefined_cli"] and "no SymPy definition" in rows["undefined_cli"]
+    assert "NOT CHECKED" in rows["broken_def_cli"] and "cannot take sp" in rows["broken_def_cli"]
+    assert rows["softmax"].split()[2] == "ok"
+    assert out.splitlines()[-1].endswith("2 NOT CHECKED: undefined_cli, broken_def_cli")
 
 
 def test_graph_edge_factors_and_layout(capsys, tmp_path):

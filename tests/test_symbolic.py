@@ -119,8 +119,10 @@ def test_a_formula_that_does_not_match_the_forward_is_caught() -> None:
 
 
 def test_check_errors_name_the_problem() -> None:
-    with pytest.raises(ValueError, match="op 'matmul' has no SymPy formula"):
-        symbolic.check("matmul")
+    with pytest.raises(ValueError, match="structural ops are checked at order 1 or 2"):
+        symbolic.check("matmul", order=3)
+    with pytest.raises(ValueError, match="params= is for elementwise ops"):
+        symbolic.check("sum", params={"axis": 0})
     with pytest.raises(ValueError, match="order must be a positive int"):
         symbolic.check("tanh", order=0)
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['beta'\]"):

@@ -17,6 +17,53 @@ def test_every_unary_table_op_passes(name: str) -> None:
     assert_derivative(name)
 
 
+BINARY = [op.name for op in all_ops() if op.elementwise and op.arity == 2]
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_every_two_input_table_op_passes_by_name(name: str) -> None:
+    assert_derivative(name)
+
+
+def test_two_input_op_with_explicit_points_and_formula() -> None:
+    assert_derivative("mul", points=[(1.5, -2.0), (0.0, 3.0)])
+    assert_derivative("div", formula="a/b", points=np.array([[1.0, 2.0], [-3.0, 0.5]]))
+    with pytest.raises(AssertionError, match=r"forward differs from the formula at a = 1, b = 2"):
+        assert_derivative("mul", formula="a + b", points=[(1.0, 2.0)])
+
+
+def test_a_wrong_partial_of_a_two_input_op_names_the_input() -> None:
+    op = Op(
+        "wrong_div",
+        forward=lambda a, b: a / b,
+        vjps=(lambda g, out, a, b: g / b, lambda g, out, a, b: g * out / b),  # sign lost
+        formula="a / b",
+        domain=(0.5, 3.0),
+    )
+    with pytest.raises(AssertionError) as info:
+        assert_derivative(op)
+    msg = str(info.value)
+    assert "backward disagrees" in msg and "∂/∂b: backward" in msg
+    assert "SymPy ∂/∂b:       -a/b**2" in msg and "worst point a = 1.75, b = 0.5" in msg
+
+
+def test_structural_ops_by_name_are_checked_against_their_sympy_definition() -> None:
+    for name in ("softmax", "matmul", "sum"):
+        assert_derivative(name)
+    softmax = al.get_op("softmax")
+    wrong = Op(
+        "softmax_as_elementwise",
+        forward=softmax.forward,
+        vjps=(lambda g, out, z, axis: g * out * (1 - out),),
+        params=("axis",),
+        defaults={"axis": -1},
+        sympy_def=softmax.sympy_def,
+        cases=softmax.cases,
+    )
+    with pytest.raises(AssertionError, match=r"softmax_as_elementwise: Jacobian does NOT match"):
+        assert_derivative(wrong)
+
+
 def test_callable_against_a_formula() -> None:
     assert_derivative(lambda v: v * v.sigmoid(), formula="z/(1 + exp(-z))")
     assert_derivative(lambda v: (v * v).tanh(), formula="tanh(z**2)", points=[-1.2, 0.0, 0.9])
@@ -71,8 +118,23 @@ def test_wrong_derivative_of_a_callable_is_caught() -> None:
 def test_error_paths_name_the_problem() -> None:
     with pytest.raises(ValueError, match="no formula to check against"):
         assert_derivative(lambda v: v.exp())
-    with pytest.raises(ValueError, match="op 'mul' has 2 inputs"):
-        assert_derivative("mul")
+    op3 = Op(
+        "fma3",
+        forward=lambda a, b, c: a * b + c,
+        vjps=(
+            lambda g, out, a, b, c: g * b,
+            lambda g, out, a, b, c: g * a,
+            lambda g, out, a, b, c: g,
+        ),
+        formula="a*b + c",
+        inputs=("a", "b", "c"),
+    )
+    with pytest.raises(ValueError, match="op 'fma3' has 3 inputs"):
+        assert_derivative(op3)
+    with pytest.raises(ValueError, match=r"points must be a list of 2-tuples.*shape \(1, 3\)"):
+        assert_derivative("mul", points=[(1.0, 2.0, 3.0)])
+    with pytest.raises(ValueError, match="formula= is for elementwise ops"):
+        assert_derivative("softmax", formula="z")
     with pytest.raises(TypeError, match="must be an op name or a callable"):
         assert_derivative(3.0)
     with pytest.raises(ValueError, match=r"formula 'q\*z': unknown name 'q'"):

@@ -1,0 +1,278 @@
+"""conv2d, max/avg pooling and dropout (SPEC §7), NCHW as PyTorch.
+
+Forward values against direct references written plainly here with loops over every
+output pixel; gradients against central finite differences; second derivatives against
+finite differences of first derivatives; hypothesis draws the geometry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd_lite as al
+
+
+def _r(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0)) -> np.ndarray:
+    """The definition of PyTorch's conv2d, one output element at a time."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    for i in range(n):
+        for j in range(o):
+            for r in range(oh):
+                for q in range(ow):
+                    total = 0.0
+                    for ch in range(c):
+                        for a in range(kh):
+                            for e in range(kw):
+                                total += xp[i, ch, r * sh + a, q * sw + e] * w[j, ch, a, e]
+                    out[i, j, r, q] = total + (0.0 if b is None else b[j])
+    return out
+
+
+def pool_reference(x, kernel, stride, reduce) -> np.ndarray:
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    out = np.zeros((n, c, oh, ow))
+    for i in range(n):
+        for ch in range(c):
+            for r in range(oh):
+                for q in range(ow):
+                    out[i, ch, r, q] = reduce(x[i, ch, r * sh : r * sh + kh, q * sw : q * sw + kw])
+    return out
+
+
+def fd_hessian(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    g = al.grad(f)
+    rows = []
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = eps
+        up = np.reshape(g((x.reshape(-1) + e).reshape(x.shape)), -1)
+        down = np.reshape(g((x.reshape(-1) - e).reshape(x.shape)), -1)
+        rows.append((up - down) / (2 * eps))
+    return np.array(rows)
+
+
+def assert_second_derivatives(f, x: np.ndarray) -> None:
+    hessian = np.reshape(al.hessian(f)(x), (x.size, x.size))
+    np.testing.assert_allclose(hessian, fd_hessian(f, x), atol=1e-6, rtol=1e-5)
+
+
+# ------------------------------------------------------------------- conv2d
+
+
+@pytest.mark.parametrize(
+    ("stride", "padding"), [(1, 0), (2, 1), ((1, 2), (2, 0)), ((3, 1), (1, 1))]
+)
+def test_conv2d_matches_reference_and_finite_differences(stride, padding) -> None:
+    x, w, b = al.Value(_r(2, 3, 5, 6)), al.Value(_r(4, 3, 3, 2, seed=1)), al.Value(_r(4, seed=2))
+    out = al.conv2d(x, w, b, stride=stride, padding=padding)
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    ref = conv_reference(x.data, w.data, b.data, pair(stride), pair(padding))
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.data, ref, atol=1e-12)
+    assert al.gradcheck(lambda *vs: al.conv2d(*vs, stride=stride, padding=padding), x, w, b)
+
+
+def test_conv2d_without_bias_and_float32() -> None:
+    x = al.Value(_r(1, 2, 4, 4).astype(np.float32))
+    w = al.Value(_r(3, 2, 2, 2, seed=1).astype(np.float32))
+    y = al.conv2d(x, w)
+    np.testing.assert_allclose(y.data, conv_reference(x.data, w.data), rtol=1e-5, atol=1e-5)
+    assert y.dtype == np.float32
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+    assert len(y.parents) == 3 and not y.parents[2].requires_grad  # the bias slot: a constant 0
+
+
+def test_conv2d_second_derivatives_in_input_and_weight() -> None:
+    w = _r(2, 2, 2, 2, seed=1)
+    x = _r(1, 2, 3, 3)
+    assert_second_derivatives(lambda v: al.conv2d(v, w, padding=1).tanh().sum(), x)
+    assert_second_derivatives(lambda k: (al.conv2d(x, k, stride=2, padding=1) ** 2).sum(), w)
+    # mixed: d²/dx dW through the recorded gradient ops
+    assert _grad_of_input(x, al.Value(w)).op == "conv2d_grad_input"
+    assert al.gradcheck(lambda k: _grad_of_input(x, k), al.Value(w))
+
+
+def _grad_of_input(x: np.ndarray, k: al.Value) -> al.Value:
+    """The gradient of sum(conv2d(x, k)²) for x, as a differentiable function of k."""
+    xv = al.Value(x)
+    with al.enable_grad():
+        (al.conv2d(xv, k) ** 2).sum().backward(create_graph=True)
+    k.zero_grad()  # that backward reached k too; only the outer one should count
+    return xv.grad
+
+
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    o=st.integers(1, 3),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    seed=st.integers(0, 100),
+)
+def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, seed) -> None:
+    if kh > h + 2 * padding[0] or kw > w + 2 * padding[1]:
+        with pytest.raises(ValueError, match=r"conv2d.*larger than the padded input"):
+            al.conv2d(_r(n, c, h, w), _r(o, c, kh, kw))
+        return
+    x, k, b = al.Value(_r(n, c, h, w, seed=seed)), al.Value(_r(o, c, kh, kw, seed=seed + 1)), None
+    if seed % 2:
+        b = al.Value(_r(o, seed=seed + 2))
+    out = al.conv2d(x, k, b, stride, padding)
+    ref = conv_reference(x.data, k.data, None if b is None else b.data, stride, padding)
+    np.testing.assert_allclose(out.data, ref, atol=1e-12)
+    weights = _r(*out.shape, seed=seed + 3)
+    (out * weights).sum().backward()
+    # the gradients are the adjoints: <conv(dx), weights> = <dx, x.grad> for any dx
+    dx, dk = _r(n, c, h, w, seed=seed + 4), _r(o, c, kh, kw, seed=seed + 5)
+    lhs_x = (conv_reference(dx, k.data, None, stride, padding) * weights).sum()
+    lhs_k = (conv_reference(x.data, dk, None, stride, padding) * weights).sum()
+    assert lhs_x == pytest.approx((dx * x.grad).sum(), abs=1e-9)
+    assert lhs_k == pytest.approx((dk * k.grad).sum(), abs=1e-9)
+    if b is not None:
+        np.testing.assert_allclose(b.grad, weights.sum(axis=(0, 2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs", "pattern"),
+    [
+        ((3, 5, 5), (2, 3, 3, 3), {}, r"conv2d.*\(N, C, H, W\).*\(3, 5, 5\)"),
+        ((1, 3, 5, 5), (2, 3, 3), {}, r"conv2d.*weight.*\(2, 3, 3\)"),
+        ((1, 3, 5, 5), (2, 4, 3, 3), {}, r"conv2d.*3 channels.*expects 4"),
+        ((1, 3, 2, 2), (2, 3, 3, 3), {}, r"conv2d.*kernel \(3, 3\) is larger.*\(2, 2\)"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 0}, "conv2d.*stride"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": -1}, "conv2d.*padding"),
+    ],
+)
+def test_conv2d_bad_input(x_shape, w_shape, kwargs, pattern) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        al.conv2d(al.Value(np.zeros(x_shape)), al.Value(np.zeros(w_shape)), **kwargs)
+
+
+def test_conv2d_bad_bias_shape() -> None:
+    with pytest.raises(ValueError, match=r"conv2d: bias of shape \(3,\) for 2 filters"):
+        al.conv2d(np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 2, 2)), np.zeros(3))
+
+
+# ------------------------------------------------------------------ pooling
+
+
+@pytest.mark.parametrize(("kernel", "stride"), [(2, None), ((2, 3), 1), (3, 2), ((1, 2), (2, 1))])
+def test_pools_match_reference_and_finite_differences(kernel, stride) -> None:
+    rng = np.random.default_rng(3)
+    x = al.Value(rng.permutation(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) * 0.1)  # no ties
+    k = (kernel, kernel) if isinstance(kernel, int) else kernel
+    s = k if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+    np.testing.assert_allclose(
+        al.max_pool2d(x, kernel, stride).data, pool_reference(x.data, k, s, np.max)
+    )
+    np.testing.assert_allclose(
+        al.avg_pool2d(x, kernel, stride).data, pool_reference(x.data, k, s, np.mean)
+    )
+    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride), x)
+    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride=stride), x)
+
+
+def test_max_pool_ties_split_and_overlaps_add() -> None:
+    x = al.Value(np.array([[[[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]))
+    al.max_pool2d(x, 2, 1).sum().backward()
+    # window (0,0) has the tie 1, 1: half each; window (0,1) has its maximum 1 at (0,1);
+    # windows (1,0), (1,1) are all zeros: a quarter to each of their four elements
+    expected = np.array([[0.5, 1.5, 0.0], [0.25, 0.5, 0.25], [0.25, 0.5, 0.25]])
+    np.testing.assert_allclose(x.grad[0, 0], expected)
+
+
+def test_pool_second_derivatives() -> None:
+    x = np.random.default_rng(5).permutation(16).reshape(1, 1, 4, 4) * 0.3 - 2.0
+    assert_second_derivatives(lambda v: (al.max_pool2d(v * v, 2, 1) ** 2).sum(), x)
+    assert_second_derivatives(lambda v: al.avg_pool2d(v, 3, 1).tanh().sum(), x)
+
+
+@given(
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    seed=st.integers(0, 50),
+)
+def test_pools_random_geometry(h, w, kernel, stride, seed) -> None:
+    x = al.Value(np.random.default_rng(seed).permutation(2 * h * w).reshape(1, 2, h, w) * 0.1)
+    if kernel[0] > h or kernel[1] > w:
+        for pool in (al.max_pool2d, al.avg_pool2d):
+            with pytest.raises(ValueError, match=r"pool2d.*larger than the padded input"):
+                pool(x, kernel, stride)
+        return
+    s = kernel if stride is None else stride
+    np.testing.assert_allclose(
+        al.max_pool2d(x, kernel, stride).data, pool_reference(x.data, kernel, s, np.max)
+    )
+    np.testing.assert_allclose(
+        al.avg_pool2d(x, kernel, stride).data, pool_reference(x.data, kernel, s, np.mean)
+    )
+    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride), x)
+    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride), x)
+
+
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_pool_bad_input(pool) -> None:
+    f = getattr(al, pool)
+    with pytest.raises(ValueError, match=rf"{pool}.*\(N, C, H, W\).*\(4, 4\)"):
+        f(al.Value(np.zeros((4, 4))), 2)
+    with pytest.raises(ValueError, match=rf"{pool}.*kernel \(5, 5\) is larger"):
+        f(al.Value(np.zeros((1, 1, 4, 4))), 5)
+    with pytest.raises(ValueError, match=rf"{pool}.*kernel_size"):
+        f(al.Value(np.zeros((1, 1, 4, 4))), 0)
+
+
+# ------------------------------------------------------------------ dropout
+
+
+def test_dropout_inverted_scaling_and_fixed_mask() -> None:
+    x = al.Value(np.ones((200, 50)))
+    y = al.dropout(x, p=0.3, rng=np.random.default_rng(0))
+    kept = y.data != 0
+    assert set(np.unique(y.data)) <= {0.0, 1 / 0.7}
+    assert abs(kept.mean() - 0.7) < 0.02
+    assert abs(y.data.mean() - 1.0) < 0.03  # expectation preserved
+    (y * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, kept * (2 / 0.7))  # the same mask in backward
+    assert al.gradcheck(lambda v: al.dropout(v, 0.5, rng=1) ** 2, al.Value(_r(4, 3)))
+
+
+def test_dropout_reproducible_from_seed_and_identity_when_not_training() -> None:
+    x = al.Value(_r(5, 5))
+    a = al.dropout(x, 0.5, rng=42).data
+    b = al.dropout(x, 0.5, rng=42).data
+    np.testing.assert_array_equal(a, b)
+    assert al.dropout(x, 0.5, training=False) is x
+    assert al.dropout(x, 0.0) is x
+    assert al.dropout(al.Value(2.0), 0.5, rng=0).data in (0.0, 4.0)
+
+
+@pytest.mark.parametrize("p", [1.0, -0.1, 1.5, float("nan"), True])
+def test_dropout_bad_p(p) -> None:
+    with pytest.raises(ValueError, match=r"dropout: p must be a probability in \[0, 1\)"):
+        al.dropout(al.Value([1.0]), p)
+
+
+def test_dropout_second_derivative() -> None:
+    assert_second_derivatives(lambda v: (al.dropout(v, 0.4, rng=3) ** 3).sum(), _r(2, 3))
