@@ -1,0 +1,461 @@
+"""Recurrent layers as in PyTorch: ``RNN``, ``LSTM``, ``GRU`` and their one-step cells.
+
+One layer, one direction, batch first: a sequence is ``(N, T, input_size)``. The
+parameters are PyTorch's, so weights copy both ways: ``weight_ih`` (G·H, input_size),
+``weight_hh`` (G·H, H), ``bias_ih`` and ``bias_hh`` (G·H,), with G = 1 (RNN), 4 (LSTM,
+gates i, f, g, o) or 3 (GRU, gates r, z, n), and every entry drawn from
+U(−1/√H, 1/√H) as PyTorch does. The equations (for one step, rows are examples)::
+
+    RNN   h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
+    LSTM  i, f, g, o = σ(·), σ(·), tanh(·), σ(·) of  x W_ihᵀ + b_ih + h W_hhᵀ + b_hh
+          c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
+    GRU   r, z = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr), σ(... z ...)
+          n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
+
+The sequence layers project the whole input with one matrix product before the time
+loop (as PyTorch does); the loop then only adds ``h W_hhᵀ + b_hh`` at each step.
+
+>>> import numpy as np
+>>> from autograd_lite import nn
+>>> lstm = nn.LSTM(3, 5, seed=0)
+>>> out, (h, c) = lstm(np.zeros((2, 4, 3)))
+>>> out.shape, h.shape, c.shape
+((2, 4, 5), (2, 5), (2, 5))
+>>> [(n, p.shape) for n, p in lstm.named_parameters()]
+[('weight_ih', (20, 3)), ('weight_hh', (20, 5)), ('bias_ih', (20,)), ('bias_hh', (20,))]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..array_ops import concatenate, stack
+from ..ops import shape_of
+from ..registry import Op, SymCase, register
+from ..value import Value
+from . import init as _init
+from .layers import _as_input, _positive
+from .module import Module, Parameter
+
+_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+# ------------------------------------------------------------ the fused LSTM
+# A whole LSTM layer over a sequence is one table entry (as ops.dense is one node for a
+# linear layer, and as PyTorch runs cuDNN's fused LSTM): the forward is the time loop
+# in numpy, the vjps are backpropagation through time. Its output keeps every step's
+# gate activations (rows ``LSTM_ROWS``), so backward reads them instead of recomputing.
+# The vjps use only operators, indexing, ``stack``/``concatenate`` and ``.sum``, so
+# the same code records a graph under create_graph=True.
+
+#: rows of the ``lstm`` output at each step: the state, then what backward reuses
+LSTM_ROWS = ("h", "c", "i", "f", "g", "o", "tanh_c")
+
+
+def _lstm_shapes(x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> None:
+    H = shape_of(w_hh)[0] // 4
+    xs, ss = shape_of(x), shape_of(state)
+    if (
+        len(xs) != 3
+        or ss != (2, xs[0], H)
+        or shape_of(w_ih) != (4 * H, xs[2])
+        or shape_of(w_hh) != (4 * H, H)
+        or shape_of(b_ih) != (4 * H,)
+        or shape_of(b_hh) != (4 * H,)
+    ):
+        raise ValueError(
+            "lstm needs x (N, T, I), state (2, N, H), W_ih (4H, I), W_hh (4H, H), b_ih and "
+            f"b_hh (4H,); got {xs}, {ss}, {shape_of(w_ih)}, {shape_of(w_hh)}, "
+            f"{shape_of(b_ih)}, {shape_of(b_hh)}"
+        )
+
+
+def _lstm_forward(x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    """x (N, T, I), state rows h0, c0 (2, N, H) → (T, 7, N, H): rows ``LSTM_ROWS`` per step."""
+    _lstm_shapes(x, state, w_ih, w_hh, b_ih, b_hh)
+    N, T, _ = x.shape
+    H = w_hh.shape[1]
+    a_all = x @ w_ih.T  # every step's input projection in one product
+    a_all += b_ih + b_hh
+    a_all *= 0.5  # σ(a) = ½ tanh(a/2) + ½: one pass of tanh, no overflow
+    out = np.empty((T, 7, N, H), dtype=a_all.dtype)
+    h, c = state[0], state[1]
+    half_w = 0.5 * w_hh.T
+    for t in range(T):
+        y = out[t]
+        a = a_all[:, t]
+        a += h @ half_w
+        gates = y[2:6].transpose(1, 0, 2)  # (N, 4, H) view of rows i, f, g, o
+        np.tanh(a.reshape(N, 4, H), out=gates)
+        gates *= 0.5
+        gates += 0.5
+        np.tanh(2.0 * a[:, 2 * H : 3 * H], out=y[4])
+        np.multiply(y[3], c, out=y[1])
+        y[1] += y[2] * y[4]
+        np.tanh(y[1], out=y[6])
+        np.multiply(y[5], y[6], out=y[0])
+        h, c = y[0], y[1]
+    return out
+
+
+_MEMO: list[Any] = [None, None, None]  # (g, out, grads) of the last plain backward
+
+
+def _bptt(g: Any, out: Any, state: Any, w_hh: Any) -> tuple[Any, Any, Any]:
+    """Backpropagation through time: ``(∂E/∂a (N, T, 4H), ∂E/∂state (2, N, H), ∂E/∂W_hh)``.
+
+    ``a`` are the gate pre-activations. All six vjps of a node need these; with plain
+    arrays they are computed once per node (the engine calls a node's vjps one after
+    another with the same ``g``).
+    """
+    if type(g) is np.ndarray and _MEMO[0] is g and _MEMO[1] is out:
+        return _MEMO[2]
+    T = shape_of(out)[0]
+    plain = type(g) is np.ndarray and type(out) is np.ndarray and type(w_hh) is np.ndarray
+    das: list[Any] = [None] * T
+    dh_next: Any = 0.0
+    dc_next: Any = 0.0
+    dw_hh: Any = 0.0
+    for t in reversed(range(T)):
+        y, gt = out[t], g[t]
+        i, f, gg, o, tc = y[2], y[3], y[4], y[5], y[6]
+        c_prev, h_prev = (out[t - 1][1], out[t - 1][0]) if t else (state[1], state[0])
+        dh = gt[0] + dh_next
+        dc = gt[1] + dc_next + (dh * o + gt[6]) * (1.0 - tc * tc)
+        parts = (
+            (dc * gg + gt[2]) * i * (1.0 - i),
+            (dc * c_prev + gt[3]) * f * (1.0 - f),
+            (dc * i + gt[4]) * (1.0 - gg * gg),
+            (dh * tc + gt[5]) * o * (1.0 - o),
+        )
+        da = np.concatenate(parts, axis=1) if plain else concatenate(parts, axis=1)
+        das[t] = da
+        dw_hh = dw_hh + da.T @ h_prev
+        dh_next = da @ w_hh
+        dc_next = dc * f
+    if plain:
+        result = np.stack(das, axis=1), np.stack((dh_next, dc_next)), dw_hh
+        _MEMO[:] = g, out, result
+        return result
+    return stack(das, axis=1), stack([dh_next, dc_next]), dw_hh
+
+
+def _flat(a: Any) -> Any:
+    s = shape_of(a)
+    return a.reshape((s[0] * s[1], s[2]))
+
+
+def _lstm_vjp_x(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *b: Any) -> Any:
+    return _bptt(g, out, state, w_hh)[0] @ w_ih
+
+
+def _lstm_vjp_w_ih(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *b: Any) -> Any:
+    return _flat(_bptt(g, out, state, w_hh)[0]).T @ _flat(x)
+
+
+def _lstm_vjp_bias(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *b: Any) -> Any:
+    return _flat(_bptt(g, out, state, w_hh)[0]).sum(axis=0)
+
+
+def _lstm_sympy(sp: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    H = state.shape[2]
+    sig = np.vectorize(lambda z: 1 / (1 + sp.exp(-z)), otypes=[object])
+    tanh = np.vectorize(sp.tanh, otypes=[object])
+    h, c, steps = state[0], state[1], []
+    for t in range(x.shape[1]):
+        a = x[:, t].dot(w_ih.T) + h.dot(w_hh.T) + b_ih + b_hh
+        i, f, o = sig(a[:, :H]), sig(a[:, H : 2 * H]), sig(a[:, 3 * H :])
+        gg = tanh(a[:, 2 * H : 3 * H])
+        c = f * c + i * gg
+        h = o * tanh(c)
+        steps.append(np.stack((h, c, i, f, gg, o, tanh(c))))
+    return np.stack(steps)
+
+
+lstm = register(
+    Op(
+        "lstm",
+        forward=_lstm_forward,
+        vjps=(
+            _lstm_vjp_x,
+            lambda g, out, x, state, w_ih, w_hh, *b: _bptt(g, out, state, w_hh)[1],
+            _lstm_vjp_w_ih,
+            lambda g, out, x, state, w_ih, w_hh, *b: _bptt(g, out, state, w_hh)[2],
+            _lstm_vjp_bias,
+            _lstm_vjp_bias,
+        ),
+        label="LSTM",
+        inputs=("x", "state", "W_ih", "W_hh", "b_ih", "b_hh"),
+        doc="an LSTM layer over x (N, T, I) from state rows h0, c0 (2, N, H): per step rows "
+        "h, c, i, f, g, o, tanh c (T, 7, N, H); gates i, f, g, o of x W_ihᵀ + b_ih + "
+        "h W_hhᵀ + b_hh, c' = f c + i g, h' = o tanh(c')",
+        sympy_def=_lstm_sympy,
+        cases=(SymCase(((1, 1, 1), (2, 1, 1), (4, 1), (4, 1), (4,), (4,)), note="N=I=H=1, T=1"),),
+    )
+)
+
+
+class _RecurrentBase(Module):
+    """Parameters and checks shared by the cells and the sequence layers."""
+
+    kind = "RNN"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        seed: int | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        name = type(self).__name__
+        self.input_size = _positive(input_size, f"{name}: input_size")
+        self.hidden_size = hidden_size = _positive(hidden_size, f"{name}: hidden_size")
+        rows = _GATES[self.kind] * hidden_size
+        gen = _init.make_rng(rng, seed)
+        k = 1.0 / math.sqrt(hidden_size)
+
+        def draw(shape: tuple[int, ...], label: str) -> Parameter:
+            return Parameter(gen.uniform(-k, k, size=shape).astype(dtype), label=label)
+
+        self.weight_ih = draw((rows, self.input_size), "W_ih")
+        self.weight_hh = draw((rows, hidden_size), "W_hh")
+        self.bias_ih = draw((rows,), "b_ih") if bias else None
+        self.bias_hh = draw((rows,), "b_hh") if bias else None
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        return text if self.bias_ih is not None else text + ", bias=False"
+
+    def _project(self, x: Any, weight: Value, bias: Value | None) -> Value:
+        """``x Wᵀ + b`` (one node when there is a bias)."""
+        if bias is None:
+            return _as_input(x) @ weight.T
+        return ops.dense(x, weight, bias)
+
+    def _hidden(self, h: Any, batch: int, what: str) -> Any:
+        """An initial h or c: zeros when None, else checked to be (N, hidden_size)."""
+        if h is None:
+            return np.zeros((batch, self.hidden_size))
+        h = _as_input(h)
+        if h.shape != (batch, self.hidden_size):
+            raise ValueError(
+                f"{type(self).__name__}: initial {what} must have shape "
+                f"{(batch, self.hidden_size)} (batch, hidden_size), got {h.shape}"
+            )
+        return h
+
+    def _initial(self, state: Any, batch: int) -> Any:
+        """The state as ``_step`` takes it: h, or for an LSTM the rows (h, c) stacked."""
+        if self.kind != "LSTM":
+            return self._hidden(state, batch, "h")
+        if state is None:
+            return np.zeros((2, batch, self.hidden_size))
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise ValueError(
+                f"{type(self).__name__}: the initial state must be a pair (h, c), got "
+                f"{type(state).__name__}"
+            )
+        return stack([self._hidden(state[0], batch, "h"), self._hidden(state[1], batch, "c")])
+
+    def _lstm(self, x: Any, state: Any) -> Value:
+        """The ``lstm`` op over x (N, T, input_size): (T, 7, N, H), rows ``LSTM_ROWS``."""
+        b_ih, b_hh = self.bias_ih, self.bias_hh
+        if b_ih is None:
+            b_ih = b_hh = np.zeros(4 * self.hidden_size)
+        return lstm(x, state, self.weight_ih, self.weight_hh, b_ih, b_hh)
+
+    def _unpack(self, state: Any) -> Any:
+        """The state as users see it: h, or for an LSTM the pair (h, c)."""
+        return (state[0], state[1]) if self.kind == "LSTM" else state
+
+    def _step(self, x: Any, state: Any) -> Any:
+        """One time step from the input ``x`` (N, input_size) and the packed state."""
+        H = self.hidden_size
+        if self.kind == "LSTM":
+            return self._lstm(x[:, None, :], state)[0]
+        xp = self._project(x, self.weight_ih, self.bias_ih)
+        hh = self._project(state, self.weight_hh, self.bias_hh)
+        if self.kind == "RNN":
+            pre = xp + hh
+            return pre.relu() if self.nonlinearity == "relu" else pre.tanh()
+        rz = (xp[:, : 2 * H] + hh[:, : 2 * H]).sigmoid()
+        r, z = rz[:, :H], rz[:, H:]
+        n = (xp[:, 2 * H :] + r * hh[:, 2 * H :]).tanh()
+        return n + z * (state - n)  # (1 − z) n + z h
+
+
+class _Cell(_RecurrentBase):
+    """One time step: ``cell(x, state=None)`` with x (N, input_size)."""
+
+    def forward(self, x: Any, state: Any = None) -> Any:
+        x = _as_input(x)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
+                f"(N, {self.input_size}), got {x.shape}"
+            )
+        xt = x if x.requires_grad else x.data
+        return self._unpack(self._step(xt, self._initial(state, x.shape[0])))
+
+
+class RNNCell(_Cell):
+    """One step of an Elman RNN: ``h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)``.
+
+    ``nonlinearity="relu"`` uses ReLU instead of tanh. ``cell(x, h=None)`` takes
+    ``x`` (N, input_size) and returns ``h'`` (N, hidden_size); ``h`` defaults to zeros.
+
+    >>> import numpy as np
+    >>> cell = RNNCell(2, 3, seed=0)
+    >>> cell(np.ones((4, 2))).shape
+    (4, 3)
+    """
+
+    kind = "RNN"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        **kwargs: Any,
+    ) -> None:
+        _nonlinearity(nonlinearity, "RNNCell")
+        super().__init__(input_size, hidden_size, bias, **kwargs)
+        self.nonlinearity = nonlinearity
+
+
+class LSTMCell(_Cell):
+    """One LSTM step; ``cell(x, (h, c)=None)`` returns ``(h', c')``, each (N, hidden_size).
+
+    Gates in PyTorch's order i, f, g, o (rows of ``weight_ih``/``weight_hh`` in
+    blocks of ``hidden_size``): ``c' = f ⊙ c + i ⊙ g``, ``h' = o ⊙ tanh(c')``.
+
+    >>> import numpy as np
+    >>> h, c = LSTMCell(2, 3, seed=0)(np.ones((4, 2)))
+    >>> h.shape, c.shape
+    ((4, 3), (4, 3))
+    """
+
+    kind = "LSTM"
+
+
+class GRUCell(_Cell):
+    """One GRU step (gates r, z, n as PyTorch): ``h' = (1 − z) ⊙ n + z ⊙ h``.
+
+    >>> import numpy as np
+    >>> GRUCell(2, 3, seed=0)(np.ones((4, 2))).shape
+    (4, 3)
+    """
+
+    kind = "GRU"
+
+
+def _nonlinearity(name: str, layer: str) -> None:
+    if name not in ("tanh", "relu"):
+        raise ValueError(f"{layer}: nonlinearity must be 'tanh' or 'relu', got {name!r}")
+
+
+class _Sequence(_RecurrentBase):
+    """A cell run over the time axis of a sequence: ``out, state = layer(x, state=None)``."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        batch_first: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, **kwargs)
+        self.batch_first = bool(batch_first)
+
+    def forward(self, x: Any, state: Any = None) -> tuple[Value, Any]:
+        x = _as_input(x)
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            layout = "(N, T, input_size)" if self.batch_first else "(T, N, input_size)"
+            raise ValueError(
+                f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
+                f"{layout} with input_size {self.input_size}, got {x.shape}"
+            )
+        if not self.batch_first:
+            x = x.transpose((1, 0, 2))
+        state = self._initial(state, x.shape[0])
+        data = None if x.requires_grad else x.data
+        if self.kind == "LSTM":  # one node for the whole sequence
+            y = self._lstm(x if data is None else data, state)  # (T, 7, N, H)
+            out = y[:, 0].transpose((1, 0, 2))
+            state = y[-1]
+        else:
+            outs = []
+            for t in range(x.shape[1]):
+                state = self._step(x[:, t] if data is None else data[:, t], state)  # no node
+                outs.append(state)
+            out = stack(outs, axis=1)
+        if not self.batch_first:
+            out = out.transpose((1, 0, 2))
+        return out, self._unpack(state)
+
+
+class RNN(_Sequence):
+    """Elman RNN over a sequence: ``out, h = rnn(x, h0=None)``.
+
+    ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size) (every step's ``h``) and
+    the last ``h`` (N, hidden_size). ``nonlinearity="relu"`` as PyTorch. Equations
+    and parameters as :class:`RNNCell`.
+
+    >>> import numpy as np
+    >>> out, h = RNN(2, 3, seed=0)(np.ones((4, 5, 2)))
+    >>> out.shape, h.shape
+    ((4, 5, 3), (4, 3))
+    """
+
+    kind = "RNN"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        _nonlinearity(nonlinearity, "RNN")
+        super().__init__(input_size, hidden_size, bias, batch_first, **kwargs)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(_Sequence):
+    """LSTM over a sequence: ``out, (h, c) = lstm(x, (h0, c0)=None)``.
+
+    ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size), and the last ``h``, ``c``
+    (N, hidden_size). Gates i, f, g, o as :class:`LSTMCell`; each step is one
+    ``lstm_cell`` node.
+
+    >>> import numpy as np
+    >>> out, (h, c) = LSTM(2, 3, seed=0)(np.ones((4, 5, 2)))
+    >>> out.shape, h.shape, c.shape
+    ((4, 5, 3), (4, 3), (4, 3))
+    """
+
+    kind = "LSTM"
+
+
+class GRU(_Sequence):
+    """GRU over a sequence: ``out, h = gru(x, h0=None)``; gates r, z, n as :class:`GRUCell`.
+
+    >>> import numpy as np
+    >>> out, h = GRU(2, 3, seed=0)(np.ones((4, 5, 2)))
+    >>> out.shape, h.shape
+    ((4, 5, 3), (4, 3))
+    """
+
+    kind = "GRU"
