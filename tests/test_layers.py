@@ -54,6 +54,9 @@ def layer(module: str) -> str | None:
         ("autograd_lite.nn", "nn"),
         ("autograd_lite.training", "nn"),  # the training loop over nn's losses
         ("autograd_lite.symbolic", "symbolic"),
+        # the SymPy side of the checks: structural Jacobians and the users' pytest helper
+        ("autograd_lite.jacobian_check", "symbolic"),
+        ("autograd_lite.testing", "symbolic"),
     ):
         if module == prefix or module.startswith(prefix + "."):
             return name
