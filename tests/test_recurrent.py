@@ -114,7 +114,7 @@ def test_cells_take_one_step_of_the_sequence_layers():
         (nn.RNN(4, 6, seed=5), nn.RNNCell(4, 6, seed=5)),
         (nn.GRU(4, 6, seed=6), nn.GRUCell(4, 6, seed=6)),
     ):
-        out, h = seq(x1, H0)
+        _, h = seq(x1, H0)
         np.testing.assert_allclose(cell(X[:, 0], H0).data, h.data, atol=1e-12)
     lstm, cell = nn.LSTM(4, 6, seed=7), nn.LSTMCell(4, 6, seed=7)
     _, (h, c) = lstm(x1, (H0, C0))
