@@ -20,7 +20,7 @@ RNG = np.random.default_rng(0)
 
 def ref_conv2d(x, w, b, stride, padding):
     """PyTorch's Conv2d by its definition: a loop over output pixels (cross-correlation)."""
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     o, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     oh = (h + 2 * padding - kh) // stride + 1
