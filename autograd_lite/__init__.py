@@ -23,6 +23,23 @@ from .value import Value
 
 __version__ = "0.1.0"
 
+
+def _repr_svg_(self: Value) -> str | None:
+    """Jupyter shows a Value as its computation graph; the plain repr without a renderer.
+
+    Installed as ``Value._repr_svg_`` here, where the parts are assembled: the engine
+    (``value.py``) never imports ``viz``.
+    """
+    from . import viz
+
+    try:
+        return viz.to_svg(self)
+    except viz.RendererNotFoundError:
+        return None
+
+
+Value._repr_svg_ = _repr_svg_  # type: ignore[attr-defined]
+
 # Public names that live in modules loaded on first use: name -> (module, attribute).
 _LAZY: dict[str, tuple[str, str | None]] = {
     "symbolic": ("autograd_lite.symbolic", None),
@@ -39,20 +56,21 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fit": ("autograd_lite.training", "fit"),
     "History": ("autograd_lite.training", "History"),
     "plot_history": ("autograd_lite.training", "plot_history"),
+    "evaluate": ("autograd_lite.training", "evaluate"),
     "grad": ("autograd_lite.functional", "grad"),
     "value_and_grad": ("autograd_lite.functional", "value_and_grad"),
     "jacobian": ("autograd_lite.functional", "jacobian"),
     "hessian": ("autograd_lite.functional", "hessian"),
     "hvp": ("autograd_lite.functional", "hvp"),
-    "audit": ("autograd_lite.gradient_audit", "audit"),
-    "exercise": ("autograd_lite.exercises", "exercise"),
-    "grade": ("autograd_lite.exercises", "grade"),
+    "audit": ("autograd_lite.teaching.audit", "audit"),
+    "exercise": ("autograd_lite.teaching.exercises", "exercise"),
+    "grade": ("autograd_lite.teaching.exercises", "grade"),
     # table ops whose call takes numpy's / PyTorch's argument order (lists, optional bias)
     "where": ("autograd_lite.array_ops", "where"),
     "concatenate": ("autograd_lite.array_ops", "concatenate"),
     "stack": ("autograd_lite.array_ops", "stack"),
     "split": ("autograd_lite.array_ops", "split"),
-    "conv2d": ("autograd_lite.image_ops", "conv2d_call"),
+    "conv2d": ("autograd_lite.image_ops", "conv2d"),
     "dropout": ("autograd_lite.image_ops", "dropout"),
 }
 

@@ -11,8 +11,9 @@ plain functions below that call their table entry.
 *Variadic ops.* An :class:`~autograd_lite.registry.Op` has one vjp per input,
 so ``concatenate`` and ``stack`` of ``n`` values run an ``n``-input copy of the
 table entry (:func:`with_arity`, made on first use and cached). The table entry
-itself is the two-input one (what checks and sweeps see); every copy shares its
-name, forward, label and SymPy definition.
+itself is the two-input one (what checks and sweeps see, registered by
+``_variadic``); every copy shares its name, forward, label and SymPy
+definition, and the engine runs it like any op with ``n`` inputs.
 
 >>> import numpy as np, autograd_lite as al
 >>> a, b = al.Value([1.0, 2.0]), al.Value([3.0])
@@ -36,6 +37,7 @@ import numpy as np
 from . import ops as _ops
 from .ops import _mask, data_of, normalize_axis, shape_of
 from .registry import Op, SymCase, _remove_method, register
+from .sympy_arrays import elementwise, reduce
 from .value import Value
 
 _reshape, _getitem, _scatter, _exp = _ops.reshape, _ops.getitem, _ops.index_scatter, _ops.exp
@@ -189,7 +191,7 @@ where_op = register(
         forward=_where_forward,
         vjps=(
             lambda g, out, a, b, condition: g * _mask(condition, out),
-            lambda g, out, a, b, condition: g * _mask(~condition, out),
+            lambda g, out, a, b, condition: g * _mask(np.logical_not(condition), out),
         ),
         label="where",
         inputs=("x", "y"),
@@ -243,31 +245,19 @@ min_op = register(
         params=("axis", "keepdims"),
         defaults={"axis": None, "keepdims": False},
         doc="minimum over axis (all axes by default); tied minima share the gradient evenly",
-        sympy_def=lambda sp, z, axis, keepdims: _reduce_sympy(
-            z, axis, keepdims, lambda items: sp.Min(*items)
-        ),
+        sympy_def=lambda sp, z, axis, keepdims: reduce(z, sp.Min, _axes(axis, z), keepdims),
         cases=(
             SymCase(((2, 3),), (None, False), note="all"),
             SymCase(((2, 3),), (1, True), note="axis=1, keepdims"),
+            SymCase(
+                ((2, 3),),
+                (1, False),
+                note="axis=1; a tie",
+                points=(([[0.5, 0.5, 2.0], [1.0, -1.0, 3.0]],),),
+            ),
         ),
     )
 )
-
-
-def _reduce_sympy(z: Any, axis: Any, keepdims: bool, reduce: Callable) -> Any:
-    """Apply ``reduce(list of entries)`` over ``axis`` of an object array, as numpy would."""
-    axes = _axes(axis, z) if np.ndim(z) else ()
-    axes = tuple(range(np.ndim(z))) if axes is None else axes
-    rest = [i for i in range(np.ndim(z)) if i not in axes]
-    moved = np.transpose(z, rest + list(axes))
-    lead = moved.shape[: len(rest)]
-    flat = moved.reshape(lead + (-1,))
-    out = np.empty(lead, dtype=object)
-    for idx in np.ndindex(lead):
-        out[idx] = reduce(list(flat[idx]))
-    if keepdims:
-        out = out.reshape(_ops._kept_shape(np.shape(z), axes))
-    return out
 
 
 def _var_forward(z: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
@@ -289,11 +279,11 @@ def _var_vjp(g: Any, out: Any, z: Any, axis: Any, ddof: int, keepdims: bool) -> 
 
 
 def _var_sympy(sp: Any, z: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
-    def var(items: list) -> Any:
+    def var(*items: Any) -> Any:
         m = sp.Add(*items) / len(items)
         return sp.Add(*[(v - m) ** 2 for v in items]) / (len(items) - ddof)
 
-    return _reduce_sympy(z, axis, keepdims, var)
+    return reduce(z, var, _axes(axis, z), keepdims)
 
 
 _REDUCE_CASES = (
@@ -336,8 +326,8 @@ std = register(
         params=("axis", "ddof", "keepdims"),
         defaults={"axis": None, "ddof": 0, "keepdims": False},
         doc="standard deviation over axis, sqrt(var(z, axis, ddof))",
-        sympy_def=lambda sp, z, axis, ddof, keepdims: np.vectorize(sp.sqrt, otypes=[object])(
-            _var_sympy(sp, z, axis, ddof, keepdims)
+        sympy_def=lambda sp, z, axis, ddof, keepdims: elementwise(
+            sp.sqrt, _var_sympy(sp, z, axis, ddof, keepdims)
         ),
         cases=(
             SymCase(((2, 2),), (None, 0, False), note="all"),
@@ -372,8 +362,8 @@ logsumexp = register(
         params=("axis", "keepdims"),
         defaults={"axis": None, "keepdims": False},
         doc="log(Σ exp(z)) over axis, shifted by the maximum (stable for inputs of ±1e4)",
-        sympy_def=lambda sp, z, axis, keepdims: _reduce_sympy(
-            z, axis, keepdims, lambda items: sp.log(sp.Add(*[sp.exp(v) for v in items]))
+        sympy_def=lambda sp, z, axis, keepdims: reduce(
+            z, lambda *items: sp.log(sp.Add(*[sp.exp(v) for v in items])), _axes(axis, z), keepdims
         ),
         cases=(
             SymCase(((2, 3),), (None, False), note="all"),
@@ -385,22 +375,48 @@ logsumexp = register(
 # -------------------------------------------------------------- structure
 
 
-def with_arity(op: Op, n: int, vjp_for: Callable[[int], Callable]) -> Op:
-    """The ``n``-input copy of a variadic table entry (cached on the entry).
+def _variadic(
+    name: str, forward: Callable, vjp_for: Callable[[int], Callable], **fields: Any
+) -> Op:
+    """Register the two-input table entry of an op on any number of inputs and an ``axis``.
+
+    ``vjp_for(i)`` makes the vjp of input ``i``; :func:`with_arity` uses it for ``n`` inputs.
+    """
+    op = register(
+        Op(
+            name,
+            forward=forward,
+            vjps=(vjp_for(0), vjp_for(1)),
+            inputs=("x0", "x1"),
+            params=("axis",),
+            defaults={"axis": 0},
+            keeps_inputs=False,
+            **fields,
+        )
+    )
+    op._vjp_for = vjp_for  # type: ignore[attr-defined]
+    op._arities = {}  # type: ignore[attr-defined]
+    return op
+
+
+def with_arity(op: Op, n: int) -> Op:
+    """The ``n``-input copy of a ``_variadic`` table entry (made once, then cached).
 
     >>> from autograd_lite.registry import get_op
-    >>> get_op("stack").arity, _concat_n(3).arity, _concat_n(3).name
+    >>> three = with_arity(get_op("concatenate"), 3)
+    >>> get_op("concatenate").arity, three.arity, three.name
     (2, 3, 'concatenate')
     """
     if n == op.arity:
         return op
-    cache = op.__dict__.setdefault("_arities", {})
-    variant = cache.get(n)
+    variant = op._arities.get(n)  # type: ignore[attr-defined]
     if variant is None:
         variant = dataclasses.replace(
-            op, vjps=tuple(vjp_for(i) for i in range(n)), inputs=tuple(f"x{i}" for i in range(n))
+            op,
+            vjps=tuple(op._vjp_for(i) for i in range(n)),  # type: ignore[attr-defined]
+            inputs=tuple(f"x{i}" for i in range(n)),
         )
-        cache[n] = variant
+        op._arities[n] = variant  # type: ignore[attr-defined]
     return variant
 
 
@@ -433,28 +449,18 @@ def _concat_vjp(i: int) -> Callable:
     return vjp
 
 
-concatenate_op = register(
-    Op(
-        "concatenate",
-        forward=_concat_forward,
-        vjps=(_concat_vjp(0), _concat_vjp(1)),
-        label="concat",
-        inputs=("x0", "x1"),
-        params=("axis",),
-        defaults={"axis": 0},
-        keeps_inputs=False,
-        doc="join values along an existing axis (numpy.concatenate)",
-        sympy_def=lambda sp, *args: np.concatenate(args[:-1], axis=args[-1]),
-        cases=(
-            SymCase(((2, 2), (1, 2)), (0,), note="axis=0"),
-            SymCase(((2, 1), (2, 3)), (-1,), note="axis=-1"),
-        ),
-    )
+concatenate_op = _variadic(
+    "concatenate",
+    _concat_forward,
+    _concat_vjp,
+    label="concat",
+    doc="join values along an existing axis (numpy.concatenate)",
+    sympy_def=lambda sp, *args: np.concatenate(args[:-1], axis=args[-1]),
+    cases=(
+        SymCase(((2, 2), (1, 2)), (0,), note="axis=0"),
+        SymCase(((2, 1), (2, 3)), (-1,), note="axis=-1"),
+    ),
 )
-
-
-def _concat_n(n: int) -> Op:
-    return with_arity(concatenate_op, n, _concat_vjp)
 
 
 def _as_values(values: Any, name: str) -> tuple:
@@ -473,7 +479,7 @@ def concatenate(values: Sequence[Any], axis: int = 0) -> Value:
     [[1.0, 2.0, 3.0, 4.0]]
     """
     values = _as_values(values, "concatenate")
-    return _concat_n(len(values))(*values, axis)
+    return with_arity(concatenate_op, len(values))(*values, axis)
 
 
 def _stack_forward(*args: Any) -> Any:
@@ -492,23 +498,17 @@ def _stack_vjp(i: int) -> Callable:
     return vjp
 
 
-stack_op = register(
-    Op(
-        "stack",
-        forward=_stack_forward,
-        vjps=(_stack_vjp(0), _stack_vjp(1)),
-        label="stack",
-        inputs=("x0", "x1"),
-        params=("axis",),
-        defaults={"axis": 0},
-        keeps_inputs=False,
-        doc="join same-shaped values along a new axis (numpy.stack)",
-        sympy_def=lambda sp, *args: np.stack(args[:-1], axis=args[-1]),
-        cases=(
-            SymCase(((2, 2), (2, 2)), (0,), note="axis=0"),
-            SymCase(((3,), (3,)), (-1,), note="axis=-1"),
-        ),
-    )
+stack_op = _variadic(
+    "stack",
+    _stack_forward,
+    _stack_vjp,
+    label="stack",
+    doc="join same-shaped values along a new axis (numpy.stack)",
+    sympy_def=lambda sp, *args: np.stack(args[:-1], axis=args[-1]),
+    cases=(
+        SymCase(((2, 2), (2, 2)), (0,), note="axis=0"),
+        SymCase(((3,), (3,)), (-1,), note="axis=-1"),
+    ),
 )
 
 
@@ -520,7 +520,7 @@ def stack(values: Sequence[Any], axis: int = 0) -> Value:
     [[1.0, 3.0], [2.0, 4.0]]
     """
     values = _as_values(values, "stack")
-    return with_arity(stack_op, len(values), _stack_vjp)(*values, axis)
+    return with_arity(stack_op, len(values))(*values, axis)
 
 
 def _split_bounds(size: int, indices_or_sections: Any) -> list[tuple[int, int]]:

@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on scikit-learn's digits",
         description="Train a multi-layer perceptron on scikit-learn's 8x8 digits with a "
-        "progress bar, print the test accuracy and write the loss/accuracy plot.",
+        "progress bar and write the loss/accuracy plot. A validation split held out from the "
+        "training digits is measured after every epoch; the test digits are used once, at "
+        "the end, for the test accuracy.",
     )
     train.add_argument("--epochs", type=_positive_int, default=15, help="passes over the data")
     train.add_argument(
@@ -167,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="use only the first N digits (for a quick try)",
     )
+    train.add_argument(
+        "--val-fraction",
+        type=_fraction,
+        default=0.1,
+        help="fraction of the training digits held out for validation (default 0.1; 0: none)",
+    )
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument(
         "--plot", default="training_history.png", help="where to write the loss/accuracy PNG"
@@ -178,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the computation graph of an expression",
         description="Parse EXPR (arithmetic and activations in named variables; nothing is\n"
         "evaluated as Python), build its graph, run backward and write the picture with\n"
-        "every node's value and gradient, and on each edge the local derivative.",
-        epilog='example:\n  autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
-        "--set b=-1 -o neuron.svg",
+        "every node's value and gradient, and on each edge the local derivative.\n"
+        "Variables without --set values are drawn as unknown (?): the structure only.",
+        epilog='examples:\n  autograd-lite graph "sigmoid(w*x + b)" --set w=0.5 --set x=2 '
+        '--set b=-1 -o neuron.svg\n  autograd-lite graph "tanh(w*x + b)" -o structure.svg',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     graph.add_argument("expr", metavar="EXPR", help='the expression, e.g. "tanh(x*w + b)"')
@@ -235,9 +244,9 @@ def _register_teaching(sub: Any) -> None:
     import importlib
 
     try:
-        teaching_cli = importlib.import_module(f"{__package__}.teaching_cli")
+        teaching_cli = importlib.import_module(f"{__package__}.teaching.cli")
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.teaching_cli":
+        if exc.name not in (f"{__package__}.teaching", f"{__package__}.teaching.cli"):
             raise
         return
     teaching_cli.register(sub)
@@ -253,6 +262,16 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _fraction(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a fraction in [0, 1)")
+    return x
+
+
 def _positive_float(text: str) -> float:
     try:
         x = float(text)
@@ -265,40 +284,50 @@ def _positive_float(text: str) -> float:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run
+    from .teaching.demo import run
 
     run(args.out_dir)
     return EXIT_OK
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    import math
+
     import numpy as np
 
     from . import formula
     from .value import Value
 
     env = environment(args.assignments)
-    if not env:
-        raise CLIError(
-            f"expression {args.expr!r}: no variables given; the expression uses no variable "
-            "or needs values: --set NAME=VALUE"
-        )
+    missing: list[str] = []
+    placeholders: dict[str, Any] = {}
     try:
-        out = formula.to_value(args.expr, env)
+        # A variable without --set is a placeholder: drawn as "?", with what depends on it.
+        missing = [name for name in formula.variables(args.expr) if name not in env]
+        placeholders = {name: Value(math.nan, label=name) for name in missing}
+        out = formula.to_value(args.expr, {**env, **placeholders})
     except (ValueError, TypeError, KeyError, NameError, SyntaxError, ZeroDivisionError) as exc:
-        raise CLIError(one_line(exc)) from None
+        hint = (
+            f" (no values for {', '.join(missing)}: drawn as unknown scalars; "
+            "give them with --set NAME=VALUE)"
+            if missing
+            else ""
+        )
+        raise CLIError(one_line(exc) + hint) from None
     if not isinstance(out, Value):  # a constant expression such as "2 + 3"
         out = Value(out, label="out", requires_grad=False)
-    if not args.no_backward and out.requires_grad:
+    structure_only = bool(missing)  # no numbers to differentiate: draw the structure
+    if not (args.no_backward or structure_only) and out.requires_grad:
         # A vector result (from vector --set values) is reduced as in sum(out).backward().
         out.backward(None if out.size == 1 else np.ones(out.shape))
     out.label = out.label or "out"
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "svg")
     path = Path(args.output)
     style = {
-        "show_grad": not args.no_backward,
-        "edge_factors": not (args.no_backward or args.no_edge_factors),
+        "show_grad": not (args.no_backward or structure_only),
+        "edge_factors": not (args.no_backward or structure_only or args.no_edge_factors),
         "rankdir": args.rankdir,
+        "unknown": list(placeholders.values()),
     }
     if fmt == "dot":
         from .viz import to_dot
@@ -313,8 +342,14 @@ def cmd_graph(args: argparse.Namespace) -> int:
             render(out, path, format=fmt, **style)
         except OSError as exc:
             raise CLIError(f"could not write {path}: {one_line(exc)}") from None
-    print(f"{args.expr} = {_fmt(out.data)}")
-    if not args.no_backward:
+    if structure_only:
+        print(
+            f"{args.expr} = ?  (the structure only: no values for {', '.join(missing)}; "
+            "give them with --set NAME=VALUE to see values and gradients)"
+        )
+    else:
+        print(f"{args.expr} = {_fmt(out.data)}")
+    if not (args.no_backward or structure_only):
         for name, v in env.items():
             print(f"  d/d{name} = {_fmt(v.grad)}")
     print(f"wrote {path}")
@@ -380,14 +415,18 @@ def train_digits(
     seed: int = 0,
     plot: str | Path | None = "training_history.png",
     progress: bool = True,
+    val_fraction: float = 0.1,
 ) -> dict[str, Any]:
-    """Train an MLP on scikit-learn's digits; return the history, test accuracy and plot path.
+    """Train an MLP on scikit-learn's digits; return the history, accuracies and plot path.
 
-    ``limit`` keeps only the first N training digits (the test set stays whole).
+    ``val_fraction`` of the training digits are held out (stratified) and measured
+    after every epoch (``history.val_accuracy``); the test digits are never seen
+    during training and give ``test_accuracy`` once, at the end. ``limit`` keeps
+    only the first N training digits (the test set stays whole).
 
     >>> r = train_digits(epochs=2, limit=200, plot=None, progress=False)
-    >>> 0.0 <= r["test_accuracy"] <= 1.0, len(r["history"])
-    (True, 2)
+    >>> 0.0 <= r["test_accuracy"] <= 1.0, len(r["history"]), r["n_train"], r["n_val"]
+    (True, 2, 180, 20)
     """
     from . import datasets, nn, optim
     from .training import evaluate, fit, plot_history
@@ -396,6 +435,7 @@ def train_digits(
     X, y = data.X_train, data.y_train
     if limit is not None:
         X, y = X[:limit], y[:limit]
+    X, X_val, y, y_val = _hold_out(X, y, val_fraction, seed)
     try:
         net = nn.MLP(X.shape[1], [*hidden, data.n_classes], activation=activation, seed=seed)
     except (ValueError, KeyError) as exc:
@@ -414,7 +454,7 @@ def train_digits(
         (X, y),
         epochs=epochs,
         batch_size=batch_size,
-        validation=(data.X_test, data.y_test),
+        validation=None if X_val is None else (X_val, y_val),
         progress=progress,
         seed=seed,
     )
@@ -428,10 +468,24 @@ def train_digits(
     return {
         "model": net,
         "history": history,
+        "val_accuracy": history["val_accuracy"][-1] if X_val is not None and epochs else None,
         "test_accuracy": float(test["accuracy"]),
         "test_loss": float(test["loss"]),
+        "n_train": len(X),
+        "n_val": 0 if X_val is None else len(X_val),
+        "n_test": len(data.X_test),
         "plot": plot,
     }
+
+
+def _hold_out(X: Any, y: Any, fraction: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    """``datasets.hold_out``, its errors said in the command's words."""
+    from .datasets import hold_out
+
+    try:
+        return hold_out(X, y, fraction, seed)
+    except ValueError as err:
+        raise CLIError(f"--val-fraction {fraction:g}: {err}") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -446,13 +500,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         plot=args.plot,
         progress=not args.no_progress,
+        val_fraction=args.val_fraction,
     )
-    n_train = args.limit or "all"
     print(
         f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}), {args.epochs} epochs "
-        f"on {n_train} training digits"
+        f"on {result['n_train']} training digits"
     )
-    print(f"test accuracy: {result['test_accuracy']:.4f}  (test loss {result['test_loss']:.4f})")
+    if result["val_accuracy"] is not None:
+        print(
+            f"validation accuracy: {result['val_accuracy']:.4f}  "
+            f"(last epoch, {result['n_val']} digits held out from the training data)"
+        )
+    print(
+        f"test accuracy: {result['test_accuracy']:.4f}  (test loss {result['test_loss']:.4f}, "
+        f"{result['n_test']} test digits never seen in training)"
+    )
     print(f"wrote {result['plot']}")
     return EXIT_OK
 

@@ -135,3 +135,38 @@ def load_breast_cancer(
     (dtype('float32'), 30, ['malignant', 'benign'])
     """
     return _load("breast_cancer", "load_breast_cancer", test_size, seed, standardize, dtype)
+
+
+def hold_out(
+    X: Any, y: Any, fraction: float = 0.1, seed: int | None = 0
+) -> tuple[Any, Any, Any, Any]:
+    """Split ``fraction`` of a training set off for validation, stratified when it can be.
+
+    The test split stays untouched for the final figure; choose epochs, sizes and
+    learning rates on the validation part this returns. Returns
+    ``X_fit, X_val, y_fit, y_val`` (``X_val`` and ``y_val`` are None for fraction 0).
+
+    >>> d = load_digits(seed=0)
+    >>> X_fit, X_val, y_fit, y_val = hold_out(d.X_train, d.y_train, 0.1)
+    >>> len(X_fit), len(X_val), len(d.X_test)
+    (1293, 144, 360)
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"hold_out: fraction must be in [0, 1), got {fraction!r}")
+    if len(X) != len(y):
+        raise ValueError(f"hold_out: X has {len(X)} rows but y has {len(y)}")
+    if fraction == 0:
+        return X, None, y, None
+    n_val = int(np.ceil(fraction * len(X)))
+    if n_val >= len(X):
+        raise ValueError(
+            f"hold_out: holding out {n_val} of {len(X)} examples leaves none to train on"
+        )
+    from sklearn.model_selection import train_test_split
+
+    counts = np.unique(y, return_counts=True)[1]
+    stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(X) - len(counts) else None
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X, y, test_size=n_val, random_state=seed, stratify=stratify
+    )
+    return X_fit, X_val, y_fit, y_val

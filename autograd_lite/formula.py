@@ -349,6 +349,40 @@ def names_in(tree: tuple) -> set[str]:
     return out
 
 
+def variables(text: str) -> list[str]:
+    """The variable names a formula uses, in order of first appearance.
+
+    Every name that is not a function called or a constant (``pi``, ``E``) is a
+    variable. The formula is checked against the whitelist as :func:`parse` does.
+
+    >>> variables("tanh(w*x + b) + w*pi")
+    ['w', 'x', 'b']
+    >>> variables("2 + 3")
+    []
+    """
+    if not isinstance(text, str) or len(text) > MAX_LENGTH or not text.strip():
+        parse(text)  # raises the formula's own error
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError):
+        parse(text)  # raises "not a valid expression" or "nested too deeply"
+        raise
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name)
+        and id(n) not in called
+        and n.id not in CONSTANTS
+        and n.id not in MATH_FUNCTIONS
+        and n.id not in _table_functions()
+    ]
+    names.sort(key=lambda n: (n.lineno, n.col_offset))
+    order = list(dict.fromkeys(n.id for n in names))
+    used = names_in(parse(text, order))
+    return [name for name in order if name in used]
+
+
 def calls_in(tree: tuple) -> set[str]:
     """Function names a parsed tree calls.
 

@@ -109,9 +109,7 @@ def _inner(x: Any, position: int, who: str) -> Value:
 
     if isinstance(x, Value) and x.requires_grad:
         with enable_grad():
-            node = linear(x)
-        node.label = x.label
-        return node
+            return linear(x)  # unlabelled: a label would name two nodes of one graph
     return _leaf(x, position, who)
 
 

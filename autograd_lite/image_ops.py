@@ -35,8 +35,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .graph import is_grad_enabled
 from .ops import data_of, shape_of
 from .registry import Op, SymCase, _remove_method, register
+from .sympy_arrays import elementwise, reduce, symbols_like
 from .value import Value
 
 # ---------------------------------------------------------------- helpers
@@ -48,7 +50,10 @@ def _pair(v: Any, what: str, op: str, minimum: int = 1) -> tuple[int, int]:
     >>> _pair(3, "stride", "conv2d"), _pair((1, 2), "stride", "conv2d")
     ((3, 3), (1, 2))
     """
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if v is not None else ()
+    if isinstance(v, (int, np.integer)):
+        pair: tuple = (v, v)
+    else:
+        pair = tuple(v) if isinstance(v, (tuple, list)) else ()
     if (
         len(pair) != 2
         or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pair)
@@ -128,6 +133,13 @@ def _as_rows(g: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------- convolution
 
+# The windows-as-rows of the latest conv2d forward, as (x array, (weight shape, stride,
+# padding), rows): the weight gradient of its backward (usually the next conv2d_grad_weight)
+# takes them instead of copying the windows again. Only read-only arrays (a Value's data,
+# which cannot change while its node is alive) are kept, so the same array means the
+# same values; nothing is kept under no_grad (inference).
+_COLS_SAVED: list = [None, None, None]
+
 
 def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any) -> tuple:
     if len(xs) != 4:
@@ -151,7 +163,10 @@ def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> np.nda
         raise ValueError(f"conv2d: bias of shape {np.shape(b)} for {ws[0]} filters (weight {ws})")
     n, o = xs[0], ws[0]
     oh, ow = (_out_size(xs[2] + 2 * p[0], ws[2], s[0]), _out_size(xs[3] + 2 * p[1], ws[3], s[1]))
-    rows = _im2col(np.asarray(x), ws[2:], s, p) @ np.asarray(w).reshape(o, -1).T
+    cols = _im2col(np.asarray(x), ws[2:], s, p)
+    if type(x) is np.ndarray and not x.flags.writeable and is_grad_enabled():
+        _COLS_SAVED[:] = x, (ws, s, p), cols  # a Value's array, and a backward may follow
+    rows = cols @ np.asarray(w).reshape(o, -1).T
     if np.ndim(b) or b != 0:
         rows += b
     out = np.empty((n, o, oh, ow), dtype=rows.dtype)
@@ -179,7 +194,11 @@ def _conv_grad_weight_forward(
 ) -> np.ndarray:
     """``Σ_n,oh,ow`` of each output's gradient times its input window."""
     s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
-    cols = _im2col(np.asarray(x), w_shape[2:], s, p)
+    saved, key, cols = _COLS_SAVED
+    if saved is x and key == (tuple(w_shape), s, p):
+        _COLS_SAVED[:] = None, None, None  # used once: the usual backward after a forward
+    else:
+        cols = _im2col(np.asarray(x), w_shape[2:], s, p)
     return (_as_rows(np.asarray(g)).T @ cols).reshape(w_shape)
 
 
@@ -211,7 +230,7 @@ def _conv_sympy(sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> A
     return out
 
 
-conv2d = register(
+conv2d_op = register(
     Op(
         "conv2d",
         forward=_conv2d_forward,
@@ -232,17 +251,15 @@ conv2d = register(
 
 def _grad_input_sympy(sp: Any, g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any) -> Any:
     # <h, conv2d_grad_input(g, W)> = <conv2d(h, W), g>: differentiate that in h's symbols
-    h = np.array([sp.Symbol(f"_h{i}") for i in range(int(np.prod(x_shape)))], dtype=object)
-    h = h.reshape(x_shape)
+    h = symbols_like("_h", tuple(x_shape))
     inner = sp.Add(*(_conv_sympy(sp, h, w, 0, stride, padding) * g).ravel())
-    return np.vectorize(lambda v: sp.diff(inner, v), otypes=[object])(h)
+    return elementwise(lambda v: sp.diff(inner, v), h)
 
 
 def _grad_weight_sympy(sp: Any, x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any) -> Any:
-    k = np.array([sp.Symbol(f"_k{i}") for i in range(int(np.prod(w_shape)))], dtype=object)
-    k = k.reshape(w_shape)
+    k = symbols_like("_k", tuple(w_shape))
     inner = sp.Add(*(_conv_sympy(sp, x, k, 0, stride, padding) * g).ravel())
-    return np.vectorize(lambda v: sp.diff(inner, v), otypes=[object])(k)
+    return elementwise(lambda v: sp.diff(inner, v), k)
 
 
 conv2d_grad_input = register(
@@ -250,7 +267,9 @@ conv2d_grad_input = register(
         "conv2d_grad_input",
         forward=_conv_grad_input_forward,
         vjps=(
-            lambda h, out, g, w, x_shape, stride, padding: conv2d.poly(h, w, 0.0, stride, padding),
+            lambda h, out, g, w, x_shape, stride, padding: conv2d_op.poly(
+                h, w, 0.0, stride, padding
+            ),
             lambda h, out, g, w, x_shape, stride, padding: conv2d_grad_weight.poly(
                 h, g, shape_of(w), stride, padding
             ),
@@ -272,7 +291,9 @@ conv2d_grad_weight = register(
             lambda k, out, x, g, w_shape, stride, padding: conv2d_grad_input.poly(
                 g, k, shape_of(x), stride, padding
             ),
-            lambda k, out, x, g, w_shape, stride, padding: conv2d.poly(x, k, 0.0, stride, padding),
+            lambda k, out, x, g, w_shape, stride, padding: conv2d_op.poly(
+                x, k, 0.0, stride, padding
+            ),
         ),
         label="∂conv2d/∂W",
         inputs=("x", "g"),
@@ -316,15 +337,11 @@ def _max_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any) -> An
     return window_scatter2d.poly(g, _max_share(x, out, k, s), shape_of(x), k, s)
 
 
-def _pool_sympy(reduce: Any) -> Any:
+def _pool_sympy(reduce_window: Any) -> Any:
     def define(sp: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
         k = _pair(kernel_size, "kernel_size", "pool")
         s = k if stride is None else _pair(stride, "stride", "pool")
-        win = windows(x, k, s)
-        out = np.empty(win.shape[:4], dtype=object)
-        for idx in np.ndindex(out.shape):
-            out[idx] = reduce(sp, list(win[idx].ravel()))
-        return out
+        return reduce(windows(x, k, s), reduce_window(sp), axis=(4, 5))
 
     return define
 
@@ -338,7 +355,7 @@ max_pool2d = register(
         params=("kernel_size", "stride"),
         defaults={"stride": None},
         doc="maximum over kernel windows of x (N, C, H, W); tied maxima share the gradient",
-        sympy_def=_pool_sympy(lambda sp, items: sp.Max(*items)),
+        sympy_def=_pool_sympy(lambda sp: sp.Max),
         cases=(
             SymCase(((1, 1, 4, 4),), (2, None), note="2×2 windows"),
             SymCase(((1, 1, 3, 3),), ((2, 3), 1), note="overlapping 2×3 windows"),
@@ -368,7 +385,7 @@ avg_pool2d = register(
         defaults={"stride": None},
         keeps_inputs=False,
         doc="mean over kernel windows of x (N, C, H, W)",
-        sympy_def=_pool_sympy(lambda sp, items: sp.Add(*items) / len(items)),
+        sympy_def=_pool_sympy(lambda sp: lambda *items: sp.Add(*items) / len(items)),
         cases=(
             SymCase(((1, 2, 4, 4),), (2, None), note="2×2 windows"),
             SymCase(((1, 1, 3, 4),), ((2, 3), 1), note="overlapping 2×3 windows"),
@@ -504,7 +521,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> V
 # ------------------------------------------------- conv2d with optional bias
 
 
-def conv2d_call(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Value:
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Value:
     """2-D convolution as PyTorch's ``F.conv2d``: x (N, C, H, W), weight (O, C, kh, kw).
 
     ``bias`` (O,) is optional; ``stride`` and ``padding`` are ints or (h, w) pairs.
@@ -519,7 +536,7 @@ def conv2d_call(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding:
     >>> y.sum().backward(); x.grad[0, 0].tolist()
     [[2.0, 4.0, 2.0], [4.0, 8.0, 4.0], [2.0, 4.0, 2.0]]
     """
-    return conv2d(x, weight, 0.0 if bias is None else bias, stride, padding)
+    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride, padding)
 
 
 # functions of images, not methods of every Value (as in PyTorch's torch.nn.functional)

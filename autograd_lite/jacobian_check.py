@@ -86,8 +86,6 @@ def _as_object_array(op: Op, out: Any, sympy: Any) -> np.ndarray:
                 f"{type(e).__name__} {e!r:.60} at output{list(idx)}"
             )
         arr[idx] = sympy.Float(float(e)) if not isinstance(e, sympy.Basic) else e
-        if arr[idx].free_symbols and not all(s.is_Symbol for s in arr[idx].free_symbols):
-            raise ValueError(f"op {op.name!r}: its SymPy definition gives {arr[idx]!r}")
     return arr
 
 
@@ -167,6 +165,12 @@ def _compile(op: Op, index: int, order: int) -> _Compiled:
     out = _evaluate_definition(op, inputs, params)
     flat = [s for x in inputs for s in x.reshape(-1)]
     outs = list(out.reshape(-1))
+    stray = set().union(*(o.free_symbols for o in outs)) - set(flat) if outs else set()
+    if stray:
+        raise ValueError(
+            f"op {op.name!r}: its SymPy definition uses {', '.join(sorted(map(str, stray)))}, "
+            "which are not elements of its inputs"
+        )
     if order == 1:
         matrix = sympy.Matrix(outs).jacobian(flat)
         extra: list = []
@@ -270,6 +274,40 @@ def _entry_names(op: Op, shapes: list, out_shape: tuple, order: int) -> tuple[li
     else:
         rows = [c[1] for c in cols]
     return rows, cols
+
+
+def jacobian_pair(
+    name: str | Op, case: int = 0, point: list[Any] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """SymPy's and the engine's Jacobian of a structural op at one point of one case.
+
+    Returns ``(sympy_jacobian, engine_jacobian, row_names, column_names)``; rows
+    are output elements (``out[0, 1]``), columns input elements (``z[1, 2]``),
+    in C order. ``point`` gives one array per input (default: the case's first
+    random sample point). Used for the docs' picture; :func:`check_structural`
+    is the check.
+
+    >>> want, got, rows, cols = jacobian_pair("softmax", point=[[0.5, -1.0, 2.0]], case=2)
+    >>> rows, cols
+    (['out[0]', 'out[1]', 'out[2]'], ['z[0]', 'z[1]', 'z[2]'])
+    >>> bool(np.allclose(want, got, atol=1e-12)), round(float(want[0, 1]), 6)
+    (True, -0.006856)
+    """
+    op = name if isinstance(name, Op) else get_op(name)
+    if op.sympy_def is None or not 0 <= case < len(op.cases):
+        raise ValueError(f"op {op.name!r} has no SymPy definition case {case}")
+    compiled = _compile(op, case, 1)
+    if point is None:
+        values = _samples(op, case, op.cases[case], compiled.shapes)[0]
+    else:
+        values = [
+            np.asarray(p, dtype=np.float64).reshape(s) for p, s in zip(point, compiled.shapes)
+        ]
+    with np.errstate(all="ignore"):
+        want = np.asarray(compiled.derivative(*_flat(values)), dtype=np.float64)
+    got = _engine_jacobian(op, values, compiled.params)
+    rows, cols = _entry_names(op, compiled.shapes, compiled.out_shape, 1)
+    return want, got, rows, [c[1] for c in cols]
 
 
 def describe_case(op: Op, case: SymCase) -> str:

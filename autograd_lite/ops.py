@@ -913,6 +913,14 @@ def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     return broadcast_to.poly(g, shape)
 
 
+_REDUCTION_CASES = (  # where sum and mean are checked against SymPy
+    SymCase(((2, 3),), note="all axes"),
+    SymCase(((2, 3),), ((0,),), note="axis=0"),
+    SymCase(((2, 3),), ((1,), True), note="axis=1, keepdims"),
+    SymCase(((2, 1, 2),), ((0, 2),), note="axes (0, 2)"),
+)
+
+
 def _sum_sympy(sp: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     from .sympy_arrays import reduce
 
@@ -930,12 +938,7 @@ sum = register(
         keeps_inputs=False,
         doc="sum over axis (all axes by default)",
         sympy_def=_sum_sympy,
-        cases=(
-            SymCase(((2, 3),), note="all axes"),
-            SymCase(((2, 3),), ((0,),), note="axis=0"),
-            SymCase(((2, 3),), ((1,), True), note="axis=1, keepdims"),
-            SymCase(((2, 1, 2),), ((0, 2),), note="axes (0, 2)"),
-        ),
+        cases=_REDUCTION_CASES,
     )
 )
 
@@ -963,12 +966,7 @@ mean = register(
         keeps_inputs=False,
         doc="mean over axis (all axes by default)",
         sympy_def=_mean_sympy,
-        cases=(
-            SymCase(((2, 3),), note="all axes"),
-            SymCase(((2, 3),), ((0,),), note="axis=0"),
-            SymCase(((2, 3),), ((1,), True), note="axis=1, keepdims"),
-            SymCase(((2, 1, 2),), ((0, 2),), note="axes (0, 2)"),
-        ),
+        cases=_REDUCTION_CASES,
     )
 )
 

@@ -1,15 +1,18 @@
 """SymPy bridge: derivatives of table ops, checks of the engine against them, the chain rule.
 
-Every elementwise op of the table carries its formula as SymPy text (see
-:mod:`autograd_lite.ops`). This module
+Every elementwise op of the table carries its formula as SymPy text, every
+other op a SymPy definition on arrays of element symbols (``Op.sympy_def``, at
+the shapes in ``Op.cases``; see :mod:`autograd_lite.ops`). This module
 
 * derives the op's derivatives with ``sympy.diff`` (:func:`derivative`);
 * checks the ENGINE's implemented derivatives — a real ``backward`` pass, and
   ``backward(create_graph=True)`` repeated for higher orders — against them at
-  sample points in the op's ``domain`` (:func:`check`, :func:`check_all`). Kinks
-  (``op.kinks``, e.g. ReLU at 0) are skipped, never hidden: the result's message
-  names each skipped point, what the engine gives there and SymPy's one-sided
-  limits;
+  sample points in the op's ``domain`` (:func:`check`, :func:`check_all`), for
+  EVERY op of the table: structural ops by their full Jacobian
+  (:mod:`autograd_lite.jacobian_check`). Kinks (``op.kinks``, e.g. ReLU at 0;
+  ties of ``max``) are skipped, never hidden: the result's message names each
+  skipped point, and for elementwise ops what the engine gives there and SymPy's
+  one-sided limits;
 * turns a scalar graph of Values into a SymPy expression (:func:`to_sympy`) and
   lists the chain-rule factors along a path (:func:`chain`, :func:`chain_paths`).
 
@@ -197,9 +200,17 @@ def check(
     tolerance: float = TOLERANCE,
     samples: int = SAMPLES,
 ) -> CheckResult:
-    """Compare the engine's derivative of an elementwise op with SymPy's, at sample points.
+    """Compare the engine's derivative of an op with SymPy's, at sample points.
 
-    For every input of the op (``z``; ``a`` and ``b`` of ``div``; ``z`` and
+    A structural op (no ``formula``) is checked by its full Jacobian (``order=2``:
+    Hessian of a random linear functional) against SymPy's derivatives of its
+    ``sympy_def`` at each of its ``cases``: see
+    :func:`autograd_lite.jacobian_check.check_structural`. An op with neither a
+    formula nor a definition gives ``ok=False`` saying so; a formula or
+    definition that does not parse or fit the op's inputs raises ``ValueError``
+    naming the op.
+
+    For an elementwise op, for every input of the op (``z``; ``a`` and ``b`` of ``div``; ``z`` and
     ``alpha`` of ``prelu``) the engine's ``order``-th partial derivative — from
     a real backward pass, on arrays and on Python floats — is compared with
     ``sympy.diff`` of the op's formula. The forward values are compared with the
@@ -215,6 +226,8 @@ def check(
     (a kink: the derivative there is a convention; engine gives 1, SymPy's left/right limits 0/1)
     >>> check("leaky_relu", order=2).ok
     True
+    >>> print(check("matmul").message[:58])
+    matmul: Jacobian matches SymPy (max error 0) at 15 points
     """
     import sympy
 

@@ -199,7 +199,13 @@ class Value:
         "_users",  # how many recorded op inputs are this node (backward counts down to it)
         "__weakref__",
     )
-    __array_ufunc__ = None  # make numpy defer to Value's reflected operators
+
+    # numpy functions on Values run their table op, or raise TypeError (numpy_interop.py)
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _numpy_interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _numpy_interop.array_function(func, args, kwargs)
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         d = as_data(data)
@@ -644,15 +650,8 @@ class Value:
 
     # Every other table op (tanh, relu, dense, ...) is a method too: registry.register
     # installs it on this class, and unregister removes it.
-
-    def _repr_svg_(self) -> str | None:
-        """Jupyter shows a Value as its computation graph; the plain repr without a renderer."""
-        from . import viz
-
-        try:
-            return viz.to_svg(self)
-        except viz.RendererNotFoundError:
-            return None
+    # ``_repr_svg_`` (Jupyter's picture of the graph) is installed by the package's
+    # __init__: it needs viz, and the engine never imports viz.
 
 
 def _data_of(x: Any) -> Any:
@@ -660,6 +659,7 @@ def _data_of(x: Any) -> Any:
 
 
 from . import graph as _graph  # noqa: E402  (graph needs Value defined)
+from . import numpy_interop as _numpy_interop  # noqa: E402
 from . import ops as _ops  # noqa: E402
 
 _unary = _graph.unary

@@ -46,8 +46,8 @@ PRELU_ALPHA = 0.25
 
 # Functions ``f(directory) -> list[Path]`` that write the figures of other docs pages.
 DOC_FIGURE_HOOKS = [
-    "autograd_lite.viz.render:write_doc_figures",  # visualization.md
-    "autograd_lite.viz.replay:write_doc_figures",  # teaching.md
+    "autograd_lite.teaching.figures:write_doc_figures",  # visualization.md
+    "autograd_lite.teaching.replay:write_doc_figures",  # teaching.md
 ]
 
 
@@ -70,7 +70,7 @@ def chain_rule_snippet(path: Path) -> Path:
     """MyST text: the chain-rule factors SymPy gives for ∂E/∂w of the lecture's perceptron."""
     import sympy
 
-    from autograd_lite.demo import _lecture_chain
+    from autograd_lite.teaching.demo import _lecture_chain
 
     w, expr, factors, agree, at = _lecture_chain()
     names = [n.replace("∂", r"\partial ") for n in factors.names]
@@ -279,6 +279,45 @@ def activation_study_snippet(path: Path) -> Path:
     return path
 
 
+SOFTMAX_POINT = [[0.5, -1.0, 2.0], [1.0, 0.2, -0.3]]  # the Jacobian picture's input
+
+
+def jacobian_figure(path: Path) -> Path:
+    """softmax on a (2, 3) input: SymPy's full 6×6 Jacobian, the engine's, and a classic mistake.
+
+    The engine's Jacobian is built as ``symbolic.check`` builds it: one backward pass per
+    output element, seeded with that element's basis cotangent. Fixed input: deterministic.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from autograd_lite.jacobian_check import jacobian_pair
+
+    want, got, rows, cols = jacobian_pair("softmax", case=0, point=[SOFTMAX_POINT])
+    p = al.get_op("softmax").forward(np.array(SOFTMAX_POINT), -1).reshape(-1)
+    mistake = np.diag(p * (1 - p))  # softmax treated as elementwise: g·p(1 − p)
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6), dpi=110)
+    limit = float(np.max(np.abs(want)))
+    panels = (
+        (want, "SymPy: diff of the definition"),
+        (got, f"engine: one vjp per output (max |diff| {np.max(np.abs(got - want)):.0e})"),
+        (mistake, "the classic mistake g·p(1−p): diagonal only"),
+    )
+    for ax, (data, title) in zip(axes, panels):
+        im = ax.imshow(data, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(rows)), rows, fontsize=7)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.suptitle("softmax(z, axis=-1) for z of shape (2, 3): ∂out[i, j]/∂z[k, l]", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
 def main(outdir: Path | str = DOCS / "_figures") -> list[Path]:
     """Write every generated figure and snippet into ``outdir``; return their paths."""
     outdir = Path(outdir)
@@ -287,6 +326,7 @@ def main(outdir: Path | str = DOCS / "_figures") -> list[Path]:
     written.append(chain_rule_snippet(outdir / "chain_rule_factors.md"))
     written.append(activation_figures(outdir))
     written += tutorial_figures(outdir)
+    written.append(jacobian_figure(outdir / "softmax_jacobian.png"))
     for hook in DOC_FIGURE_HOOKS:  # the other pages' pictures, made by the modules they document
         module_name, _, function = hook.partition(":")
         written += getattr(importlib.import_module(module_name), function)(outdir)

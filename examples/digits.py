@@ -34,7 +34,9 @@ def main(
 ) -> dict:
     """Train and evaluate; return the test accuracy, the history and the confusion matrix."""
     data = datasets.load_digits(seed=seed)
-    X, y = data.X_train, data.y_train
+    # the test split is for the final figure only; the curves are drawn on a validation
+    # part held out of the training digits
+    X, X_val, y, y_val = datasets.hold_out(data.X_train, data.y_train, 0.1, seed=seed)
     if n_train is not None:
         X, y = X[:n_train], y[:n_train]
     net = nn.MLP(64, [*hidden, 10], activation="relu", seed=seed)
@@ -46,7 +48,7 @@ def main(
         (X, y),
         epochs=epochs,
         batch_size=batch_size,
-        validation=(data.X_test, data.y_test),
+        validation=(X_val, y_val),
         progress=progress,
         seed=seed,
     )

@@ -100,9 +100,39 @@ def test_where_routes_gradients_and_broadcasts() -> None:
     assert al.gradcheck(lambda u, v: al.where(cond, u * u, v.tanh()), x, y)
 
 
+@pytest.mark.parametrize("cond", [True, False, np.bool_(True), np.array(False)])
+def test_where_with_a_scalar_condition_routes_all_of_the_gradient(cond) -> None:
+    x, y = al.Value([1.0, 2.0]), al.Value([3.0, 4.0])
+    al.where(cond, x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [float(cond)] * 2)
+    np.testing.assert_array_equal(y.grad, [1.0 - float(cond)] * 2)
+
+
 def test_where_shape_mismatch_names_op_and_shapes() -> None:
     with pytest.raises(ValueError, match=r"where.*\(2,\).*\(3,\)"):
         al.where(np.array([True, False]), al.Value(_r(3)), 0.0)
+
+
+@given(
+    st.data(), hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)
+)
+def test_binary_elementwise_ops_broadcast_over_random_shapes(data, shapes) -> None:
+    sc, sa, sb = shapes.input_shapes
+    spaced = st.integers(-20, 20).map(lambda k: k * 0.15)  # ties exact or far apart
+    a = al.Value(data.draw(hnp.arrays(np.float64, sa, elements=spaced)))
+    b = al.Value(data.draw(hnp.arrays(np.float64, sb, elements=spaced)) + 0.05)  # no ties
+    cond = data.draw(hnp.arrays(np.bool_, sc))
+    for f, ref in (
+        (lambda x, y: al.maximum(x, y), np.maximum),
+        (lambda x, y: al.minimum(x, y), np.minimum),
+        (lambda x, y: al.where(cond, x, y), lambda x, y: np.where(cond, x, y)),
+    ):
+        out = f(a, b)
+        np.testing.assert_array_equal(out.data, ref(a.data, b.data))
+        assert al.gradcheck(f, a, b)
+        assert np.shape(a.grad) == a.shape and np.shape(b.grad) == b.shape
+        a.zero_grad()
+        b.zero_grad()
 
 
 # ---------------------------------------------------------------- reductions

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite.gradient_audit import AuditReport, audit, demo_wrong_op, sympy_partial
 from autograd_lite.registry import Op, get_op, register, unregister
-from autograd_lite.viz.replay import node_ids
+from autograd_lite.teaching.audit import AuditReport, audit, demo_wrong_op, sympy_partial
+from autograd_lite.teaching.replay import node_ids
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import autograd_lite as al
 from autograd_lite import __version__, cli
 from autograd_lite.registry import SymCase
 
@@ -175,14 +176,65 @@ def test_graph_no_backward(capsys, tmp_path):
     assert "exp(x) = 1" in out
 
 
+def test_graph_without_values_draws_the_structure(capsys, tmp_path):
+    out_file = tmp_path / "g.svg"
+    code, out, err = run(capsys, "graph", "tanh(w*x + b)", "-o", str(out_file))
+    assert code == 0, err
+    text = out_file.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    texts = [t.text for t in root.iter() if t.tag.endswith("text") and t.text]
+    for label in ("w", "x", "b", "tanh", "+", "×"):
+        assert label in texts, (label, texts)
+    # Six values (w, x, b, w*x, w*x + b, the output), none of them known.
+    assert texts.count("data ?") == 6, texts
+    assert not [t for t in texts if t.startswith(("grad", "∂"))], texts
+    assert "tanh(w*x + b) = ?" in out
+    assert "w, x, b" in out and "--set" in out
+    assert "d/d" not in out
+
+
+def test_graph_with_some_values_marks_only_what_depends_on_the_rest(capsys, tmp_path):
+    dot = tmp_path / "g.dot"
+    code, out, err = run(
+        capsys, "graph", "w*x + c*c", "--set", "w=2", "--set", "c=3", "-o", str(dot)
+    )
+    assert code == 0, err
+    labels = dict(
+        line.strip().split(" [label=", 1)
+        for line in dot.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("v") and "[label=" in line
+    )
+    fields = sorted(label.split('"')[1] for label in labels.values())
+    assert fields == sorted(
+        ["out | data ?", "data ?", "data 9", "x | data ?", "w | data 2", "c | data 3"]
+    )
+    assert "no values for x" in out
+
+
+def test_graph_of_a_constant_expression(capsys, tmp_path):
+    code, out, err = run(capsys, "graph", "2 + 3", "-o", str(tmp_path / "c.dot"))
+    assert code == 0, err
+    assert "2 + 3 = 5" in out
+
+
+def test_graph_error_with_unknown_values_says_which(capsys, tmp_path, monkeypatch):
+    from autograd_lite import formula
+
+    def refuse(text, env):
+        raise ValueError(f"formula {text!r}: cannot be built")
+
+    monkeypatch.setattr(formula, "to_value", refuse)
+    code, _, err = run(capsys, "graph", "w*x", "--set", "w=1", "-o", str(tmp_path / "g.svg"))
+    assert_one_line_error(code, err, "cannot be built", "no values for x", "--set")
+
+
 @pytest.mark.parametrize(
     ("argv", "needles"),
     [
         (["graph", "x +* 2", "--set", "x=1"], ["x +* 2", "not a valid expression"]),
-        (["graph", "x + y", "--set", "x=1"], ["unknown name 'y'"]),
+        (["graph", "tanh"], ["function 'tanh' used without calling it"]),
         (["graph", "x.__class__", "--set", "x=1"], ["attribute"]),
         (["graph", "sum(x)", "--set", "x=1"], ["unknown function 'sum'"]),
-        (["graph", "2 + 3"], ["uses no variable"]),
         (["graph", "x", "--set", "x"], ["--set 'x'", "NAME=VALUE"]),
         (["graph", "x", "--set", "x=abc"], ["'abc' is not a number"]),
         (["graph", "x", "--set", "1x=2"], ["not a valid variable name"]),
@@ -290,12 +342,59 @@ def test_train_sgd_without_progress_bar(capsys, tmp_path):
         (["--hidden"], ["--hidden"]),
         (["--optimizer", "rmsprop"], ["invalid choice", "rmsprop"]),
         (["--activation", "wiggle", "--epochs", "1", "--limit", "50"], ["--activation", "wiggle"]),
+        (["--val-fraction", "1"], ["--val-fraction", "fraction in [0, 1)"]),
+        (["--val-fraction", "0.9", "--limit", "5"], ["--val-fraction 0.9", "leaves none"]),
     ],
 )
 def test_train_errors_are_one_line(capsys, tmp_path, argv, needles):
     code, _, err = run(capsys, "train", *argv, "--plot", str(tmp_path / "p.png"), "--no-progress")
     assert_one_line_error(code, err, *needles)
     assert not (tmp_path / "p.png").exists()
+
+
+def test_train_validates_on_held_out_training_digits_and_tests_on_the_test_split(monkeypatch):
+    from autograd_lite import datasets, training
+
+    seen = {}
+    real_fit = training.fit
+
+    def spy_fit(model, loss, optimizer, data, *args, validation=None, **kwargs):
+        seen["fit"], seen["val"] = data, validation
+        return real_fit(model, loss, optimizer, data, *args, validation=validation, **kwargs)
+
+    monkeypatch.setattr(training, "fit", spy_fit)
+    r = cli.train_digits(epochs=2, limit=400, plot=None, progress=False, val_fraction=0.25)
+    digits = datasets.load_digits(seed=0)
+    rows = lambda X: {x.tobytes() for x in X}  # the 1,797 digits are distinct images
+    (X_fit, y_fit), (X_val, y_val) = seen["fit"], seen["val"]
+    assert (len(X_fit), len(X_val)) == (r["n_train"], r["n_val"]) == (300, 100)
+    # Training and validation digits partition the first 400 training digits ...
+    assert rows(X_fit) | rows(X_val) == rows(digits.X_train[:400])
+    assert not rows(X_fit) & rows(X_val)
+    # ... and the test digits are none of them.
+    assert not rows(digits.X_test) & (rows(X_fit) | rows(X_val))
+    # Stratified: each class keeps its share (a quarter of its digits, to within one).
+    share = np.bincount(digits.y_train[:400], minlength=10) / 4
+    assert np.abs(np.bincount(y_val, minlength=10) - share).max() <= 1
+    assert len(y_fit) == 300
+    # The reported numbers: validation from the history, test measured on the test split.
+    assert r["val_accuracy"] == r["history"]["val_accuracy"][-1]
+    predicted = np.argmax(r["model"](al.Value(digits.X_test)).data, axis=1)
+    assert r["test_accuracy"] == pytest.approx(np.mean(predicted == digits.y_test))
+    assert r["n_test"] == len(digits.X_test) == 360
+
+
+def test_train_prints_validation_and_test_accuracy(capsys, tmp_path):
+    argv = ["train", "--epochs", "1", "--limit", "200", "--no-progress"]
+    code, out, err = run(capsys, *argv, "--plot", str(tmp_path / "p.png"))
+    assert code == 0, err
+    assert "on 180 training digits" in out
+    assert "20 digits held out from the training data" in out
+    assert 0.0 <= float(out.split("validation accuracy:")[1].split()[0]) <= 1.0
+    assert "360 test digits never seen in training" in out
+    code, out, err = run(capsys, *argv, "--val-fraction", "0", "--plot", str(tmp_path / "q.png"))
+    assert code == 0, err
+    assert "validation accuracy" not in out and "on 200 training digits" in out
 
 
 def test_train_unwritable_plot(capsys, tmp_path):

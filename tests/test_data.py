@@ -109,3 +109,27 @@ def test_loader_errors():
         datasets.load_iris(test_size=1.5)
     with pytest.raises(TypeError, match="load_digits: dtype must be float32 or float64, got int32"):
         datasets.load_digits(dtype=np.int32)
+
+
+def test_hold_out_is_disjoint_stratified_and_leaves_the_test_split_alone():
+    d = datasets.load_digits(seed=0)
+    test_before = d.X_test.copy()
+    X_fit, X_val, _, y_val = datasets.hold_out(d.X_train, d.y_train, 0.2, seed=1)
+    assert len(X_fit) + len(X_val) == len(d.X_train)
+    rows = {r.tobytes() for r in X_fit}
+    assert not any(r.tobytes() in rows for r in X_val)  # no example in both parts
+    assert set(np.unique(y_val)) == set(range(10))  # every class is represented
+    np.testing.assert_array_equal(d.X_test, test_before)
+    assert datasets.hold_out(d.X_train, d.y_train, 0.0)[1] is None
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.0, 2])
+def test_hold_out_rejects_fractions_outside_0_1(fraction):
+    d = datasets.load_iris(seed=0)
+    with pytest.raises(ValueError, match="hold_out: fraction"):
+        datasets.hold_out(d.X_train, d.y_train, fraction)
+
+
+def test_hold_out_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="10 rows but y has 9"):
+        datasets.hold_out(np.zeros((10, 2)), np.zeros(9), 0.2)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["README.md", "docs/quickstart.md", "docs/tutorial.md"]
+PAGES = ["README.md", "docs/quickstart.md", "docs/tutorial.md", "docs/symbolic_checks.md"]
 
 
 def python_blocks(path: Path) -> list[str]:
@@ -109,6 +109,7 @@ def test_docs_build_without_warnings(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     html = tmp_path / "html"
     assert "act_sigmoid.png" in (html / "activations.html").read_text(encoding="utf-8")
+    assert "softmax_jacobian.png" in (html / "symbolic_checks.html").read_text(encoding="utf-8")
     assert (html / "_images" / "perceptron_graph.svg").exists()
     api = (html / "api.html").read_text(encoding="utf-8")
     assert "autograd_lite.value.Value" in api  # autodoc found the docstrings

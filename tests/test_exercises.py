@@ -9,7 +9,7 @@ import pytest
 
 import autograd_lite as al
 from autograd_lite.cli import main
-from autograd_lite.exercises import (
+from autograd_lite.teaching.exercises import (
     EXERCISES,
     delta_rule,
     exercise,
@@ -18,7 +18,7 @@ from autograd_lite.exercises import (
     softmax_output,
     swimming_perceptron,
 )
-from autograd_lite.viz.replay import all_nodes, node_ids
+from autograd_lite.teaching.replay import all_nodes, node_ids
 
 
 def evaluate(output: al.Value, overrides: dict[int, np.ndarray]) -> float:
@@ -149,7 +149,7 @@ def test_picture_hides_the_values(tmp_path):
     E = delta_rule()
     ex = exercise(E, hide=("data", "grad"))
     dot = ex.to_dot()
-    from autograd_lite.viz.replay import format_number
+    from autograd_lite.teaching.replay import format_number
 
     hidden = [format_number(np.asarray(b.expected)) for b in ex.blanks]
     distinctive = [t for t in hidden if len(t) >= 5]  # e.g. 0.6225, not 1 or 0.5
@@ -245,7 +245,7 @@ def test_cli_errors_are_one_line(argv, message, capsys):
 
 
 def test_public_names():
-    from autograd_lite import exercises
+    from autograd_lite.teaching import exercises
 
     assert al.exercise is exercises.exercise and al.grade is exercises.grade
     x = al.Value(1.0, label="x")

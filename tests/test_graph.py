@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -119,27 +118,6 @@ def test_diamond_graph_each_vjp_once(counted: tuple) -> None:
     y.backward()
     assert len(calls) == 2 * k
     assert x.grad == 2.0**k
-
-
-def _chain_backward_seconds(n: int) -> float:
-    best = float("inf")
-    for _ in range(3):
-        x = al.Value(0.1)
-        y = x
-        for _ in range(n):
-            y = y * 1.0
-        t0 = time.perf_counter()
-        y.backward()
-        best = min(best, time.perf_counter() - t0)
-        del x, y
-    return best
-
-
-def test_backward_time_grows_linearly() -> None:
-    """4× the nodes: linear is ≈4× the time, quadratic would be ≈16×; bound generously."""
-    small = _chain_backward_seconds(25_000)
-    large = _chain_backward_seconds(100_000)
-    assert large / small < 10.0, f"25k nodes {small:.4f}s, 100k nodes {large:.4f}s"
 
 
 def test_apply_turns_numbers_and_arrays_into_constant_leaves() -> None:

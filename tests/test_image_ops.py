@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_array_ops import assert_second_derivatives  # the Hessian vs finite differences
 
 import autograd_lite as al
 
@@ -52,23 +53,6 @@ def pool_reference(x, kernel, stride, reduce) -> np.ndarray:
                 for q in range(ow):
                     out[i, ch, r, q] = reduce(x[i, ch, r * sh : r * sh + kh, q * sw : q * sw + kw])
     return out
-
-
-def fd_hessian(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    g = al.grad(f)
-    rows = []
-    for k in range(x.size):
-        e = np.zeros(x.size)
-        e[k] = eps
-        up = np.reshape(g((x.reshape(-1) + e).reshape(x.shape)), -1)
-        down = np.reshape(g((x.reshape(-1) - e).reshape(x.shape)), -1)
-        rows.append((up - down) / (2 * eps))
-    return np.array(rows)
-
-
-def assert_second_derivatives(f, x: np.ndarray) -> None:
-    hessian = np.reshape(al.hessian(f)(x), (x.size, x.size))
-    np.testing.assert_allclose(hessian, fd_hessian(f, x), atol=1e-6, rtol=1e-5)
 
 
 # ------------------------------------------------------------------- conv2d
@@ -161,6 +145,8 @@ def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, seed) ->
         ((1, 3, 2, 2), (2, 3, 3, 3), {}, r"conv2d.*kernel \(3, 3\) is larger.*\(2, 2\)"),
         ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 0}, "conv2d.*stride"),
         ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": -1}, "conv2d.*padding"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 1.5}, "conv2d.*stride"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": (1, 1, 1)}, "conv2d.*padding"),
     ],
 )
 def test_conv2d_bad_input(x_shape, w_shape, kwargs, pattern) -> None:

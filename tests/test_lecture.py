@@ -1,4 +1,4 @@
-"""The lecture's worked examples (autograd_lite.lecture) and the places that reuse them."""
+"""The lecture's worked examples (autograd_lite.teaching.lecture) and the places that reuse them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from autograd_lite import exercises, lecture, viz
+from autograd_lite import viz
+from autograd_lite.teaching import exercises, lecture
 
 
 def test_swimming_perceptron_gives_the_lecture_numbers():

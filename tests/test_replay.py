@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -17,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd_lite as al
 from autograd_lite.gradcheck import numeric_grad
-from autograd_lite.viz.replay import all_nodes, backward_trace, replay
+from autograd_lite.teaching.replay import all_nodes, backward_trace, replay
 
 
 def shared_scalar(x: al.Value, w: al.Value) -> al.Value:
@@ -266,71 +262,6 @@ def test_too_many_frames_to_draw(tmp_path):
     with pytest.raises(ValueError, match="too many to draw"):
         r.write_frames(tmp_path)
     assert not list(tmp_path.iterdir())
-
-
-_NODE_HARNESS = r"""
-const vm = require("vm");
-const fs = require("fs");
-const script = fs.readFileSync(0, "utf8");
-const elements = {};
-const docListeners = {};
-function el(id) {
-  if (!elements[id]) {
-    elements[id] = {
-      id, style: { display: "" }, value: "0", textContent: "", listeners: {},
-      addEventListener(type, fn) { this.listeners[type] = fn; },
-    };
-  }
-  return elements[id];
-}
-const n = parseInt(process.argv[2], 10);
-for (let k = 0; k < n; k++) { el("frame" + k).style.display = k ? "none" : ""; }
-const document = {
-  getElementById: (id) => el(id),
-  addEventListener: (type, fn) => { docListeners[type] = fn; },
-};
-vm.runInNewContext(script, { document, parseInt, Math });
-const shown = () => Array.from({ length: n }, (_, k) => el("frame" + k).style.display !== "none");
-const log = [];
-log.push([shown(), el("where").textContent]);
-el("step").value = "2"; el("step").listeners.input();
-log.push([shown(), el("where").textContent]);
-el("next").listeners.click(); el("next").listeners.click();
-log.push([shown(), el("where").textContent]);
-el("prev").listeners.click();
-docListeners.keydown({ key: "ArrowLeft" });
-log.push([shown(), el("where").textContent]);
-process.stdout.write(JSON.stringify(log));
-"""
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="the slider script runs in Node.js")
-def test_html_slider_script_runs(tmp_path):
-    """Run the page's own script against a stub DOM: the slider shows one frame at a time."""
-    x = al.Value(0.5, label="x")
-    r = replay(x * x + x.exp(), symbolic=False)  # 4 frames
-    n = len(r)
-    page = r.to_html()
-    script = re.search(r"<script>(.*?)</script>", page, flags=re.S).group(1)
-    harness = tmp_path / "harness.js"
-    harness.write_text(_NODE_HARNESS)
-    done = subprocess.run(
-        ["node", str(harness), str(n)],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    log = json.loads(done.stdout)
-
-    def one_hot(i):
-        return [k == i for k in range(n)]
-
-    assert log[0] == [one_hot(0), f"step 1 of {n}"]
-    assert log[1] == [one_hot(2), f"step 3 of {n}"]
-    assert log[2] == [one_hot(n - 1), f"step {n} of {n}"]  # clamped at the last frame
-    assert log[3] == [one_hot(n - 3), f"step {n - 2} of {n}"]
 
 
 def test_widget_wiring_with_stub_ipywidgets(monkeypatch):

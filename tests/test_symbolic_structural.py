@@ -220,6 +220,8 @@ def test_a_definition_that_fails_or_takes_the_wrong_inputs_is_a_value_error_nami
         symbolic.check(_user_op("raising_def", lambda sp, z: z.nonexistent()))
     with pytest.raises(ValueError, match=r"op 'text_def': .*must give SymPy expressions, got str"):
         symbolic.check(_user_op("text_def", lambda sp, z: np.array(["2*z0", "2*z1"])))
+    with pytest.raises(ValueError, match=r"op 'stray_symbol': .*uses q, which are not elements"):
+        symbolic.check(_user_op("stray_symbol", lambda sp, z: z * sp.Symbol("q")))
     with pytest.raises(ValueError, match=r"op 'not_callable': sympy_def must be a function"):
         symbolic.check(_user_op("not_callable", "2*z"))
     wrong_case = Op(
@@ -235,6 +237,10 @@ def test_a_definition_that_fails_or_takes_the_wrong_inputs_is_a_value_error_nami
     bad_formula = Op("bad_formula", np.tanh, (lambda g, out, z: g,), formula="tanh(z")
     with pytest.raises(ValueError, match="op 'bad_formula': its formula 'tanh\\(z' does not parse"):
         symbolic.check(bad_formula)
+    # an elementwise op whose formula uses inputs it does not have
+    two_names = Op("two_names", lambda z: z * z, (lambda g, out, z: 2 * g * z,), formula="a*b")
+    with pytest.raises(ValueError, match=r"op 'two_names': its formula 'a\*b' does not parse"):
+        symbolic.check(two_names)
     register(_user_op("raising_def", lambda sp, z: z.nonexistent()))
     try:
         (r,) = [r for r in symbolic.check_all() if r.name == "raising_def"]
@@ -247,6 +253,7 @@ def test_a_definition_that_fails_or_takes_the_wrong_inputs_is_a_value_error_nami
 
 
 def test_the_lecture_formula_without_labels_gives_one_factor_per_op_node() -> None:
+    # (typed WITH labels it keeps one factor per label: test_symbolic.py's lecture test)
     w, x = al.Value(0.4, label="w"), al.Value(1.5, label="x")
     b, t = al.Value(0.1, label="b"), al.Value(1.0, label="t")
     E = 0.5 * (t - (w * x + b).sigmoid()) ** 2
@@ -266,23 +273,6 @@ def test_the_lecture_formula_without_labels_gives_one_factor_per_op_node() -> No
     E.backward()
     at = {ws: 0.4, xs: 1.5, bs: 0.1, ts: 1.0}
     assert float(factors.product().subs(at)) == pytest.approx(w.grad, rel=1e-12)
-
-
-def test_the_labelled_lecture_chain_is_unchanged() -> None:
-    w, x = al.Value(0.4, label="w"), al.Value(1.5, label="x")
-    b, t = al.Value(0.1, label="b"), al.Value(1.0, label="t")
-    A = w * x + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = t - y
-    e.label = "e"
-    E = 0.5 * e**2
-    E.label = "E"
-    factors = symbolic.chain(E, w)
-    assert factors.names == ["∂E/∂e", "∂e/∂y", "∂y/∂A", "∂A/∂w"]
-    es, ys, xs = sympy.symbols("e y x", real=True)
-    assert sympy.simplify(factors.product(in_labels=True) + es * xs * ys * (1 - ys)) == 0
 
 
 # ----------------------------------------------------- composed transforms
@@ -312,6 +302,21 @@ def test_jacobian_of_grad_is_the_hessian(rng) -> None:
     J = al.jacobian(al.grad(f))(w)
     np.testing.assert_allclose(J, al.hessian(f)(w), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(J, _fd_hessian(f, w), rtol=1e-5, atol=1e-6)
+
+
+def test_a_jacobian_inside_grad_is_differentiated_through() -> None:
+    # the Jacobian of y ↦ y³ is diag(3y²), so d/dx Σ J = 6x
+    x = np.array([0.5, -1.5, 2.0])
+    g = al.grad(lambda v: al.jacobian(lambda y: y**3)(v).sum())(x)
+    np.testing.assert_allclose(g, 6 * x, rtol=1e-12)
+    J_of_J = al.jacobian(al.jacobian(lambda y: (y * y).sum() * y))(x[:2])
+    # out_i = S·y_i with S = Σ y²: ∂²out_i/∂y_j∂y_k = 2δ_jk y_i + 2δ_ik y_j + 2δ_ij y_k
+    d = np.eye(2)
+    y = x[:2]
+    want = 2 * (
+        np.einsum("jk,i->ijk", d, y) + np.einsum("ik,j->ijk", d, y) + np.einsum("ij,k->ijk", d, y)
+    )
+    np.testing.assert_allclose(J_of_J, want, rtol=1e-12)
 
 
 def test_nested_transforms_do_not_confuse_inner_and_outer_variables() -> None:

@@ -651,7 +651,7 @@ def test_discovery_prefers_system_dot_then_graphviz_pure(
 def test_replay_is_the_function_even_after_importing_its_module() -> None:
     import importlib
 
-    module = importlib.import_module("autograd_lite.viz.replay")
+    module = importlib.import_module("autograd_lite.teaching.replay")
     assert viz.replay is module.replay
     assert "replay" in viz.__all__
 
@@ -687,7 +687,7 @@ def test_legend_explains_the_kinds() -> None:
 
 
 def test_doc_figures_are_written(pure: str, tmp_path: Path) -> None:
-    from autograd_lite.viz.render import write_doc_figures
+    from autograd_lite.teaching.figures import write_doc_figures
 
     paths = write_doc_figures(tmp_path)
     assert [p.name for p in paths] == [
@@ -747,3 +747,23 @@ def test_repr_svg_falls_back_to_none_without_a_renderer(monkeypatch):
     v = (al.Value(2.0, label="x") * 3).tanh()
     monkeypatch.setenv("AUTOGRAD_LITE_DOT", "/nonexistent/dot")
     assert v._repr_svg_() is None  # Jupyter then shows the plain repr instead of a traceback
+
+
+def test_unknown_values_show_a_question_mark_and_what_depends_on_them() -> None:
+    x = al.Value(float("nan"), label="x")
+    w, c = al.Value(2.0, label="w"), al.Value(3.0, label="c")
+    y = w * x + c * c
+    y.label = "y"
+    y.backward()
+    nodes, edges, _ = parse_dot(viz.to_dot(y, unknown=[x], edge_factors=True))
+    records = sorted(record_fields(v["label"]) for v in value_nodes(nodes).values())
+    assert records == sorted(
+        [["y", "data ?"], ["data ?"], ["x", "data ?"], ["w", "data 2"], ["data 9"], ["c", "data 3"]]
+    )
+    assert not [attrs for _, _, attrs in edges if "label" in attrs]  # no factors: structure only
+    # Without ``unknown`` the same graph shows its (nan) numbers, gradients and factors.
+    nodes, edges, _ = parse_dot(viz.to_dot(y, edge_factors=True))
+    assert record_fields(nodes[by_name(nodes)["c"]]["label"]) == ["c", "data 3", "grad 6"]
+    assert [attrs for _, _, attrs in edges if "label" in attrs]
+    with pytest.raises(TypeError, match="unknown"):
+        viz.to_dot(y, unknown=3)

@@ -97,7 +97,7 @@ class Conv2d(Module):
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         _check_image(self, x, self.in_channels)
-        return image_ops.conv2d_call(x, self.weight, self.bias, self.stride, self.padding)
+        return image_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
 
 class _Pool(Module):

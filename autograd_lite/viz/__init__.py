@@ -5,12 +5,16 @@
   ``$AUTOGRAD_LITE_DOT``, a system ``dot``, or the pip-installed ``graphviz-pure``);
 * :func:`to_svg` — SVG text (``Value._repr_svg_`` uses it in Jupyter);
 * :func:`find_path` — the nodes from an output back to one input, to highlight;
-* :func:`lecture_example` — the lecture's ``E = ½(ŷ − σ(w·x + b))²`` after backward;
-* :func:`replay` — step-by-step backward frames (``autograd_lite.viz.replay``).
+* ``lecture_example`` and ``replay`` — the teaching tools' lecture graph and
+  step-by-step backward frames, kept here under their old names; their code lives in
+  :mod:`autograd_lite.teaching` and loads on first use (``viz`` itself draws and
+  never imports the teaching tools).
 
 >>> import autograd_lite as al
->>> E = lecture_example()
->>> to_dot(E, edge_factors=True).count("->") > 5
+>>> x = al.Value(1.0, label="x")
+>>> y = (x * x).tanh()
+>>> y.backward()
+>>> to_dot(y, edge_factors=True).count("->") >= 3
 True
 """
 
@@ -31,7 +35,6 @@ from .render import (
     ENV_VAR,
     RendererNotFoundError,
     find_renderers,
-    lecture_example,
     render,
     render_dot,
     to_svg,
@@ -56,19 +59,20 @@ __all__ = [
 ]
 
 
-def _replay_shim(*args: Any, **kwargs: Any) -> Any:
-    """Step-by-step backward frames; see :mod:`autograd_lite.viz.replay`."""
-    from .replay import replay as _replay
+# Names whose code lives in the teaching tools: name -> module. Loaded on first use so
+# that importing viz never imports autograd_lite.teaching (imports point one way).
+_FROM_TEACHING = {
+    "lecture_example": "autograd_lite.teaching.lecture",
+    "replay": "autograd_lite.teaching.replay",
+}
 
-    return _replay(*args, **kwargs)
 
+def __getattr__(name: str) -> Any:
+    """``viz.replay`` and ``viz.lecture_example``, from :mod:`autograd_lite.teaching`."""
+    if name in _FROM_TEACHING:
+        import importlib
 
-# ``replay`` (numpy only, cheap) is bound here, after its submodule was imported:
-# importing ``autograd_lite.viz.replay`` first would otherwise leave the *module*
-# under the name ``viz.replay`` instead of the function.
-try:
-    from .replay import replay
-except ModuleNotFoundError as _exc:  # pragma: no cover - only while the module is absent
-    if _exc.name != __name__ + ".replay":
-        raise
-    replay = _replay_shim
+        value = getattr(importlib.import_module(_FROM_TEACHING[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'autograd_lite.viz' has no attribute {name!r}")

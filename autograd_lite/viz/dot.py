@@ -223,7 +223,7 @@ def find_path(output: Value, wrt: Value) -> list[Value]:
     )
 
 
-def _highlight_set(highlight: Any) -> set[Value]:
+def _highlight_set(highlight: Any, option: str = "highlight") -> set[Value]:
     if highlight is None:
         return set()
     if isinstance(highlight, Value):
@@ -232,16 +232,37 @@ def _highlight_set(highlight: Any) -> set[Value]:
         items = list(highlight)
     except TypeError:
         raise TypeError(
-            "to_dot(highlight=...): expected a Value or an iterable of Values "
+            f"to_dot({option}=...): expected a Value or an iterable of Values "
             f"(e.g. viz.find_path(E, w)), got {type(highlight).__name__}"
         ) from None
     for item in items:
         if not isinstance(item, Value):
             raise TypeError(
-                "to_dot(highlight=...): every item must be a Value, got "
+                f"to_dot({option}=...): every item must be a Value, got "
                 f"{type(item).__name__} {item!r:.40}"
             )
     return set(items)
+
+
+def _computed_from(nodes: list[Value], sources: set[Value]) -> set[Value]:
+    """The nodes among ``nodes`` that are in ``sources`` or computed from one of them."""
+    if not sources:
+        return set()
+    known: dict[Value, bool] = {}
+    for start in nodes:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            if node in known:
+                stack.pop()
+                continue
+            pending = [p for p in node.parents if p not in known]
+            if pending:
+                stack.extend(pending)
+                continue
+            known[node] = node in sources or any(known[p] for p in node.parents)
+            stack.pop()
+    return {n for n, hit in known.items() if hit}
 
 
 def _attrs(attrs: Mapping[str, str]) -> str:
@@ -518,6 +539,7 @@ def to_dot(
     digits: int = 4,
     title: str | None = None,
     legend: bool = False,
+    unknown: Any = None,
     groups: Mapping[Value, str] | None = None,
 ) -> str:
     """DOT source of the graph that computed ``value`` (no renderer needed).
@@ -543,6 +565,10 @@ def to_dot(
         digits: significant digits of the numbers shown.
         title: an optional caption above the graph.
         legend: add a small box explaining the node colours and edge labels.
+        unknown: a Value or Values whose numbers are not known yet (placeholders,
+            e.g. to draw the structure of a formula before choosing values):
+            they and every node computed from them show ``data ?``. Gradients
+            and edge factors depend on those numbers, so none are drawn.
         groups: ``{Value: name}``; the Values of one name (and their op nodes) are
             drawn inside one labelled box, e.g. the nodes of each layer of a network
             (see :func:`groups_from_outputs`).
@@ -568,6 +594,12 @@ def to_dot(
       v1 -> op0 [label="∂y/∂x = 3", ...];
       v1 -> op0 [label="∂y/∂x = 3", ...];
     }
+
+    With ``unknown``, the structure only (values not chosen yet):
+
+    >>> w = al.Value(float("nan"), label="w")
+    >>> [line.split(",")[0] for line in to_dot(w * 2.0, unknown=w).splitlines() if "data" in line]
+    ['  v0 [label="data ?"', '  v1 [label="w | data ?"']
     """
     _check_value(value, "to_dot")
     if rankdir not in _RANKDIRS:
@@ -582,6 +614,9 @@ def to_dot(
     box_of = dict(groups or {})  # (``groups`` is reused below for the collapsed node groups)
 
     every = _walk(value)
+    unknowns = _computed_from(every, _highlight_set(unknown, "unknown"))
+    if unknowns:
+        show_grad = edge_factors = False
     if collapse is None:
         collapse = len(every) > max_nodes
     groups = _collapse(value, every) if collapse else [[n] for n in every]
@@ -645,11 +680,13 @@ def to_dot(
             label = f"×{count} {label}".strip()
         if label:
             fields.append(escape_record(label))
+        is_unknown = any(n in unknowns for n in group)
+        data_text = "?" if is_unknown else _group_text(group, "data", show_shape, digits)
         if constant and not label and show_data:
-            fields.append(escape_record(_group_text(group, "data", show_shape, digits)))
+            fields.append(escape_record(data_text))
         elif show_data:
-            fields.append("data " + escape_record(_group_text(group, "data", show_shape, digits)))
-        elif show_shape and node.ndim:
+            fields.append("data " + escape_record(data_text))
+        elif show_shape and node.ndim and not is_unknown:
             fields.append("shape " + escape_record(str(node.shape)))
         if show_grad and node.requires_grad and all(n._grad is not None for n in group):
             fields.append("grad " + escape_record(_group_text(group, "grad", show_shape, digits)))

@@ -27,7 +27,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .cli import CLIError, add_assignment_option, environment, one_line
+from ..cli import CLIError, add_assignment_option, environment, one_line
 
 __all__ = ["cmd_exercise", "cmd_replay", "register"]
 
@@ -95,9 +95,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Run ``autograd-lite replay``."""
     import numpy as np
 
-    from . import formula
-    from .value import Value
-    from .viz.replay import replay
+    from .. import formula
+    from ..value import Value
+    from .replay import replay
 
     env = environment(args.assignments)
     if not env:

@@ -1,8 +1,9 @@
 """The lecture's worked examples as labelled graphs, built in one place.
 
-The demo, the pictures (``viz.lecture_example``) and the exercises all start
-from these builders, so the numbers a student sees are the same everywhere.
-Each returns the graph's named nodes; nothing is printed or differentiated.
+The demo, the pictures (:func:`lecture_example`, also ``viz.lecture_example``) and
+the exercises all start from these builders, so the numbers a student sees are the
+same everywhere. Each builder returns the graph's named nodes; nothing is printed or
+differentiated (except by :func:`lecture_example`, which runs ``backward``).
 
 >>> nodes = swimming_perceptron()
 >>> nodes["z"].data, nodes["y"].data
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .value import Value
+from ..value import Value
 
 
 def swimming_perceptron(
@@ -74,3 +75,18 @@ def sigmoid_perceptron(
         node.label = label
         nodes[label] = node
     return nodes
+
+
+def lecture_example(target: float = 1.0) -> Value:
+    """The lecture's error ``E = ½(ŷ − σ(w·x + b))²`` after ``E.backward()``.
+
+    Swimming perceptron numbers: x = [1, 0, 1] (constant input), w = [0.4, 0.2,
+    0.4], b = −0.3, target ŷ = 1. Nodes are labelled A, y, e, E as in the lecture.
+
+    >>> E = lecture_example()
+    >>> round(E.data, 4), E.label, [p.label for p in E.parents[1].parents]
+    (0.0713, 'E', ['e', ''])
+    """
+    E = sigmoid_perceptron(target=target)["E"]
+    E.backward()
+    return E

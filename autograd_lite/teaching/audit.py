@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from .graph import _fit, check_differentiable, topological_order
-from .value import Value
+from ..graph import _fit, check_differentiable, topological_order
+from ..value import Value
 
 __all__ = ["AuditReport", "InputCheck", "audit", "demo_wrong_op", "sympy_partial"]
 
@@ -55,7 +55,7 @@ def sympy_partial(op: Any, index: int, params: dict[str, Any] | None = None) -> 
         return None
     import sympy
 
-    from .formula import to_sympy
+    from ..formula import to_sympy
 
     if not 0 <= index < len(op.inputs):
         raise IndexError(f"op {op.name!r} has {len(op.inputs)} inputs, no input {index}")
@@ -72,7 +72,7 @@ class InputCheck:
 
     Attributes:
         node: the checked Value; ``node_id``: its id (``n3``, as in
-            :func:`autograd_lite.viz.replay.node_ids`); ``name``: label or op.
+            :func:`autograd_lite.teaching.replay.node_ids`); ``name``: label or op.
         op: op name. ``input_index`` / ``input_name``: which input (``0``, ``"z"``),
             ``input_label``: that input's label (or ``""``).
         method: ``"finite differences"`` or ``"sympy"``.
@@ -195,7 +195,7 @@ class AuditReport:
         bad = [c for c in self.failures if c.node is value]
         if not bad:
             return None
-        from .viz.replay import format_number
+        from .replay import format_number
 
         lines = [f"{bad[0].name}", f"data {format_number(value.data)}"]
         for c in bad:
@@ -215,7 +215,7 @@ class AuditReport:
         >>> "digraph" in audit(al.Value(1.0) * 2.0).to_dot()
         True
         """
-        from .viz import to_dot
+        from ..viz import to_dot
 
         if not self.ok:
             title = (
@@ -232,7 +232,7 @@ class AuditReport:
         **to_dot_kwargs: Any,
     ) -> Path:
         """Draw :meth:`to_dot` into ``path`` (``.svg``, ``.png``, ``.pdf``, ``.dot``)."""
-        from .viz import render_dot
+        from ..viz import render_dot
 
         return render_dot(self.to_dot(**to_dot_kwargs), path, format)
 
@@ -493,7 +493,7 @@ def audit(
             raise ValueError(f"audit: {name} must be a finite number > 0, got {v!r}")
     if not isinstance(max_elements, int) or max_elements < 1:
         raise ValueError(f"audit: max_elements must be a positive int, got {max_elements!r}")
-    from .viz.replay import node_ids
+    from .replay import node_ids
 
     ids = node_ids(output)
     rng = np.random.default_rng(seed)
@@ -533,7 +533,7 @@ def demo_wrong_op(name: str = "wrong_square") -> Iterator[Any]:
     >>> r.ok, r.failures[0].input_index
     (False, 0)
     """
-    from .registry import Op, has_op, register, unregister
+    from ..registry import Op, has_op, register, unregister
 
     if has_op(name):
         raise ValueError(f"demo_wrong_op: an op named {name!r} is already registered")

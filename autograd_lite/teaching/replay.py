@@ -314,7 +314,7 @@ def _sympy_factor(node: Value, i: int) -> str | None:
         import sympy
 
         from ..formula import sympy_number
-        from ..gradient_audit import sympy_partial
+        from .audit import sympy_partial
 
         values = {k: v for k, v in zip(op.params, params) if isinstance(v, (int, float))}
         expr = sympy_partial(op, i, values or None)
@@ -506,7 +506,7 @@ class Replay:
         >>> "digraph" in dot and "step 1" in dot
         True
         """
-        from . import to_dot
+        from ..viz import to_dot
 
         if not 0 <= index < len(self.frames):
             raise IndexError(f"replay: frame {index} out of range (0..{len(self.frames) - 1})")
@@ -725,7 +725,7 @@ def _render_dot(dot: str, fmt: str) -> bytes:
     """Render DOT text with the renderer ``viz`` finds; the file's bytes."""
     import tempfile
 
-    from . import render_dot
+    from ..viz import render_dot
 
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"graph.{fmt}"
@@ -760,7 +760,7 @@ pre.caption {{ background: #f6f6f6; padding: 0.8em; border-radius: 4px; }}
 <body>
 <h1>{title}</h1>
 <div class="controls">
-<button id="prev" type="button">&#9664; back</button>
+<button id="prev" type="button" disabled>&#9664; back</button>
 <input id="step" type="range" min="0" max="{last}" value="0" step="1">
 <button id="next" type="button">next &#9654;</button>
 <span id="where"></span>
@@ -779,6 +779,8 @@ _HTML_SCRIPT = """(function () {
   var n = __N__;
   var slider = document.getElementById("step");
   var where = document.getElementById("where");
+  var prev = document.getElementById("prev");
+  var next = document.getElementById("next");
   function show(i) {
     i = Math.max(0, Math.min(n - 1, i));
     slider.value = i;
@@ -786,17 +788,18 @@ _HTML_SCRIPT = """(function () {
       document.getElementById("frame" + k).style.display = (k === i) ? "" : "none";
     }
     where.textContent = "step " + (i + 1) + " of " + n;
+    prev.disabled = (i === 0);
+    next.disabled = (i === n - 1);
   }
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
-  document.getElementById("prev").addEventListener("click", function () {
-    show(parseInt(slider.value, 10) - 1);
-  });
-  document.getElementById("next").addEventListener("click", function () {
-    show(parseInt(slider.value, 10) + 1);
-  });
+  function current() { return parseInt(slider.value, 10); }
+  slider.addEventListener("input", function () { show(current()); });
+  prev.addEventListener("click", function () { show(current() - 1); });
+  next.addEventListener("click", function () { show(current() + 1); });
   document.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowRight") { show(parseInt(slider.value, 10) + 1); }
-    if (e.key === "ArrowLeft") { show(parseInt(slider.value, 10) - 1); }
+    // The focused slider moves itself on arrow keys (and fires "input").
+    if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    if (e.key === "ArrowRight") { show(current() + 1); e.preventDefault(); }
+    if (e.key === "ArrowLeft") { show(current() - 1); e.preventDefault(); }
   });
   show(0);
 })();
@@ -825,9 +828,9 @@ def write_doc_figures(directory: str | Path) -> list[Path]:
     ``teaching_grade.txt``, ``teaching_audit.svg`` and ``teaching_audit.txt``.
     Returns the paths written.
     """
-    from .. import exercises
-    from ..gradient_audit import audit as run_audit
-    from ..gradient_audit import demo_wrong_op
+    from . import exercises
+    from .audit import audit as run_audit
+    from .audit import demo_wrong_op
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ outputs, arguments in order), so the same construction always gives the same
 ids; students may also answer by a node's label when it is unique.
 
 Expected values are computed by replaying the backward pass from the data the
-nodes saved (:func:`autograd_lite.viz.replay.backward_trace`): the graph's own
+nodes saved (:func:`autograd_lite.teaching.replay.backward_trace`): the graph's own
 ``.grad`` is never read or changed.
 
 >>> import autograd_lite as al
@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from .graph import check_differentiable
+from ..graph import check_differentiable
+from ..value import Value
 from .lecture import sigmoid_perceptron
-from .value import Value
 
 __all__ = [
     "EXERCISES",
@@ -260,7 +260,7 @@ def _resolve_output(output: Any, hide: Any, what: str) -> tuple[Value, tuple[str
 
 
 def _blanks(output: Value, hide: tuple[str, ...]) -> tuple[list[Blank], dict[int, str], dict]:
-    from .viz.replay import all_nodes, backward_trace
+    from .replay import all_nodes, backward_trace
 
     frames, ids = backward_trace(output)
     grads = {id(f.node): f.grad for f in frames}
@@ -352,7 +352,7 @@ class Exercise:
 
     def node_style(self, value: Value) -> dict[str, Any] | None:
         """``viz.to_dot`` hook: every node shows its id, hidden values as blanks."""
-        from .viz.replay import format_number
+        from .replay import format_number
 
         nid = self.ids.get(id(value))
         if nid is None:
@@ -385,7 +385,7 @@ class Exercise:
         >>> "grad ______" in dot and "[n0]" in dot
         True
         """
-        from .viz import to_dot
+        from ..viz import to_dot
 
         to_dot_kwargs.setdefault("show_grad", False)
         to_dot_kwargs.setdefault(
@@ -399,7 +399,7 @@ class Exercise:
         Also writes ``exercise.dot`` (so the picture can be redrawn without a
         renderer). Returns the paths by kind.
         """
-        from .viz import render_dot
+        from ..viz import render_dot
 
         if format not in ("svg", "png", "pdf", "dot"):
             raise ValueError(
@@ -596,7 +596,7 @@ def grade(
     ...
     ValueError: grade: no node labelled or numbered 'y'; ...
     """
-    from .viz.replay import all_nodes, format_number
+    from .replay import all_nodes, format_number
 
     mapping, header = _load_answers(answers)
     if hide is None:
