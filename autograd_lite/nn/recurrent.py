@@ -28,6 +28,7 @@ loop (as PyTorch does); the loop then only adds ``h W_hhᵀ + b_hh`` at each ste
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -376,6 +377,24 @@ class _Sequence(_RecurrentBase):
     ) -> None:
         super().__init__(input_size, hidden_size, bias, **kwargs)
         self.batch_first = bool(batch_first)
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """As :meth:`Module.load_state_dict`; also takes PyTorch's names (``weight_ih_l0`` …).
+
+        PyTorch's ``nn.RNN``/``LSTM``/``GRU`` add the layer number to each name; a
+        one-layer PyTorch state dict loads as it is. The other way round:
+        ``{name + "_l0": array for name, array in layer.state_dict().items()}``.
+
+        >>> import numpy as np
+        >>> gru = GRU(2, 3, seed=0)
+        >>> torch_style = {k + "_l0": v for k, v in GRU(2, 3, seed=1).state_dict().items()}
+        >>> gru.load_state_dict(torch_style)
+        >>> bool(np.array_equal(gru.weight_hh.data, torch_style["weight_hh_l0"]))
+        True
+        """
+        if isinstance(state, Mapping):
+            state = {k[:-3] if k.endswith("_l0") else k: v for k, v in state.items()}
+        super().load_state_dict(state, strict)
 
     def forward(self, x: Any, state: Any = None) -> tuple[Value, Any]:
         x = _as_input(x)
