@@ -8,8 +8,8 @@ softmax layer. The network ::
 
 is trained with Adam on the training split, with each training image shifted by up to
 one pixel at random (data augmentation: a digit moved by a pixel is the same digit).
-The last 10 % of the training split is a validation set for choosing settings; the
-held-out test split (20 % of the data, seed 0) is only used once, at the end.
+10 % of the training split is held out (``datasets.hold_out``) for choosing settings;
+the held-out test split (20 % of the data, seed 0) is only used once, at the end.
 
 It also writes two pictures: the network's graph for one image with the nodes of each
 layer grouped into one box (``viz.to_dot(..., groups=...)``), and the 16 feature maps
@@ -34,17 +34,12 @@ from autograd_lite import datasets, nn, optim
 def load_images(seed: int = 0) -> tuple[np.ndarray, ...]:
     """Train, validation and test images (N, 1, 8, 8) scaled to [0, 1], and their labels."""
     data = datasets.load_digits(seed=seed, standardize=False)
-    X_train = data.X_train.reshape(-1, 1, 8, 8) / 16.0
-    X_test = data.X_test.reshape(-1, 1, 8, 8) / 16.0
-    n_val = len(X_train) // 10
-    return (
-        X_train[n_val:],
-        data.y_train[n_val:],
-        X_train[:n_val],
-        data.y_train[:n_val],
-        X_test,
-        data.y_test,
-    )
+    X_fit, X_val, y_fit, y_val = datasets.hold_out(data.X_train, data.y_train, 0.1, seed=seed)
+
+    def images(X: np.ndarray) -> np.ndarray:
+        return X.reshape(-1, 1, 8, 8) / 16.0
+
+    return images(X_fit), y_fit, images(X_val), y_val, images(data.X_test), data.y_test
 
 
 def build_cnn(seed: int = 0) -> nn.Sequential:

@@ -163,17 +163,22 @@ def _lstm_vjp_bias(g: Any, out: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, *
 
 
 def _lstm_sympy(sp: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    from ..sympy_arrays import elementwise
+
     H = state.shape[2]
-    sig = np.vectorize(lambda z: 1 / (1 + sp.exp(-z)), otypes=[object])
-    tanh = np.vectorize(sp.tanh, otypes=[object])
+
+    def sig(z: Any) -> Any:
+        return elementwise(lambda v: 1 / (1 + sp.exp(-v)), z)
+
     h, c, steps = state[0], state[1], []
     for t in range(x.shape[1]):
         a = x[:, t].dot(w_ih.T) + h.dot(w_hh.T) + b_ih + b_hh
         i, f, o = sig(a[:, :H]), sig(a[:, H : 2 * H]), sig(a[:, 3 * H :])
-        gg = tanh(a[:, 2 * H : 3 * H])
+        gg = elementwise(sp.tanh, a[:, 2 * H : 3 * H])
         c = f * c + i * gg
-        h = o * tanh(c)
-        steps.append(np.stack((h, c, i, f, gg, o, tanh(c))))
+        tc = elementwise(sp.tanh, c)
+        h = o * tc
+        steps.append(np.stack((h, c, i, f, gg, o, tc)))
     return np.stack(steps)
 
 
