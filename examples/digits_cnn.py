@@ -6,7 +6,8 @@ softmax layer. The network ::
     Conv2d(1, 16, 3, padding=1) → ReLU → Conv2d(16, 32, 3, padding=1) → ReLU
     → MaxPool2d(2) → Dropout(0.25) → Flatten → Linear(512, 10)
 
-is trained with Adam on the training split, with each training image shifted by up to
+is trained with Adam (learning rate 5e-3, cosine-annealed over 25 epochs, chosen on
+the validation split) on the training split, with each training image shifted by up to
 one pixel at random (data augmentation: a digit moved by a pixel is the same digit).
 10 % of the training split is held out (``datasets.hold_out``) for choosing settings;
 the held-out test split (20 % of the data, seed 0) is only used once, at the end.
@@ -127,8 +128,8 @@ def plot_feature_maps(net: nn.Sequential, image: np.ndarray, path: str | Path) -
 
 
 def main(
-    epochs: int = 20,
-    lr: float = 3e-3,
+    epochs: int = 25,
+    lr: float = 5e-3,
     batch_size: int = 32,
     seed: int = 0,
     graph: str | Path | None = "digits_cnn_graph.dot",
