@@ -176,7 +176,7 @@ def test_digits_classifier_generalises(tmp_path):
 @pytest.mark.slow
 def test_digits_cnn_reaches_98_5_percent_on_held_out_digits(tmp_path):
     graph, maps = tmp_path / "cnn.dot", tmp_path / "maps.png"
-    result = load("digits_cnn").main(epochs=12, graph=graph, feature_maps=maps, verbose=False)
+    result = load("digits_cnn").main(graph=graph, feature_maps=maps, verbose=False)
     assert result["n_test"] == 360
     assert result["test_accuracy"] >= 0.985
     assert result["val_accuracy"] >= 0.95  # the split used for choosing settings
