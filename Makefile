@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format bench fuzz docs clean
+.PHONY: demo test lint format bench fuzz docs notebooks-strip clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(DEVSTAMP): $(STAMP) pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/autograd-lite demo
 
-LINTED := $(wildcard autograd_lite tests examples benchmarks docs/*.py)
+LINTED := $(wildcard autograd_lite tests examples benchmarks notebooks docs/*.py)
 
 lint: $(DEVSTAMP)
 	$(PY) -m ruff check $(LINTED)
@@ -39,8 +39,13 @@ fuzz: $(DEVSTAMP)
 bench: $(DEVSTAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
+# Builds the docs; the lecture notebooks are executed in a Jupyter kernel on the way.
 docs: $(DEVSTAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
+# Notebooks are committed without outputs: run this after working in Jupyter.
+notebooks-strip: $(DEVSTAMP)
+	$(PY) notebooks/strip_outputs.py
+
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache .ruff_cache build dist
+	rm -rf $(VENV) docs/_build docs/notebooks .pytest_cache .ruff_cache build dist

@@ -1,4 +1,5 @@
-"""Optimizers (``SGD``, ``Adam``) and learning-rate schedules (``StepLR``, ``LambdaLR``).
+"""Optimizers (``SGD``, ``Adam``, ``RMSprop``, ``Adagrad``, ``AdamW``) and learning-rate
+schedules (``StepLR``, ``LambdaLR``, ``CosineAnnealingLR``).
 
 An optimizer holds a list of parameters; after ``loss.backward()`` its
 ``step()`` moves every parameter against its gradient, and ``zero_grad()``
@@ -349,3 +350,199 @@ class LambdaLR(LRScheduler):
 
     def lr_at(self, epoch: int) -> float:
         return self.fn(epoch)
+
+
+# ------------------------------------------------------- checked optimizers
+# RMSprop, Adagrad and AdamW check every gradient before changing anything: a step
+# that raises leaves all parameters and all optimizer state as they were.
+
+
+class _CheckedOptimizer(Optimizer):
+    """An optimizer whose ``step`` is all-or-nothing; subclasses define ``_update``.
+
+    ``_update(i, p, g, state)`` returns ``(delta, new_state)`` without changing
+    anything; ``step`` commits all of them once every gradient has been checked.
+    """
+
+    def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
+        super().__init__(params, lr)
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def _checked_grads(self) -> list[Any]:
+        name = type(self).__name__
+        grads = []
+        for i, p in enumerate(self.params):
+            g = _grad_array(p)
+            if np.shape(g) != p.shape:
+                raise ValueError(
+                    f"{name}.step: parameter {i} {p!r} has a gradient of shape {np.shape(g)}, "
+                    f"expected {p.shape}; nothing was updated"
+                )
+            if not np.all(np.isfinite(g)):
+                raise ValueError(
+                    f"{name}.step: parameter {i} {p!r} has a non-finite gradient (nan or inf); "
+                    "nothing was updated"
+                )
+            grads.append(np.asarray(g, dtype=np.result_type(g, np.float64)))
+        return grads
+
+    def step(self) -> None:
+        """Update every parameter once; on bad gradients raise and change nothing."""
+        grads = self._checked_grads()
+        t = self.steps + 1
+        results = [
+            self._update(i, p, g, self.state[i], t)
+            for i, (p, g) in enumerate(zip(self.params, grads))
+        ]
+        self.steps = t
+        for i, (p, (delta, state)) in enumerate(zip(self.params, results)):
+            self.state[i] = state
+            apply_update(p, delta)
+
+    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        raise NotImplementedError
+
+
+def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and value >= 0 and (value < 1 or not below_one)
+    if not ok:
+        bound = "in [0, 1)" if below_one else ">= 0"
+        raise ValueError(f"{name}: {what} must be {bound}, got {value!r}")
+    return float(value)
+
+
+class RMSprop(_CheckedOptimizer):
+    """RMSprop (PyTorch's rule): divide the gradient by a running RMS of its recent values.
+
+    ``v ← α·v + (1−α)·g²``, then ``w ← w − lr·g/(√v + eps)``; with momentum
+    ``b ← momentum·b + g/(√v + eps)`` and ``w ← w − lr·b``. ``weight_decay`` adds
+    ``weight_decay·w`` to ``g`` first.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(1.0)
+    >>> opt = RMSprop([w], lr=0.01)
+    >>> (w * 2.0).backward(); opt.step()
+    >>> round(w.data, 6)        # 1 − 0.01·2/√(0.01·4): the first step is lr/√(1−α)
+    0.9
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Any,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        *,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _nonneg(alpha, "alpha", "RMSprop", below_one=True)
+        self.eps = _nonneg(eps, "eps", "RMSprop")
+        self.momentum = _nonneg(momentum, "momentum", "RMSprop", below_one=True)
+        self.weight_decay = _nonneg(weight_decay, "weight_decay", "RMSprop")
+
+    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        if self.weight_decay:
+            g = g + self.weight_decay * np.asarray(p.data)
+        v = self.alpha * state.get("square_avg", 0.0) + (1 - self.alpha) * g * g
+        step = g / (np.sqrt(v) + self.eps)
+        new = {"square_avg": v}
+        if self.momentum:
+            step = self.momentum * state.get("momentum_buffer", 0.0) + step
+            new["momentum_buffer"] = step
+        return self.lr * step, new
+
+
+class Adagrad(_CheckedOptimizer):
+    """Adagrad (PyTorch's rule): steps shrink with the sum of all squared gradients so far.
+
+    ``s ← s + g²``, ``w ← w − lr·g/(√s + eps)``.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(1.0)
+    >>> opt = Adagrad([w], lr=0.5)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); (w * 3.0).backward(); opt.step()
+    >>> round(w.data, 6)        # 1 − 0.5·3/3 − 0.5·3/√18
+    0.146447
+    """
+
+    def __init__(self, params: Iterable[Value] | Any, lr: float = 0.01, eps: float = 1e-10) -> None:
+        super().__init__(params, lr)
+        self.eps = _nonneg(eps, "eps", "Adagrad")
+
+    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        s = state.get("sum", 0.0) + g * g
+        return self.lr * g / (np.sqrt(s) + self.eps), {"sum": s}
+
+
+class AdamW(_CheckedOptimizer):
+    """AdamW (Loshchilov & Hutter; PyTorch's rule): Adam with decoupled weight decay.
+
+    ``w ← w − lr·weight_decay·w``, then Adam's step ``w ← w − lr·m̂/(√v̂ + eps)`` with
+    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(1.0)
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * 5.0).backward(); opt.step()
+    >>> round(w.data, 6)        # 1·(1 − 0.1·0.5) − 0.1
+    0.85
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(params, lr)
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(f"AdamW: betas must be a pair, got {betas!r}")
+        b1 = _nonneg(betas[0], "betas[0]", "AdamW", below_one=True)
+        b2 = _nonneg(betas[1], "betas[1]", "AdamW", below_one=True)
+        self.betas = (b1, b2)
+        self.eps = _nonneg(eps, "eps", "AdamW")
+        self.weight_decay = _nonneg(weight_decay, "weight_decay", "AdamW")
+
+    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        b1, b2 = self.betas
+        m = b1 * state.get("exp_avg", 0.0) + (1 - b1) * g
+        v = b2 * state.get("exp_avg_sq", 0.0) + (1 - b2) * g * g
+        adam = (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + self.eps)
+        delta = self.lr * (self.weight_decay * np.asarray(p.data) + adam)
+        return delta, {"exp_avg": m, "exp_avg_sq": v}
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing (PyTorch's schedule): from the base rate down to ``eta_min`` in ``T_max``.
+
+    ``lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2``; after ``T_max``
+    epochs the cosine rises again, as in PyTorch. The rate may reach ``eta_min = 0``.
+
+    >>> import autograd_lite as al
+    >>> opt = SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=4)
+    >>> [round(sched.step(), 4) for _ in range(4)]
+    [0.8536, 0.5, 0.1464, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        super().__init__(optimizer)
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be an int >= 1, got {T_max!r}")
+        self.T_max = T_max
+        self.eta_min = _nonneg(eta_min, "eta_min", "CosineAnnealingLR")
+
+    def lr_at(self, epoch: int) -> float:
+        cos = (1 + np.cos(np.pi * epoch / self.T_max)) / 2
+        return float(self.eta_min + (self.base_lr - self.eta_min) * cos)
+
+    def step(self) -> float:
+        """Advance one epoch, set and return the new rate (which may be ``eta_min = 0``)."""
+        self.epoch += 1
+        self.optimizer.lr = self.lr_at(self.epoch)
+        return self.optimizer.lr

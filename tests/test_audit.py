@@ -75,7 +75,7 @@ def _everything_graph(rng: np.random.Generator) -> al.Value:
 
 
 def _vocabulary_graph(rng: np.random.Generator) -> al.Value:
-    """The ops of SPEC §7 (array_ops, image_ops), away from kinks and ties."""
+    """The ops of SPEC §7 (array_ops, image_ops, recurrent_ops), away from kinks and ties."""
     x = al.Value(rng.normal(size=(1, 2, 4, 4)), label="img")
     w = al.Value(rng.normal(size=(3, 2, 2, 2)) * 0.5, label="filters")
     c = al.conv2d(x, w, al.Value(np.zeros(3), label="bias"), padding=1)  # (1, 3, 5, 5)
@@ -86,7 +86,12 @@ def _vocabulary_graph(rng: np.random.Generator) -> al.Value:
     s = al.stack(parts, axis=0).clip(-5.0, 5.0)  # (2, 6, 2)
     s = al.pad(s, 1).squeeze() + al.expand_dims(s.var(axis=0) + s.std(axis=0), 0).sum()
     e = al.maximum(s, 0.05) + al.minimum(s, -0.05) + al.where(s.data > 0, s, 2.0 * s)
-    return e.min(axis=1).sum() + e.logsumexp()
+    seq = al.Value(rng.normal(size=(2, 3, 2)), label="sequence")
+    h = al.lstm(seq, np.zeros((2, 2, 2)), *(al.Value(rng.normal(size=s)) for s in _LSTM))
+    return e.min(axis=1).sum() + e.logsumexp() + h[:, 0].sum()
+
+
+_LSTM = ((8, 2), (8, 2), (8,), (8,))  # W_ih, W_hh, b_ih, b_hh of an LSTM 2 -> 2
 
 
 # ops that only appear in graphs recorded by backward(create_graph=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -76,14 +77,20 @@ def test_every_toctree_page_exists():
 
 @pytest.mark.slow
 def test_docs_build_without_warnings(tmp_path):
-    """``sphinx -W`` on a copy of docs/ (the build writes its figures next to the sources)."""
+    """``sphinx -W`` on a copy of docs/ (the build writes its figures next to the sources).
+
+    The notebooks are rendered but not executed here (``nb_execution_mode=off``): each one
+    is executed in a kernel by its own test in test_notebooks.py; ``make docs`` runs them.
+    """
     import shutil
 
     work = tmp_path / "src"
     shutil.copytree(
-        ROOT / "docs", work / "docs", ignore=shutil.ignore_patterns("_build", "_figures")
+        ROOT / "docs",
+        work / "docs",
+        ignore=shutil.ignore_patterns("_build", "_figures", "notebooks"),
     )
-    for name in ("autograd_lite", "examples"):  # conf.py finds them next to docs/
+    for name in ("autograd_lite", "examples", "notebooks"):  # conf.py finds them next to docs/
         (work / name).symlink_to(ROOT / name, target_is_directory=True)
     proc = subprocess.run(
         [
@@ -95,6 +102,8 @@ def test_docs_build_without_warnings(tmp_path):
             "-q",
             "-b",
             "html",
+            "-D",
+            "nb_execution_mode=off",
             "-d",
             str(tmp_path / "doctrees"),
             str(work / "docs"),
@@ -113,3 +122,8 @@ def test_docs_build_without_warnings(tmp_path):
     assert (html / "_images" / "perceptron_graph.svg").exists()
     api = (html / "api.html").read_text(encoding="utf-8")
     assert "autograd_lite.value.Value" in api  # autodoc found the docstrings
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):  # every notebook rendered
+        first_cell = json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"]
+        title = "".join(first_cell).splitlines()[0].removeprefix("# ")
+        page = (html / "notebooks" / f"{notebook.stem}.html").read_text(encoding="utf-8")
+        assert title in page, f"{notebook.name} is not rendered in the docs"

@@ -171,3 +171,49 @@ def test_digits_classifier_generalises(tmp_path):
     assert np.trace(result["confusion"]) == round(result["test_accuracy"] * 360)
     assert len(result["history"]) == 4
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_digits_cnn_reaches_98_5_percent_on_held_out_digits(tmp_path):
+    graph, maps = tmp_path / "cnn.dot", tmp_path / "maps.png"
+    result = load("digits_cnn").main(graph=graph, feature_maps=maps, verbose=False)
+    assert result["n_test"] == 360
+    assert result["test_accuracy"] >= 0.985
+    assert result["val_accuracy"] >= 0.95  # the split used for choosing settings
+    dot = graph.read_text(encoding="utf-8")
+    # one box per layer and the loss, named after its module; in eval mode dropout is
+    # the identity and records no node, so it has no box
+    assert dot.count("subgraph cluster_group") == 8
+    for name in ("Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "loss"):
+        assert name in dot
+    assert "Dropout" not in dot
+    assert maps.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_digits_cnn_shifts_keep_every_pixel_inside():
+    mod = load("digits_cnn")
+    X = np.random.default_rng(0).random((50, 1, 8, 8))
+    shifted = mod.shift_images(X, np.random.default_rng(1))
+    assert shifted.shape == X.shape
+    # a shift by at most one pixel keeps the inner 6×6 block somewhere in the image
+    moved = [
+        any(
+            np.array_equal(shifted[i, 0, 1 + dy : 7 + dy, 1 + dx : 7 + dx], X[i, 0, 1:7, 1:7])
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        )
+        for i in range(50)
+    ]
+    assert all(moved)
+
+
+@pytest.mark.slow
+def test_light_curve_lstm_beats_an_mlp_of_the_same_size(tmp_path):
+    plot = tmp_path / "forecast.png"
+    result = load("light_curve_rnn").main(plot=plot, verbose=False)
+    assert (
+        abs(result["lstm_parameters"] - result["mlp_parameters"]) <= 0.03 * result["mlp_parameters"]
+    )
+    assert result["lstm_mse"] < 0.9 * result["mlp_mse"]
+    assert result["mlp_mse"] < result["noise_mse"]  # both really learned to forecast
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -416,6 +416,21 @@ SAMPLERS: dict[str, Callable[[], list[Case]]] = {
         Case("same shape", lambda z: al.sum_to(z, (2, 3)), [_r(2, 3)]),
     ],
     **VOCABULARY_SAMPLERS,
+    # the fused LSTM layer (autograd_lite/recurrent_ops.py): x (N, T, I), state (2, N, H),
+    # W_ih (4H, I), W_hh (4H, H), b_ih, b_hh (4H,)
+    "lstm": lambda: [
+        Case(
+            "N=2, T=3, I=2, H=2",
+            lambda *a: al.lstm(*a),
+            [_r(2, 3, 2), _r(2, 2, 2), _r(8, 2), _r(8, 2, seed=1), _r(8), _r(8, seed=1)],
+        ),
+        Case(
+            "constant input and state",
+            lambda *a: al.lstm(*a),
+            [_r(1, 2, 3), np.zeros((2, 1, 2)), _r(8, 3), _r(8, 2), _r(8), _r(8, seed=2)],
+            const=(0, 1),
+        ),
+    ],
     "prelu": lambda: [
         Case("per-channel alpha", lambda z, a: z.prelu(a), [_r(3, 4), np.full(4, 0.2)]),
         Case("alpha (3,1)", lambda z, a: al.prelu(z, a), [_r(3, 4), np.full((3, 1), -0.4)]),

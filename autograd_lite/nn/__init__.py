@@ -14,7 +14,7 @@ Everything here is built from ops of the one op table; no math is repeated.
 
 from __future__ import annotations
 
-from . import init
+from . import init, utils
 from .activations import (
     ELU,
     Activation,
@@ -30,31 +30,51 @@ from .activations import (
     Tanh,
     activation_module,
 )
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from .dropout import Dropout
+from .embedding import Embedding
 from .layers import MLP, Linear, Perceptron, Sequential
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfSquaredError, Loss, MSELoss
 from .module import Module, Parameter
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .scalar import Layer, Neuron
 
 __all__ = [
     "ELU",
+    "GRU",
+    "LSTM",
     "MLP",
+    "RNN",
     "Activation",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GRUCell",
     "HalfSquaredError",
     "Identity",
+    "LSTMCell",
     "Layer",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "Loss",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "Neuron",
     "PReLU",
     "Parameter",
     "Perceptron",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "Sigmoid",
@@ -64,4 +84,5 @@ __all__ = [
     "Tanh",
     "activation_module",
     "init",
+    "utils",
 ]

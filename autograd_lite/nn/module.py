@@ -197,20 +197,62 @@ class Module:
             if isinstance(p.data, np.ndarray):
                 p.data = p.data.astype(dt)
                 p.zero_grad()
+        for _, m, attr in self._buffer_slots():
+            if getattr(m, attr).dtype.kind == "f":
+                setattr(m, attr, getattr(m, attr).astype(dt))
         return self
 
     # ----------------------------------------------------------------- state
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep ``value`` (an array) as state that is not learned: ``self.<name>``.
+
+        Buffers (BatchNorm's ``running_mean``) are saved by ``state_dict()`` and
+        ``al.save``, restored by ``load_state_dict``, and never given to optimizers.
+
+        >>> import numpy as np
+        >>> class Counter(Module):
+        ...     def __init__(self):
+        ...         self.register_buffer("count", np.zeros(()))
+        >>> Counter().state_dict()
+        {'count': array(0.)}
+        """
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"register_buffer: {name!r} is not a valid attribute name")
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, np.array(value))
+
+    def _buffer_slots(self) -> Iterator[tuple[str, Module, str]]:
+        """``(state_dict key, owning module, attribute)`` for every buffer."""
+        for prefix, m in self.named_modules():
+            for name in m.__dict__.get("_buffer_names", ()):
+                yield (f"{prefix}.{name}" if prefix else name), m, name
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """``(name, array)`` for every buffer of this module and its sub-modules.
+
+        >>> from autograd_lite import nn
+        >>> [n for n, _ in nn.BatchNorm1d(3).named_buffers()]
+        ['running_mean', 'running_var', 'num_batches_tracked']
+        """
+        for key, m, name in self._buffer_slots():
+            yield key, getattr(m, name)
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameter arrays, keyed by parameter name (0-d arrays for scalars).
+        """Copies of the parameter arrays, then the buffers, keyed by name (0-d for scalars).
 
         >>> from autograd_lite import nn
         >>> {k: v.shape for k, v in nn.Linear(3, 2, seed=0).state_dict().items()}
         {'weight': (2, 3), 'bias': (2,)}
         """
-        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        state = {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        for name, buf in self.named_buffers():
+            state[name] = np.array(buf, copy=True)
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Set parameters from ``state`` (as made by ``state_dict``); all or nothing.
+        """Set parameters and buffers from ``state`` (as made by ``state_dict``); all or nothing.
 
         Every entry is checked before anything changes: a missing key, an extra
         key (when ``strict``), a wrong shape or non-numeric data raises and
@@ -231,7 +273,8 @@ class Module:
                 f"load_state_dict: expected a mapping of name -> array, got {type(state).__name__}"
             )
         named = list(self.named_parameters())
-        names = [n for n, _ in named]
+        slots = list(self._buffer_slots())
+        names = [n for n, _ in named] + [key for key, _, _ in slots]
         cls = type(self).__name__
         missing = [n for n in names if n not in state]
         if missing:
@@ -244,31 +287,13 @@ class Module:
                 f"load_state_dict: unexpected key(s) {sorted(extra)} for {cls} "
                 f"(expected keys {names})"
             )
-        new_data = []
-        for name, p in named:
-            raw = state[name]
-            if isinstance(raw, Value):
-                raw = raw.data
-            try:
-                arr = np.asarray(raw)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(f"load_state_dict: key {name!r}: not array data ({exc})") from None
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"load_state_dict: key {name!r} holds dtype {arr.dtype}, expected numbers"
-                )
-            if arr.shape != p.shape:
-                raise ValueError(
-                    f"load_state_dict: key {name!r} has shape {arr.shape}, but the "
-                    f"parameter has shape {p.shape}"
-                )
-            if isinstance(p.data, float):
-                new_data.append(float(arr))
-            else:
-                new_data.append(np.array(arr, dtype=p.data.dtype, copy=True))
+        new_data = [_checked(name, state[name], p.data) for name, p in named]
+        new_bufs = [_checked(key, state[key], getattr(m, attr), "buffer") for key, m, attr in slots]
         for (_, p), data in zip(named, new_data):
             p.data = data
             p.zero_grad()
+        for (_, m, attr), data in zip(slots, new_bufs):
+            setattr(m, attr, data)
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
@@ -284,6 +309,26 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _checked(name: str, raw: Any, current: Any, kind: str = "parameter") -> Any:
+    """``raw`` as new data for ``current`` (same shape, its dtype); raises naming ``name``."""
+    if isinstance(raw, Value):
+        raw = raw.data
+    try:
+        arr = np.asarray(raw)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"load_state_dict: key {name!r}: not array data ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: key {name!r} holds dtype {arr.dtype}, expected numbers")
+    if arr.shape != np.shape(current):
+        raise ValueError(
+            f"load_state_dict: key {name!r} has shape {arr.shape}, but the "
+            f"{kind} has shape {np.shape(current)}"
+        )
+    if isinstance(current, float):
+        return float(arr)
+    return np.array(arr, dtype=current.dtype, copy=True)
 
 
 def _walk_value(name: str, value: Any, seen: set[int]) -> Iterator[tuple[str, Value]]:

@@ -22,7 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dot import DEFAULT_MAX_NODES, escape_record, escape_text, find_path, summarize, to_dot
+from .dot import (
+    DEFAULT_MAX_NODES,
+    escape_record,
+    escape_text,
+    find_path,
+    groups_from_outputs,
+    summarize,
+    to_dot,
+)
 from .render import (
     ENV_VAR,
     RendererNotFoundError,
@@ -40,6 +48,7 @@ __all__ = [
     "escape_text",
     "find_path",
     "find_renderers",
+    "groups_from_outputs",
     "lecture_example",
     "render",
     "render_dot",

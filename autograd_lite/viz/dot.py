@@ -353,6 +353,32 @@ def _factor_text(nodes: list[Value], index: int, digits: int) -> str | None:
     return f"{name}: Jacobian {out_shape}×{np.shape(parent._data)}"
 
 
+def groups_from_outputs(named_outputs: Any) -> dict[Value, str]:
+    """``{Value: name}`` for :func:`to_dot`'s ``groups``, from the outputs of successive stages.
+
+    ``named_outputs`` is a sequence of ``(name, output)`` in the order they were
+    computed (e.g. each layer's output); a stage owns every node of its output's graph
+    that no earlier stage owns, except leaves (inputs and parameters stay outside, so
+    a layer's weights are drawn next to its box). Any graph can be cut this way.
+
+    >>> import autograd_lite as al
+    >>> x = al.Value(1.0, label="x")
+    >>> h = (x * 2.0).tanh()
+    >>> y = h * h + 1.0
+    >>> names = groups_from_outputs([("layer 1", h), ("layer 2", y)])
+    >>> sorted(names.values())
+    ['layer 1', 'layer 1', 'layer 2', 'layer 2']
+    >>> "subgraph cluster_group0" in to_dot(y, groups=names)
+    True
+    """
+    owner: dict[Value, str] = {}
+    for name, output in named_outputs:
+        for node in _walk(_check_value(output, "groups_from_outputs")):
+            if node._op is not None and node not in owner:
+                owner[node] = str(name)
+    return owner
+
+
 def _postorder(root: Value) -> list[Value]:
     """All Values reachable from ``root`` (constants too), inputs before outputs; iterative."""
     order: list[Value] = []
@@ -514,6 +540,7 @@ def to_dot(
     title: str | None = None,
     legend: bool = False,
     unknown: Any = None,
+    groups: Mapping[Value, str] | None = None,
 ) -> str:
     """DOT source of the graph that computed ``value`` (no renderer needed).
 
@@ -542,6 +569,9 @@ def to_dot(
             e.g. to draw the structure of a formula before choosing values):
             they and every node computed from them show ``data ?``. Gradients
             and edge factors depend on those numbers, so none are drawn.
+        groups: ``{Value: name}``; the Values of one name (and their op nodes) are
+            drawn inside one labelled box, e.g. the nodes of each layer of a network
+            (see :func:`groups_from_outputs`).
 
     Node kinds look different: parameters (leaves that learn) are blue,
     constants grey and dashed, the output green, and nodes recorded by
@@ -581,6 +611,7 @@ def to_dot(
             f"to_dot: node_style must be a callable Value -> dict, got {type(node_style).__name__}"
         )
     marked = _highlight_set(highlight)
+    box_of = dict(groups or {})  # (``groups`` is reused below for the collapsed node groups)
 
     every = _walk(value)
     unknowns = _computed_from(every, _highlight_set(unknown, "unknown"))
@@ -629,6 +660,7 @@ def to_dot(
 
     node_lines: list[str] = []
     backward_lines: list[str] = []
+    cluster_lines: dict[str, list[str]] = {}  # group name -> its node lines
     edge_lines: list[str] = []
     input_edges: list[tuple[int, int, str]] = []  # (input unit, op unit, attributes)
     constant_nodes: dict[int, tuple[list[str], str]] = {}  # unit -> (its list, attributes)
@@ -638,6 +670,8 @@ def to_dot(
         node = group[0]
         count = len(group)
         out = backward_lines if node.grad_of is not None else node_lines
+        if node in box_of:
+            out = cluster_lines.setdefault(str(box_of[node]), [])
         # ---- the Value's record node
         fields = []
         constant = not node.requires_grad and node._op is None
@@ -753,6 +787,13 @@ def to_dot(
         edge_lines.append(f"  {tail} -> op{i}{edge_text};")
 
     lines += node_lines
+    for k, (name, members) in enumerate(cluster_lines.items()):
+        lines += [
+            f"  subgraph cluster_group{k} {{",
+            f'    label="{escape_text(name)}"; style="rounded"; color="#64748b"; fontsize=12;',
+            *("  " + line for line in members),
+            "  }",
+        ]
     if backward_lines:
         lines += [
             "  subgraph cluster_backward {",

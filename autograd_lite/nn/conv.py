@@ -1,0 +1,166 @@
+"""Image layers as in PyTorch (NCHW): ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten``.
+
+A convolution slides ``out_channels`` filters of shape (C, kh, kw) over the image::
+
+    y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v W[o, c, u, v] · x[n, c, s·i + u, s·j + v]
+
+(with the input zero-padded by ``padding`` on each side), which is what PyTorch's
+``nn.Conv2d`` computes (a cross-correlation). Weights are drawn from
+U(−1/√fan_in, 1/√fan_in) with fan_in = C·kh·kw, PyTorch's default, so weights copy
+both ways.
+
+>>> import numpy as np
+>>> from autograd_lite import nn
+>>> net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, seed=0), nn.ReLU(), nn.MaxPool2d(2),
+...                     nn.Flatten(), nn.Linear(4 * 4 * 4, 10, seed=1))
+>>> net(np.zeros((2, 1, 8, 8))).shape
+(2, 10)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import image_ops
+from ..value import Value
+from . import init as _init
+from .layers import _as_input, _positive
+from .module import Module, Parameter
+
+
+def _pair(v: Any, what: str, layer: str, minimum: int = 1) -> tuple[int, int]:
+    return image_ops._pair(v, what, layer, minimum)
+
+
+def _check_image(layer: Module, x: Value, channels: int | None = None) -> None:
+    """x must be (N, C, H, W) (with C = ``channels`` when given)."""
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
+        raise ValueError(
+            f"{type(layer).__name__}({layer.extra_repr()}): expected input {want}, "
+            f"got shape {x.shape}"
+        )
+
+
+class Conv2d(Module):
+    """2-D convolution: x (N, C, H, W) → (N, O, H', W'), H' = (H + 2p − kh)//s + 1.
+
+    ``.weight`` (out_channels, in_channels, kh, kw) and ``.bias`` (out_channels,).
+
+    >>> import numpy as np
+    >>> conv = Conv2d(3, 8, kernel_size=3, stride=1, padding=1, seed=0)
+    >>> conv
+    Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    >>> conv(np.zeros((2, 3, 16, 16))).shape
+    (2, 8, 16, 16)
+    >>> conv(np.zeros((2, 4, 16, 16)))
+    Traceback (most recent call last):
+    ...
+    ValueError: Conv2d(3, 8, ...): expected input (N, 3, H, W), got shape (2, 4, 16, 16)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        seed: int | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.in_channels = _positive(in_channels, "Conv2d: in_channels")
+        self.out_channels = _positive(out_channels, "Conv2d: out_channels")
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = _pair(stride, "stride", "Conv2d")
+        self.padding = _pair(padding, "padding", "Conv2d", minimum=0)
+        gen = _init.make_rng(rng, seed)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        self.weight = Parameter(gen.uniform(-bound, bound, size=shape).astype(dtype), label="W")
+        b = gen.uniform(-bound, bound, size=self.out_channels).astype(dtype)
+        self.bias = Parameter(b, label="b") if bias else None
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}"
+        )
+        return text if self.bias is not None else text + ", bias=False"
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x)
+        _check_image(self, x, self.in_channels)
+        return image_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+
+class _Pool(Module):
+    op = staticmethod(image_ops.max_pool2d)
+
+    def __init__(self, kernel_size: Any, stride: Any = None) -> None:
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", name)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x)
+        _check_image(self, x)
+        return type(self).op(x, self.kernel_size, self.stride)
+
+
+class MaxPool2d(_Pool):
+    """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
+
+    >>> import numpy as np
+    >>> MaxPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    """
+
+    op = staticmethod(image_ops.max_pool2d)
+
+
+class AvgPool2d(_Pool):
+    """Mean over each ``kernel_size`` window (stride defaults to the kernel size).
+
+    >>> import numpy as np
+    >>> AvgPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+
+    op = staticmethod(image_ops.avg_pool2d)
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim`` … ``end_dim`` into one (PyTorch's defaults 1 and −1).
+
+    >>> import numpy as np
+    >>> Flatten()(np.zeros((2, 3, 4, 5))).shape
+    (2, 60)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x)
+        n = x.ndim
+        start, end = self.start_dim, self.end_dim
+        if not (-n <= start < n and -n <= end < n) or start % n > end % n:
+            raise ValueError(
+                f"Flatten({self.extra_repr()}): cannot flatten an input of shape {x.shape}"
+            )
+        start, end = start % n, end % n
+        shape = x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :]
+        return x.reshape(shape)

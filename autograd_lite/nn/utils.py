@@ -1,0 +1,70 @@
+"""Training utilities: ``clip_grad_norm_`` (gradient clipping, as PyTorch's).
+
+>>> import numpy as np
+>>> import autograd_lite as al
+>>> from autograd_lite import nn
+>>> w = al.Value(np.array([3.0, 4.0]))
+>>> w.grad = [3.0, 4.0]
+>>> float(nn.utils.clip_grad_norm_([w], max_norm=1.0))     # the norm before clipping
+5.0
+>>> w.grad.round(6).tolist()
+[0.6, 0.8]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..value import Value
+
+
+def clip_grad_norm_(
+    parameters: Iterable[Value] | Any,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
+    """Scale all gradients together so their joint norm is at most ``max_norm``; in place.
+
+    The norm is taken over all gradients as one vector (``norm_type`` 2 by default,
+    ``inf`` for the largest entry). When it exceeds ``max_norm`` every gradient is
+    multiplied by ``max_norm / (norm + 1e-6)``, as PyTorch does. Returns the total
+    norm *before* clipping. ``parameters`` is a Module, one Value or an iterable.
+
+    >>> import autograd_lite as al
+    >>> v = al.Value([1.0]); v.grad = [0.5]
+    >>> clip_grad_norm_(v, 1.0), v.grad.tolist()     # small gradients stay as they are
+    (0.5, [0.5])
+    """
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        parameters = parameters.parameters()
+    if isinstance(parameters, Value):
+        parameters = [parameters]
+    params = [p for p in parameters if isinstance(p, Value)]
+    if not (isinstance(max_norm, (int, float)) and max_norm >= 0):
+        raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
+    norm_type = float(norm_type)
+    grads = []
+    for p in params:
+        g = p.grad
+        grads.append(np.asarray(g.data if isinstance(g, Value) else g, dtype=np.float64))
+    if not grads:
+        return 0.0
+    if norm_type == math.inf:
+        total = max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
+    else:
+        total = float(sum(float((np.abs(g) ** norm_type).sum()) for g in grads) ** (1 / norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of the gradients is {total}; "
+            "pass error_if_nonfinite=False to clip anyway"
+        )
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            p.grad = p.grad * coef
+    return total

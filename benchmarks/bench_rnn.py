@@ -1,0 +1,130 @@
+"""Recurrent and convolutional training speed against hand-written numpy, in one run.
+
+Run with ``make bench`` (or ``python benchmarks/bench_rnn.py``). Figures are the best
+of several interleaved repetitions (``bench_engine``'s helpers), printed as a ratio
+to a baseline measured in the same process, next to the target from issue #16:
+
+1. one LSTM training step (forward + backward, loss = sum of the outputs) over an
+   input of shape (32, 20, 16) with hidden size 32, against the same computation in
+   careful hand-written numpy (input projection for all steps in one product,
+   gradients accumulated in place): target at most 1.5x;
+2. one epoch of the digits CNN (``examples/digits_cnn.py``), printed beside it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import autograd_lite as al
+from autograd_lite import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import interleaved, report, steady_allocator
+
+N, T, D, H = 32, 20, 16, 32
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def numpy_lstm_step(x: np.ndarray, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, ...]:
+    """Forward and backward of ``LSTM(x).out.sum()`` in plain numpy; returns the 4 gradients."""
+    n, t_len, _ = x.shape
+    h_size = w_hh.shape[1]
+    xp = x @ w_ih.T + (b_ih + b_hh)  # (N, T, 4H): every step's input projection at once
+    h = np.zeros((n, h_size))
+    c = np.zeros((n, h_size))
+    hs, cs, acts = [h], [c], []
+    for t in range(t_len):
+        a = xp[:, t] + h @ w_hh.T
+        s = _sigmoid(a)
+        g = np.tanh(a[:, 2 * h_size : 3 * h_size])
+        i, f, o = s[:, :h_size], s[:, h_size : 2 * h_size], s[:, 3 * h_size :]
+        c = f * c + i * g
+        tc = np.tanh(c)
+        h = o * tc
+        hs.append(h)
+        cs.append(c)
+        acts.append((i, f, g, o, tc))
+    # backward: d(sum out)/d out = 1 at every step
+    gw_hh = np.zeros_like(w_hh)
+    da_all = np.empty((n, t_len, 4 * h_size))
+    dh_next = np.zeros((n, h_size))
+    dc_next = np.zeros((n, h_size))
+    for t in reversed(range(t_len)):
+        i, f, g, o, tc = acts[t]
+        dh = 1.0 + dh_next
+        dc = dc_next + dh * o * (1.0 - tc * tc)
+        da = da_all[:, t]
+        da[:, :h_size] = dc * g * i * (1.0 - i)
+        da[:, h_size : 2 * h_size] = dc * cs[t] * f * (1.0 - f)
+        da[:, 2 * h_size : 3 * h_size] = dc * i * (1.0 - g * g)
+        da[:, 3 * h_size :] = dh * tc * o * (1.0 - o)
+        gw_hh += da.T @ hs[t]
+        dh_next = da @ w_hh
+        dc_next = dc * f
+    flat = da_all.reshape(-1, 4 * h_size)
+    gw_ih = flat.T @ x.reshape(-1, x.shape[2])
+    gb = flat.sum(axis=0)
+    return gw_ih, gw_hh, gb, gb
+
+
+def ours_lstm_step(lstm: nn.LSTM, x: np.ndarray) -> None:
+    lstm.zero_grad()
+    out, _ = lstm(x)
+    out.sum().backward()
+
+
+def check_same(lstm: nn.LSTM, x: np.ndarray) -> float:
+    """Largest difference between our gradients and the numpy version's (must be ~1e-12)."""
+    ours_lstm_step(lstm, x)
+    ref = numpy_lstm_step(x, *(p.data for p in lstm.parameters()))
+    return max(float(np.abs(p.grad - r).max()) for p, r in zip(lstm.parameters(), ref))
+
+
+def bench_lstm() -> None:
+    x = np.random.default_rng(0).normal(size=(N, T, D))
+    lstm = nn.LSTM(D, H, seed=0)
+    err = check_same(lstm, x)
+    if not err < 1e-9:
+        raise SystemExit(f"LSTM gradients differ from the numpy version by {err:.3g}")
+    params = [p.data for p in lstm.parameters()]
+    t = interleaved(
+        {"ours": lambda: ours_lstm_step(lstm, x), "numpy": lambda: numpy_lstm_step(x, *params)},
+        repeat=15,
+        number=3,
+    )
+    report(f"LSTM step ({N}, {T}, {D}) -> {H}, fwd+bwd", t["ours"], t["numpy"], "<= 1.5x", "numpy")
+
+
+def bench_cnn_epoch() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "digits_cnn.py"
+    spec = importlib.util.spec_from_file_location("digits_cnn", path)
+    if spec is None or not path.exists():
+        print("digits CNN epoch: examples/digits_cnn.py not found; skipped")
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    t0 = time.perf_counter()
+    result = module.main(epochs=1, verbose=False)
+    print(
+        f"{'digits CNN, one epoch (train + test)':<44} {time.perf_counter() - t0:9.2f} s"
+        f"  (test accuracy after 1 epoch {result['test_accuracy']:.3f})"
+    )
+
+
+def main() -> None:
+    print(steady_allocator())
+    bench_lstm()
+    bench_cnn_epoch()
+
+
+if __name__ == "__main__":
+    al.graph  # noqa: B018  (the engine is imported before timing)
+    main()
