@@ -112,7 +112,7 @@ def bench_cnn_epoch() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     t0 = time.perf_counter()
-    result = module.main(epochs=1, verbose=False)
+    result = module.main(epochs=1, graph=None, feature_maps=None, verbose=False)
     print(
         f"{'digits CNN, one epoch (train + test)':<44} {time.perf_counter() - t0:9.2f} s"
         f"  (test accuracy after 1 epoch {result['test_accuracy']:.3f})"
