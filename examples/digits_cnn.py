@@ -109,7 +109,7 @@ def plot_feature_maps(net: nn.Sequential, image: np.ndarray, path: str | Path) -
 
     with al.no_grad():
         maps = net[1](net[0](image[None])).data[0]
-    fig, axes = plt.subplots(2, 9, figsize=(10, 2.6), dpi=110)
+    fig, axes = plt.subplots(2, 9, figsize=(10, 3.2), dpi=110)
     axes[0, 0].imshow(image[0], cmap="gray_r")
     axes[0, 0].set_title("input", fontsize=8)
     axes[1, 0].axis("off")
