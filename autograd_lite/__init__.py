@@ -53,6 +53,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "define_activation": ("autograd_lite.define", "define_activation"),
     "save": ("autograd_lite.io", "save"),
     "load": ("autograd_lite.io", "load"),
+    "compile": ("autograd_lite.compiler", "compile"),
     "fit": ("autograd_lite.training", "fit"),
     "History": ("autograd_lite.training", "History"),
     "plot_history": ("autograd_lite.training", "plot_history"),

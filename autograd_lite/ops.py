@@ -159,6 +159,7 @@ add = register(
         forward=operator.add,
         vjps=(passthrough, passthrough),
         label="+",
+        emit=("a + b", "g", "g"),
         formula="a + b",
         keeps_inputs=False,
         doc="a + b, with numpy broadcasting",
@@ -171,6 +172,7 @@ sub = register(
         forward=operator.sub,
         vjps=(passthrough, lambda g, out, a, b: -g),
         label="−",
+        emit=("a - b", "g", "-g"),
         formula="a - b",
         keeps_inputs=False,
         doc="a - b, with numpy broadcasting",
@@ -183,6 +185,7 @@ mul = register(
         forward=operator.mul,
         vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
         label="×",
+        emit=("a * b", "g * b", "g * a"),
         formula="a * b",
         doc="a * b, with numpy broadcasting",
     )
@@ -200,6 +203,7 @@ div = register(
         scalar=_div,
         vjps=(lambda g, out, a, b: _div(g, b), lambda g, out, a, b: -_div(g * out, b)),
         label="÷",
+        emit=("a / b", "g / b", "-(g * out) / b"),
         formula="a / b",
         domain=(0.5, 3.0),
         doc="a / b, with numpy broadcasting",
@@ -255,6 +259,7 @@ neg = register(
         forward=operator.neg,
         vjps=(lambda g, out, a: -g,),
         label="−",
+        emit=("-z", "-g"),
         formula="-z",
         keeps_inputs=False,
         doc="-z",
@@ -340,6 +345,7 @@ matmul = register(
         forward=_matmul_forward,
         vjps=(_matmul_vjp_a, _matmul_vjp_b),
         label="@",
+        emit=("a @ b", "g @ b.T", "a.T @ g"),
         doc="matrix product a @ b (1-D, 2-D and batched, as numpy.matmul)",
         sympy_def=_matmul_sympy,
         cases=(
@@ -361,7 +367,11 @@ matmul = register(
 def _dense_forward(x: Any, w: Any, b: Any) -> Any:
     arrays = type(x) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray
     if arrays and x.ndim and w.ndim == 2 and b.ndim <= 1:  # checked without np.ndim calls
-        return np.matmul(x, w.T) + b
+        out = np.matmul(x, w.T)
+        if b.dtype is out.dtype:
+            out += b  # into the product: one fresh array per layer, not two
+            return out
+        return out + b
     if np.ndim(x) < 1 or np.ndim(w) != 2 or np.ndim(b) > 1:
         raise ValueError(
             f"dense needs x (..., in), W (out, in), b (out,) or scalar; got {np.shape(x)}, "
@@ -375,9 +385,11 @@ def _dense_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 def _dense_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(x) is np.ndarray and x.ndim == 2:  # a batch of rows: the common case, first
+        return g.T @ x  # (out, batch) @ (batch, in): contiguous, like W
     gs, xs = shape_of(g), shape_of(x)
     if len(xs) == 2:
-        return g.T @ x  # (out, batch) @ (batch, in): contiguous, like W
+        return g.T @ x
     if len(xs) == 1:  # a single example: the outer product g x^T
         return reshape.poly(g, (gs[0], 1)) @ reshape.poly(x, (1, xs[0]))
     g2 = reshape.poly(g, (-1, gs[-1])) if len(gs) > 2 else g
@@ -395,12 +407,19 @@ def _dense_sympy(sp: Any, x: Any, w: Any, b: Any) -> Any:
     return out
 
 
+def _dense_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and type(b) is np.ndarray and g.ndim == 2 and b.ndim == 1:
+        return np.add.reduce(g, axis=0)  # a batch's bias gradient, straight to numpy
+    return sum_to.poly(g, shape_of(b))
+
+
 dense = register(
     Op(
         "dense",
         forward=_dense_forward,
-        vjps=(_dense_vjp_x, _dense_vjp_w, lambda g, out, x, w, b: sum_to.poly(g, shape_of(b))),
+        vjps=(_dense_vjp_x, _dense_vjp_w, _dense_vjp_b),
         label="x·Wᵀ + b",
+        emit=("x @ W.T + b", "g @ W", "g.T @ x", "g"),
         inputs=("x", "W", "b"),
         doc="fully connected layer x @ W.T + b in one node (what nn.Linear computes)",
         sympy_def=_dense_sympy,
@@ -446,6 +465,20 @@ def _reduce(per_example: Any, reduction: str) -> Any:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+_ROWS: dict[int, np.ndarray] = {}
+
+
+def _rows(n: int) -> np.ndarray:
+    """``np.arange(n)`` (read-only, made once per batch size): the rows of a label lookup."""
+    rows = _ROWS.get(n)
+    if rows is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        rows = _ROWS[n] = np.arange(n)
+        rows.setflags(False)
+    return rows
+
+
 # The softmax of the latest cross-entropy forward, as (logits array, softmax): its
 # backward (usually the very next one) takes it instead of computing it again. The
 # logits are read-only while the node lives, so the same array means the same values.
@@ -456,9 +489,10 @@ def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    e = np.exp(shifted)
+    picked = shifted[_rows(len(lab)), lab]
+    e = np.exp(shifted, out=shifted)  # in place: the shifted logits are not needed again
     total = np.add.reduce(e, axis=1, keepdims=True)
-    loss = _reduce(np.log(total[:, 0]) - shifted[np.arange(len(lab)), lab], reduction)
+    loss = _reduce(np.log(total[:, 0]) - picked, reduction)
     e /= total  # the softmax, kept for the backward
     _CE_SAVED[:] = z, e
     return loss
@@ -469,7 +503,7 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) ->
     lab = np.asarray(data_of(labels))  # validated by the forward pass
     if lab.dtype.kind == "f":  # whole numbers as floats, as the forward accepts them
         lab = lab.astype(np.intp)
-    rows = np.arange(shape[0])
+    rows = _rows(shape[0])
     if isinstance(z, np.ndarray):  # plain backward: softmax, minus 1 at the labels, in place
         saved, diff = _CE_SAVED
         if saved is z:
@@ -538,6 +572,7 @@ exp = register(
         scalar=_exp_scalar,
         vjps=(lambda g, out, z: g * out,),
         label="exp",
+        emit=("np.exp(z)", "g * out"),
         formula="exp(z)",
         keeps_inputs=False,
         doc="e to the power z",
@@ -559,6 +594,7 @@ log = register(
         scalar=_log_scalar,
         vjps=(lambda g, out, z: _div(g, z),),
         label="log",
+        emit=("np.log(z)", "g / z"),
         formula="log(z)",
         domain=(0.2, 5.0),
         doc="natural logarithm",
@@ -577,6 +613,7 @@ sqrt = register(
         scalar=_sqrt_scalar,
         vjps=(lambda g, out, z: _div(0.5 * g, out),),
         label="√",
+        emit=("np.sqrt(z)", "0.5 * g / out"),
         formula="sqrt(z)",
         keeps_inputs=False,
         domain=(0.2, 5.0),
@@ -650,6 +687,7 @@ sigmoid = register(
         scalar=_sigmoid_scalar,
         vjps=(lambda g, out, z: g * out * (1 - out),),
         label="σ",
+        emit=(None, "g * out * (1 - out)"),
         formula="1/(1 + exp(-z))",
         keeps_inputs=False,
         domain=(-6.0, 6.0),
@@ -664,6 +702,7 @@ tanh = register(
         scalar=math.tanh,
         vjps=(lambda g, out, z: g - g * out * out,),  # g(1 - out²); no array-scalar op
         label="tanh",
+        emit=("np.tanh(z)", "g * (1 - out * out)"),
         formula="tanh(z)",
         keeps_inputs=False,
         doc="hyperbolic tangent; tanh' = 1 - tanh²",
@@ -682,6 +721,7 @@ relu = register(
         scalar=lambda z: z if z > 0 else 0.0,
         vjps=(lambda g, out, z: g * (z >= 0),),  # a bool mask keeps g's dtype
         label="ReLU",
+        emit=("np.maximum(z, 0)", "g * (z >= 0)"),
         formula="Piecewise((z, z >= 0), (0, True))",
         kinks=(0.0,),
         doc="rectified linear unit max(0, z); derivative 1 at z = 0 (the lecture's convention)",
@@ -933,6 +973,7 @@ sum = register(
         forward=lambda z, axis, keepdims: np.add.reduce(z, axis, None, None, keepdims),
         vjps=(_sum_vjp,),
         label="Σ",
+        emit=("np.add.reduce(z, axis, keepdims=keepdims)", "g"),
         params=("axis", "keepdims"),
         defaults={"axis": None, "keepdims": False},
         keeps_inputs=False,

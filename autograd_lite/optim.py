@@ -79,7 +79,12 @@ def apply_update(p: Value, delta: Any) -> None:
 
 
 class Optimizer:
-    """Base class: parameters, learning rate, ``zero_grad``.
+    """Base class: parameters, learning rate, ``zero_grad``, ``step``.
+
+    ``step()`` updates the parameters that have a gradient and skips those
+    without one (never reached by a backward since the last ``zero_grad()``),
+    as PyTorch's optimizers do. It checks every gradient first: a gradient that
+    does not fit its parameter raises ``ValueError`` before anything changes.
 
     >>> Optimizer([], lr=0.1)
     Traceback (most recent call last):
@@ -95,15 +100,59 @@ class Optimizer:
         self.steps = 0
 
     def zero_grad(self) -> None:
-        """Reset the gradient of every parameter."""
+        """Reset the gradient of every parameter (to None: no zeros are allocated)."""
         for p in self.params:
-            p.zero_grad()
+            p._grad = None  # what Value.zero_grad does, without a call per parameter
+
+    # names of per-parameter state lists that ``_delta`` replaces items of (restored on failure)
+    _state: tuple[str, ...] = ()
 
     def step(self) -> None:
-        """Update every parameter once from its current gradient."""
-        self.steps += 1
+        """Update every parameter that has a gradient once, from that gradient."""
+        self._apply_deltas(self._gradients())
+
+    def _apply_deltas(self, work: list[tuple[int, Value, Any]]) -> None:
+        """All ``_delta``\\ s first, then all updates: a failing ``_delta`` changes nothing."""
+        saved = [list(getattr(self, name)) for name in self._state]
+        self.steps += 1  # (Adam's bias correction reads it)
+        try:
+            deltas = [self._delta(i, p, g) for i, p, g in work]
+        except BaseException:
+            self.steps -= 1
+            for name, items in zip(self._state, saved):
+                getattr(self, name)[:] = items
+            raise
+        for (_, p, _), delta in zip(work, deltas):
+            apply_update(p, delta)
+
+    def _gradients(self) -> list[tuple[int, Value, Any]]:
+        """``(index, parameter, gradient data)`` for each parameter with a gradient, all checked.
+
+        A gradient whose shape is not its parameter's (``.data`` was rebound to
+        another shape after the backward) raises before any parameter changes.
+        """
+        work = []
         for i, p in enumerate(self.params):
-            apply_update(p, self._delta(i, p, _grad_array(p)))
+            g = p._grad
+            if g is None:
+                continue
+            if type(g) is not np.ndarray:
+                if isinstance(g, Value):  # recorded with backward(create_graph=True)
+                    g = g._data
+                elif type(g) is not float:
+                    g = p.grad  # a numpy scalar: the getter makes it an array of p's dtype
+            d = p._data
+            if (g.shape if type(g) is np.ndarray else ()) != (
+                d.shape if type(d) is np.ndarray else ()
+            ):
+                name = f" {p.label!r}" if p.label else ""
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i}{name} has shape {p.shape} but its "
+                    f"gradient has shape {np.shape(g)} (was .data rebound after backward()?); "
+                    "no parameter was updated"
+                )
+            work.append((i, p, g))
+        return work
 
     def _delta(self, i: int, p: Value, g: Any) -> Any:
         raise NotImplementedError
@@ -113,10 +162,14 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Gradient descent ``w ← w − lr·g`` (the lecture's rule), with optional momentum and L2.
+    """Gradient descent ``w ← w − lr·g`` (the lecture's rule), with PyTorch's options.
 
-    ``g = ∂E/∂w + weight_decay·w``; with momentum ``v ← momentum·v + g`` and
-    ``w ← w − lr·v`` (PyTorch's convention).
+    Each step, exactly as ``torch.optim.SGD`` (dampening 0):
+    ``g ← ∂E/∂w + weight_decay·w``; with momentum ``v ← g`` at the first step,
+    then ``v ← momentum·v + g``, and ``g ← v`` (or ``g ← g + momentum·v`` with
+    ``nesterov=True``); then ``w ← w − lr·g``. Parameters without a gradient
+    are skipped. The plain rule runs in place, through a buffer kept per
+    parameter: a step allocates nothing.
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -125,6 +178,10 @@ class SGD(Optimizer):
     ...     opt.zero_grad(); (w * 1.0).backward(); opt.step()
     >>> w.data      # 1 - 0.5*1 - 0.5*(0.9 + 1)
     -0.45
+    >>> SGD([w], lr=0.1, nesterov=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD: nesterov=True needs a momentum > 0 (as in PyTorch)
     """
 
     def __init__(
@@ -132,6 +189,7 @@ class SGD(Optimizer):
         params: Iterable[Value] | Any,
         lr: float,
         momentum: float = 0.0,
+        nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
@@ -139,19 +197,46 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         if weight_decay < 0:
             raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay!r}")
+        if nesterov and not momentum:
+            raise ValueError("SGD: nesterov=True needs a momentum > 0 (as in PyTorch)")
         self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.nesterov = bool(nesterov)
+        self._state = ("velocity",)
         self.velocity: list[Any] = [None] * len(self.params)
+        self._scratch: list[Any] = [None] * len(self.params)  # lr·g, per parameter
+
+    def step(self) -> None:
+        """One update of every parameter with a gradient (see the class docstring)."""
+        work = self._gradients()
+        if self.momentum or self.weight_decay:
+            self._apply_deltas(work)
+            return
+        self.steps += 1
+        lr = self.lr
+        scratch = self._scratch
+        for i, p, g in work:
+            d = p.data  # the plain array when it may be written (else a read-only view)
+            if type(d) is np.ndarray and type(g) is np.ndarray and g.dtype is d.dtype:
+                buf = scratch[i]
+                if buf is None or buf.shape != d.shape or buf.dtype is not d.dtype:
+                    buf = scratch[i] = np.empty_like(d)
+                np.multiply(g, lr, out=buf)
+                np.subtract(d, buf, out=d)
+            else:
+                apply_update(p, lr * g)
 
     def _delta(self, i: int, p: Value, g: Any) -> Any:
+        """``lr·g`` for parameter ``i`` after weight decay and momentum (updates its velocity)."""
         if self.weight_decay:
-            g = g + self.weight_decay * p.data
+            g = g + self.weight_decay * p._data
         if self.momentum:
             v = self.velocity[i]
-            v = g if v is None else self.momentum * v + g
-            if isinstance(v, np.ndarray) and v is g:
-                v = v.copy()
+            if v is None:
+                v = g.copy() if type(g) is np.ndarray else g
+            else:
+                v = self.momentum * v + g
             self.velocity[i] = v
-            g = v
+            g = g + self.momentum * v if self.nesterov else v
         return self.lr * g
 
 
@@ -182,6 +267,7 @@ class Adam(Optimizer):
         if not (0 <= b1 < 1 and 0 <= b2 < 1):
             raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
         self.betas, self.eps, self.weight_decay = (float(b1), float(b2)), float(eps), weight_decay
+        self._state = ("m", "v")
         self.m: list[Any] = [0.0] * len(self.params)
         self.v: list[Any] = [0.0] * len(self.params)
 

@@ -86,6 +86,11 @@ class Op:
             Jacobian) and compares with the vjps.
         cases: the small shapes and parameters ``sympy_def`` is checked at, as
             :class:`SymCase` entries.
+        emit: numpy expressions that ``al.compile`` may write into generated code
+            instead of calling ``forward`` / ``vjps`` (``("a * b", "g * b", "g * a")``):
+            the forward, then one vjp per input (``None``: call that one), in the
+            input names, ``g``, ``out`` and the parameters. Each is checked against
+            ``forward`` / ``vjps`` on the traced data before it is used; ``()``: call them.
 
     >>> op = Op("double", forward=lambda x: 2 * x, vjps=(lambda g, out, x: 2 * g,),
     ...         label="×2", formula="2*z")
@@ -106,6 +111,7 @@ class Op:
     domain: tuple[float, float] = (-3.0, 3.0)
     kinks: tuple[float, ...] = ()
     doc: str = ""
+    emit: tuple[str | None, ...] = ()
     sympy_def: Callable[..., Any] | None = None
     cases: tuple[SymCase, ...] = ()
 

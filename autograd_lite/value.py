@@ -316,6 +316,11 @@ class Value:
         if g is None:
             self._grad = None
             return
+        if type(g) is np.ndarray:  # the common case (np.zeros_like(v.data)), checked inline
+            d = self._data
+            if type(d) is np.ndarray and g.dtype is d.dtype and g.shape == d.shape:
+                self._grad = g.copy()  # ours: backward and .grad's read-only view rely on it
+                return
         new = g if isinstance(g, Value) else as_data(g, "grad")  # (a Value: create_graph)
         if np.shape(new) != self.shape:
             raise ValueError(

@@ -9,10 +9,24 @@ measured in the same process, next to the target from issue #3:
 2. a 1,000,000-node scalar chain, forward + backward, vs plain Python floats, and
    the time ratio of 2n to n nodes (linear time means about 2);
 3. one SGD step of a 64-128-64-10 float32 MLP (ReLU, softmax cross-entropy,
-   batch 128) vs the same network forward + backward in hand-written numpy;
+   batch 128) against the hand-written numpy step of ``baselines.py`` (buffers
+   reused, in-place updates), written the ways a user writes it: the fused ops
+   (``al.dense``, ``al.cross_entropy``), the ``nn`` path (``nn.Linear``,
+   ``nn.CrossEntropyLoss``, ``optim.SGD`` with ``zero_grad()``), and raw
+   operators (``x @ W + b``, ``log_softmax(h) * onehot``, ``p.data -= lr * p.grad``);
+   PyTorch eager and JAX jit in the same run when they are importable;
 4. the same for 784-1024-1024-10 at batch 512 (BLAS-bound);
-5. per-op overhead: ``(a*b + c).tanh().sum()`` on 16×16 float64 arrays, with the
+5. per-op overhead: ``(a*b + c).tanh().sum()`` on 16×16 float64 arrays with the
+   three ways of resetting gradients (``zero_grad()``, ``.grad = None``,
+   ``.grad = np.zeros_like(...)``), PyTorch and JAX when importable, and the
    least pure-Python engine that can run it (``_Bare``) as a reference line.
+
+On a machine shared with other work, multi-threaded BLAS (and PyTorch's and
+XLA's thread pools) spin against the neighbours and swamp every ratio; run it
+single-threaded there (``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"``):
+``BENCH_CLOCK=process`` times the process's CPU time instead of wall time. The
+header line says which settings a run had.
 
 Before measuring, glibc is told to keep freed memory in the process (see
 ``steady_allocator``): otherwise it may hand numpy's temporaries back to the
@@ -26,7 +40,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import itertools
+import os
 import random
 import sys
 import time
@@ -35,6 +49,10 @@ from collections.abc import Callable
 import numpy as np
 
 import autograd_lite as al
+from autograd_lite import nn, optim
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import baselines as B  # the hand-written baselines, shared with other benchmarks
 
 
 def steady_allocator() -> str:
@@ -50,15 +68,21 @@ def steady_allocator() -> str:
     return "allocator: glibc, freed memory kept in the process"
 
 
+# Wall time by default; BENCH_CLOCK=process measures the process's CPU time instead (all
+# its threads), which a machine shared with other work disturbs far less.
+CLOCK_NAME = "process CPU time" if os.environ.get("BENCH_CLOCK") == "process" else "wall time"
+clock = time.process_time if CLOCK_NAME == "process CPU time" else time.perf_counter
+
+
 def best_of(fn: Callable[[], object], repeat: int, number: int = 1) -> float:
-    """Best wall time of ``number`` calls, over ``repeat`` tries, per call."""
+    """Best time (``clock``) of ``number`` calls, over ``repeat`` tries, per call."""
     best = float("inf")
     for _ in range(repeat):
         gc.collect()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(number):
             fn()
-        best = min(best, (time.perf_counter() - t0) / number)
+        best = min(best, (clock() - t0) / number)
     return best
 
 
@@ -198,48 +222,8 @@ def bench_chain() -> None:
 # ------------------------------------------------------------ 3-4. tensor MLPs
 
 
-def init_mlp(sizes: list[int], dtype: type, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    return [
-        (
-            (rng.standard_normal((o, i)) * np.sqrt(2.0 / i)).astype(dtype),
-            np.zeros(o, dtype=dtype),
-        )
-        for i, o in itertools.pairwise(sizes)
-    ]
-
-
-def numpy_step(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> float:
-    """Hand-written forward + backward + SGD of a ReLU MLP with softmax cross-entropy."""
-    acts = [X]
-    pre = []
-    h = X
-    for i, (W, b) in enumerate(layers):
-        z = h @ W.T + b
-        pre.append(z)
-        h = np.maximum(z, 0) if i < len(layers) - 1 else z
-        acts.append(h)
-    z = acts[-1]
-    shifted = z - z.max(axis=1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    rows = np.arange(len(y))
-    loss = -logp[rows, y].mean()
-    dz = np.exp(logp)
-    dz[rows, y] -= 1
-    dz /= len(y)
-    for i in range(len(layers) - 1, -1, -1):
-        W, b = layers[i]
-        dW = dz.T @ acts[i]
-        db = dz.sum(axis=0)
-        if i > 0:
-            dz = (dz @ W) * (pre[i - 1] > 0)
-        W -= lr * dW
-        b -= lr * db
-    return float(loss)
-
-
-def ours_step(params: list, X: al.Value, y: np.ndarray, lr: float) -> float:
-    """The same step with the engine (the ops nn.Linear and CrossEntropyLoss use)."""
+def fused_step(params: list, X: al.Value, y: np.ndarray, lr: float) -> float:
+    """The step with the fused ops behind nn.Linear and CrossEntropyLoss (dense, cross_entropy)."""
     h = X
     for i, (W, b) in enumerate(params):
         h = al.dense(h, W, b)
@@ -254,31 +238,112 @@ def ours_step(params: list, X: al.Value, y: np.ndarray, lr: float) -> float:
     return loss.item()
 
 
-def bench_tensor_mlp(sizes: list[int], batch: int, dtype: type, repeat: int, target: str) -> None:
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((batch, sizes[0])).astype(dtype)
-    y = rng.integers(0, sizes[-1], batch)
-    np_layers = init_mlp(sizes, dtype)
-    al_params = [(al.Value(W.copy()), al.Value(b.copy())) for W, b in np_layers]
+def nn_model(layers: list) -> nn.Sequential:
+    """``nn.Sequential`` of ``nn.Linear``/``nn.ReLU`` holding copies of ``layers``."""
+    mods: list = []
+    for i, (W, b) in enumerate(layers):
+        lin = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype)
+        lin.weight.data = W.copy()
+        lin.bias.data = b.copy()
+        mods.append(lin)
+        if i < len(layers) - 1:
+            mods.append(nn.ReLU())
+    return nn.Sequential(*mods)
+
+
+def nn_step_fn(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[..., float]:
+    """The step as a PyTorch user writes it: nn.Linear, nn.CrossEntropyLoss, optim.SGD.
+
+    ``step(Xb, yb)`` trains on another batch (as ``baselines`` steps do).
+    """
+    model = nn_model(layers)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=lr)
+    xv = al.Value(X, requires_grad=False)
+
+    def step(xb: np.ndarray | None = None, yb: np.ndarray = y) -> float:
+        opt.zero_grad()
+        loss = loss_fn(model(xv if xb is None else al.Value(xb, requires_grad=False)), yb)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    step.model = model  # type: ignore[attr-defined]
+    return step
+
+
+def raw_step_fn(layers: list, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[..., float]:
+    """The step with raw operators: ``x @ W + b``, relu, ``-(log_softmax(h) * onehot)``
+    summed over classes and averaged, and ``p.data -= lr * p.grad`` with ``p.grad = None``.
+
+    ``step(Xb, yb)`` trains on another batch (its one-hot labels made in the step).
+    """
+    params = [(al.Value(W.T.copy()), al.Value(b.copy())) for W, b in layers]  # W: (in, out)
+    flat = [p for pair in params for p in pair]
+    eye = np.eye(layers[-1][0].shape[0], dtype=X.dtype)
+    onehot = eye[y]
+    last = len(params) - 1
+
+    def step(xb: np.ndarray = X, yb: np.ndarray | None = None) -> float:
+        h = xb
+        for i, (W, b) in enumerate(params):
+            h = h @ W + b
+            if i < last:
+                h = h.relu()
+        loss = -(h.log_softmax(axis=1) * (onehot if yb is None else eye[yb])).sum(axis=1).mean()
+        loss.backward()
+        for p in flat:
+            p.data -= lr * p.grad
+            p.grad = None
+        return loss.item()
+
+    step.params = params  # type: ignore[attr-defined]
+    return step
+
+
+def bench_tensor_mlp(sizes: list[int], batch: int, repeat: int, targets: dict) -> None:
+    layers = B.init_mlp(sizes)
+    X, y = B.mlp_batch(sizes, batch)
+    dtype = X.dtype
+    al_params = [(al.Value(W.copy()), al.Value(b.copy())) for W, b in layers]
     Xv = al.Value(X, requires_grad=False)
-    # same numbers first: the benchmark compares equal work
-    l_np = numpy_step([(W.copy(), b.copy()) for W, b in np_layers], X, y, 0.0)
-    l_al = ours_step(al_params, Xv, y, 0.0)
-    if not np.isclose(l_np, l_al, rtol=1e-4):
-        raise SystemExit(f"benchmark networks disagree: numpy loss {l_np} vs ours {l_al}")
+    lr = 1e-3
+    steps = {
+        "numpy": B.numpy_mlp_step(layers, X, y, lr),
+        "fused": lambda: fused_step(al_params, Xv, y, lr),
+        "nn": nn_step_fn(layers, X, y, lr),
+        "raw": raw_step_fn(layers, X, y, lr),
+        "torch": B.torch_mlp_step(layers, X, y, lr),
+        "jax": B.jax_mlp_step(layers, X, y, lr),
+    }
+    steps = {k: f for k, f in steps.items() if f is not None}
+    # same numbers first: the benchmark compares equal work (the first loss is before any update)
+    first = {k: f() for k, f in steps.items()}
+    for k, loss in first.items():
+        if not np.isclose(loss, first["numpy"], rtol=1e-4):
+            raise SystemExit(
+                f"benchmark networks disagree: numpy loss {first['numpy']} vs {k} {loss}"
+            )
     if al_params[0][0].data.dtype != dtype:
         raise SystemExit(f"parameters changed dtype to {al_params[0][0].data.dtype}")
     number = 20 if sizes[1] < 512 else 2
-    t = interleaved(
-        {
-            "ours": lambda: ours_step(al_params, Xv, y, 1e-3),
-            "numpy": lambda: numpy_step(np_layers, X, y, 1e-3),
-        },
-        repeat=repeat,
-        number=number,
-    )
+    t = interleaved(steps, repeat=repeat, number=number)
     name = f"MLP {'-'.join(map(str, sizes))} batch {batch} {np.dtype(dtype).name} step"
-    report(name, t["ours"], t["numpy"], target, "numpy")
+    print(name)
+    labels = {
+        "fused": "al.dense + al.cross_entropy, p.data -=",
+        "nn": "nn.Linear + CrossEntropyLoss + optim.SGD",
+        "raw": "x @ W + b, log_softmax * onehot, p.data -=",
+        "torch": f"PyTorch {_version('torch')} eager, same nn code",
+        "jax": f"JAX {_version('jax')} jit of the whole step",
+    }
+    for k in steps:
+        if k != "numpy":
+            report("  " + labels[k], t[k], t["numpy"], targets.get(k, "reference"), "numpy")
+
+
+def _version(module: str) -> str:
+    return getattr(sys.modules.get(module), "__version__", "?")
 
 
 # ------------------------------------------------------------ 5. per-op overhead
@@ -335,48 +400,79 @@ def _bare_case(a: _Bare, b: _Bare, c: _Bare) -> None:
 
 
 def bench_per_op() -> None:
-    rng = np.random.default_rng(2)
-    a_, b_, c_ = (rng.standard_normal((16, 16)) for _ in range(3))
+    a_, b_, c_ = B.per_op_inputs()
     a, b, c = al.Value(a_), al.Value(b_), al.Value(c_)
+    leaves = (a, b, c)
 
-    def ours() -> None:
-        for v in (a, b, c):
+    def zero_grad() -> None:
+        for v in leaves:
             v.zero_grad()  # as a training step would: no accumulation into old grads
         out = (a * b + c).tanh().sum()
         out.backward()
 
-    def numpy() -> tuple:
-        t = np.tanh(a_ * b_ + c_)
-        t.sum()
-        g = 1.0 - t * t
-        return g * b_, g * a_, g  # the three input gradients
+    def grad_none() -> None:
+        for v in leaves:
+            v.grad = None
+        out = (a * b + c).tanh().sum()
+        out.backward()
+
+    def grad_zeros() -> None:
+        for v in leaves:
+            v.grad = np.zeros_like(v.data)
+        out = (a * b + c).tanh().sum()
+        out.backward()
 
     bare = [_Bare(x) for x in (a_, b_, c_)]
-    ours()
+    numpy = B.numpy_per_op(a_, b_, c_)
+    _, *expected = numpy()
     _bare_case(*bare)
-    for node, v in zip(bare, (a, b, c)):  # the reference does the same work
-        if not np.allclose(node.grad, v.grad):
-            raise SystemExit("the reference engine's gradients differ from ours")
-    t = interleaved(
-        {"ours": ours, "numpy": numpy, "bare": lambda: _bare_case(*bare)}, repeat=15, number=2000
-    )
-    report("per-op: (a*b + c).tanh().sum() 16x16", t["ours"], t["numpy"], "<= 3x", "numpy")
-    print(
-        f"{'  the least engine (no checks), for reference':<44} {seconds(t['bare'])}"
-        f"  ratio {t['bare'] / t['numpy']:6.2f}x"
-    )
+    for fn in (zero_grad, grad_none, grad_zeros):
+        fn()
+        for v, e, node in zip(leaves, expected, bare):  # every row does the same work
+            if not (np.allclose(v.grad, e) and np.allclose(node.grad, e)):
+                raise SystemExit(f"per-op: {fn.__name__} gives other gradients than numpy")
+    fns = {
+        "numpy": numpy,
+        "zero_grad": zero_grad,
+        "grad_none": grad_none,
+        "grad_zeros": grad_zeros,
+        "torch": B.torch_per_op(a_, b_, c_),
+        "jax": B.jax_per_op(a_, b_, c_),
+        "bare": lambda: _bare_case(*bare),
+    }
+    fns = {k: f for k, f in fns.items() if f is not None}
+    t = interleaved(fns, repeat=15, number=2000)
+    print("per-op: (a*b + c).tanh().sum() 16x16 float64, forward + backward")
+    labels = {
+        "zero_grad": ("v.zero_grad() before each step", "<= 3x"),
+        "grad_none": ("v.grad = None before each step", "<= 3x"),
+        "grad_zeros": ("v.grad = np.zeros_like(v.data)", "<= 3x"),
+        "torch": (f"PyTorch {_version('torch')} eager, .grad = None", "reference"),
+        "jax": (f"JAX {_version('jax')} jit(value_and_grad)", "reference"),
+        "bare": ("the least engine (no checks)", "reference"),
+    }
+    for k, (label, target) in labels.items():
+        if k in t:
+            report("  " + label, t[k], t["numpy"], target, "numpy")
+
+
+def threads() -> str:
+    """The thread settings in the environment (BLAS, PyTorch and XLA read them at start)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS")
+    set_ = [f"{n}={os.environ[n]}" for n in names if n in os.environ]
+    return "threads: " + (", ".join(set_) if set_ else "library defaults") + f"; {CLOCK_NAME}"
 
 
 def main() -> None:
     allocator = steady_allocator()
     print(
         f"autograd_lite {al.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
-        f"; {allocator}"
+        f"; {allocator}; {threads()}"
     )
     bench_scalar()
     bench_chain()
-    bench_tensor_mlp([64, 128, 64, 10], 128, np.float32, repeat=7, target="<= 1.3x")
-    bench_tensor_mlp([784, 1024, 1024, 10], 512, np.float32, repeat=5, target="<= 1.05x")
+    bench_tensor_mlp(*B.DIGITS, repeat=7, targets={"fused": "<= 1.3x", "nn": "<= 1.3x"})
+    bench_tensor_mlp(*B.WIDE, repeat=5, targets={"fused": "<= 1.05x", "nn": "<= 1.08x"})
     bench_per_op()
 
 

@@ -169,3 +169,103 @@ def test_gradients_recorded_with_create_graph_are_used_as_numbers():
     assert isinstance(w.grad, al.Value)
     optim.SGD([w], lr=0.01).step()
     assert w.data == pytest.approx(2.0 - 0.01 * 12.0)
+
+
+def _torch_sgd_reference(w0, grads_of, lr, momentum, nesterov, weight_decay, steps):
+    """PyTorch's SGD update (torch.optim.SGD, dampening 0), written out in numpy."""
+    w, buf = w0.copy(), None
+    for _ in range(steps):
+        d_p = grads_of(w) + weight_decay * w
+        if momentum:
+            buf = d_p.copy() if buf is None else momentum * buf + d_p
+            d_p = d_p + momentum * buf if nesterov else buf
+        w = w - lr * d_p
+    return w
+
+
+@pytest.mark.parametrize(
+    ("momentum", "nesterov", "weight_decay"),
+    [(0.0, False, 0.0), (0.0, False, 0.05), (0.9, False, 0.0), (0.9, True, 0.0), (0.5, True, 0.1)],
+)
+def test_sgd_options_follow_pytorchs_rule_over_several_steps(rng, momentum, nesterov, weight_decay):
+    target = rng.normal(size=(3, 2))
+    w0 = rng.normal(size=(3, 2))
+    w = al.Value(w0.copy())
+    opt = optim.SGD([w], lr=0.05, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+    for _ in range(6):
+        opt.zero_grad()
+        ((w - target) ** 2).sum().backward()
+        opt.step()
+    ref = _torch_sgd_reference(
+        w0, lambda v: _quadratic_grad(v, target), 0.05, momentum, nesterov, weight_decay, 6
+    )
+    np.testing.assert_allclose(w.data, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_sgd_nesterov_needs_momentum():
+    with pytest.raises(ValueError, match="nesterov=True needs a momentum > 0"):
+        optim.SGD([al.Value(1.0)], lr=0.1, nesterov=True)
+
+
+def test_step_skips_parameters_without_a_gradient_as_pytorch_does():
+    used, unused = al.Value(np.array([1.0, 2.0])), al.Value(np.array([3.0, 4.0]))
+    for opt in (
+        optim.SGD([used, unused], lr=0.1, momentum=0.9, weight_decay=0.5),
+        optim.Adam([used, unused], lr=0.1),
+    ):
+        opt.zero_grad()
+        (used * used).sum().backward()
+        opt.step()
+        np.testing.assert_array_equal(unused.data, [3.0, 4.0])  # no decay, no momentum
+        assert unused._grad is None  # and no zeros were made for it
+
+
+def test_a_failing_step_updates_nothing():
+    a = al.Value(np.array([1.0, 2.0]), label="a")
+    b = al.Value(np.array([3.0, 4.0]), label="b")
+    for opt in (
+        optim.SGD([a, b], lr=0.1),
+        optim.SGD([a, b], lr=0.1, momentum=0.9),
+        optim.Adam([a, b], lr=0.1),
+    ):
+        opt.zero_grad()
+        (a * b).sum().backward()
+        opt.step()  # a first good step: some state to keep
+        state = {k: list(v) for k, v in vars(opt).items() if k in ("velocity", "m", "v")}
+        (a * b).sum().backward()
+        before = a.data.copy(), b.data.copy(), opt.steps
+        b.data = np.zeros(3)  # rebound to another shape: its gradient no longer fits
+        with pytest.raises(ValueError, match=r"parameter 1 'b' has shape \(3,\) but its gradient"):
+            opt.step()
+        np.testing.assert_array_equal(a.data, before[0])
+        assert opt.steps == before[2]
+        for k, items in state.items():
+            assert all(x is y for x, y in zip(getattr(opt, k), items))
+        b.data = before[1]
+
+
+def test_plain_sgd_updates_in_place_and_reuses_its_buffer():
+    w = al.Value(np.array([1.0, 2.0], dtype=np.float32))
+    opt = optim.SGD([w], lr=0.25)
+    arr = w.data
+    for _ in range(2):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    buf = opt._scratch[0]
+    opt.zero_grad()
+    (w * w).sum().backward()
+    opt.step()
+    assert w.data is arr and opt._scratch[0] is buf and arr.dtype == np.float32
+    np.testing.assert_allclose(arr, np.array([1.0, 2.0]) * 0.5**3)
+
+
+def test_zero_grad_sets_none_and_the_next_backward_writes_the_gradient():
+    w = al.Value(np.array([1.0, 2.0]))
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.zero_grad()
+    assert w._grad is None  # nothing allocated
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])  # reads as zeros
+    (w * 3.0).sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0])  # written, not added to old ones

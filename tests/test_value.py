@@ -336,3 +336,39 @@ def test_requires_grad_false_leaf_in_no_graph() -> None:
     x = al.Value(2.0, requires_grad=False)
     assert not (x * x).requires_grad
     assert "requires_grad=False" in repr(x)
+
+
+def test_grad_reset_by_none_or_zeros_gives_the_same_gradients():
+    """The three ways a training loop resets gradients, against the formula's gradient."""
+    rng = np.random.default_rng(3)
+    a_, b_, c_ = (rng.standard_normal((4, 5)) for _ in range(3))
+    for reset in ("none", "zeros", "zero_grad"):
+        a, b, c = al.Value(a_), al.Value(b_), al.Value(c_)
+        for _ in range(2):  # the second pass starts from a reset, not from the first's grads
+            for v in (a, b, c):
+                if reset == "none":
+                    v.grad = None
+                elif reset == "zeros":
+                    v.grad = np.zeros_like(v.data)
+                else:
+                    v.zero_grad()
+            (a * b + c).tanh().sum().backward()
+        t = np.tanh(a_ * b_ + c_)
+        expected = ((1 - t * t) * b_, (1 - t * t) * a_, 1 - t * t)
+        for v, e in zip((a, b, c), expected):
+            np.testing.assert_allclose(v.grad, e, rtol=1e-12)
+
+
+def test_assigned_grad_array_is_copied_and_never_changed():
+    w = al.Value(np.array([1.0, 2.0]))
+    mine = np.array([0.5, 0.5])
+    w.grad = mine
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(mine, [0.5, 0.5])  # backward added to its own copy
+    np.testing.assert_allclose(w.grad, [2.5, 4.5])
+    mine[0] = 9.0  # still the caller's, writeable
+    w32 = al.Value(np.ones(2, dtype=np.float32))
+    w32.grad = np.ones(2)  # float64 into a float32 Value: converted, shape checked
+    assert w32.grad.dtype == np.float32
+    with pytest.raises(ValueError, match=r"grad: shape \(3,\) does not fit"):
+        w.grad = np.zeros(3)

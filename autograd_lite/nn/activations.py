@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..graph import unary as _unary
 from ..registry import get_op, has_op
 from ..value import Value
 from .module import Module, Parameter
@@ -50,7 +51,11 @@ class Activation(Module):
         self.params = params
 
     def forward(self, x: Any) -> Value:
-        return get_op(self.name)(_as_value(x), **self.params)
+        op = get_op(self.name)
+        params = op._default_params  # None if the op has parameters without defaults
+        if not self.params and type(x) is Value and op.arity == 1 and params is not None:
+            return _unary(op, x, params)  # what op(x) does, without two calls
+        return op(_as_value(x), **self.params)
 
     def extra_repr(self) -> str:
         parts = [] if type(self) is not Activation else [repr(self.name)]

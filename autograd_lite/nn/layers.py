@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..graph import apply as _apply
 from ..graph import no_grad
 from ..value import Value
 from . import init as _init
@@ -82,14 +83,15 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
-        if x.ndim == 0 or x.shape[-1] != self.nin:
+        d = x._data
+        if type(d) is float or d.ndim == 0 or d.shape[-1] != self.nin:
             raise ValueError(
                 f"Linear(nin={self.nin}, nout={self.nout}): expected inputs with last axis of "
                 f"size {self.nin}, got shape {x.shape}"
             )
         if self.bias is None:
             return x @ self.weight.T
-        return ops.dense(x, self.weight, self.bias)  # x @ W.T + b as one node (fast)
+        return _apply(ops.dense, (x, self.weight, self.bias))  # x @ W.T + b as one node
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, bias={self.bias is not None}"

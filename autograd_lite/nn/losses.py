@@ -183,14 +183,20 @@ class CrossEntropyLoss(Loss):
         if labels.shape == z.shape and labels.dtype.kind == "f" and z.ndim >= 1:
             t = _as_value(target)
             return self.reduce(-(t * z.log_softmax(axis=-1)).sum(axis=-1))
-        labels = self._labels(labels, z.shape)
         if z.ndim == 1:
+            labels = self._labels(labels, z.shape)
             return self.reduce(-z.log_softmax(axis=-1)[int(labels)])
-        # integer labels over a batch: the table's fused, stable cross_entropy op
-        return ops.cross_entropy(z, labels, self.reduction)
+        # integer labels over a batch: the table's fused, stable cross_entropy op, which
+        # checks their range itself (once per step is enough); this message names ours
+        labels = self._labels(labels, z.shape, check_range=False)
+        try:
+            return ops.cross_entropy(z, labels, self.reduction)
+        except ValueError:
+            self._labels(labels, z.shape)  # an out-of-range label: say so in our words
+            raise
 
     @staticmethod
-    def _labels(labels: np.ndarray, shape: tuple[int, ...]) -> Any:
+    def _labels(labels: np.ndarray, shape: tuple[int, ...], check_range: bool = True) -> Any:
         expected = () if len(shape) == 1 else (shape[0],)
         if labels.shape != expected:
             raise ValueError(
@@ -207,8 +213,8 @@ class CrossEntropyLoss(Loss):
         elif labels.dtype.kind not in "iub":
             raise TypeError(f"CrossEntropyLoss: labels must be integers, got dtype {labels.dtype}")
         n_classes = shape[-1]
-        bad = labels[(labels < 0) | (labels >= n_classes)]
-        if bad.size:
+        if check_range and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            bad = labels[(labels < 0) | (labels >= n_classes)]
             raise ValueError(
                 f"CrossEntropyLoss: label {int(bad.flat[0])} is out of range for {n_classes} "
                 f"classes (logits of shape {shape})"

@@ -1,0 +1,606 @@
+"""``al.compile``: the callable that traces once per input signature and runs generated code.
+
+A call looks up the code generated for its arguments' shapes, dtypes and
+``requires_grad`` flags (tracing and generating it on the first such call),
+reads the data of the arguments and of the parameters the function captured,
+runs the generated forward pass and returns its result as ONE node of the
+ordinary graph: its inputs are the Values that get gradients, its op runs the
+generated backward pass. So ``loss.backward()``, gradient accumulation,
+``retain_graph``, optimizers and eager code around the compiled call all work
+as usual; the compiled function's intermediate results are not Values and hold
+no ``.grad``.
+
+>>> import numpy as np
+>>> import autograd_lite as al
+>>> w = al.Value(np.array([0.5, -1.0]), label="w")
+>>> fast = al.compile(lambda x: ((w * x).tanh() ** 2).sum())
+>>> loss = fast(np.array([1.0, 2.0]))
+>>> loss.backward()
+>>> w.grad.round(4).tolist()
+[0.7269, -0.2724]
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+from typing import Any
+
+import numpy as np
+
+from .. import graph
+from ..graph import _pin, _unpin
+from ..registry import Op
+from ..value import MANY, Value
+from .codegen import Generated, generate
+from .trace import CompileError, Program, run_eager, trace
+
+_STATIC = (type(None), bool, int, float, str)
+_MAX_ENTRIES = 32
+_POOL = 4  # forward buffer sets kept per traced signature
+
+
+class CompileCheckError(RuntimeError):
+    """``check=True`` found the compiled result different from the eager function's.
+
+    >>> import autograd_lite as al
+    >>> state = {"k": 2.0}
+    >>> def scaled(x):
+    ...     return (x * state["k"]).sum()
+    >>> fast = al.compile(scaled, check=True)
+    >>> fast(al.Value([1.0])).data
+    2.0
+    >>> state["k"] = 3.0
+    >>> fast(al.Value([1.0]))
+    Traceback (most recent call last):
+    ...
+    autograd_lite.compiler.runtime.CompileCheckError: compiled scaled (check=True): ...
+    """
+
+
+class _Call:
+    """One call's saved forward values and its backward (shared by the node's vjps)."""
+
+    __slots__ = ("saved", "grads", "g", "left", "n", "entry")
+
+    def grad(self, i: int, g: Any) -> Any:
+        """Input ``i``'s gradient: the generated backward runs once per pass, for all inputs."""
+        if g is not self.g or self.grads is None:
+            if isinstance(g, Value):
+                raise NotImplementedError(
+                    f"compiled {self.entry.name}: backward(create_graph=True) is not "
+                    "supported through a compiled function; call the eager function for "
+                    "higher-order derivatives"
+                )
+            if self.saved is None:
+                raise RuntimeError(
+                    f"compiled {self.entry.name}: this result's backward already ran and "
+                    "freed its buffers; use backward(retain_graph=True) the first time"
+                )
+            self.grads = self.entry.code.backward(g, self.saved)
+            self.g = g
+            self.left = self.n
+        grads = self.grads
+        self.left -= 1
+        if not self.left:  # every input served: hold no gradients
+            self.grads = self.g = None
+        return grads[i]
+
+
+class _CallLock:
+    """The node's lock: releases the leaves and gives the forward buffers back when dropped.
+
+    The engine drops a node's lock once its backward has run (``retain_graph=False``)
+    or when the graph is freed, so buffers go back exactly when no pass can need them.
+    """
+
+    __slots__ = ("pool", "bufs", "call", "leaves")
+
+    def __del__(self) -> None:
+        call = self.call
+        call.saved = call.grads = call.g = None
+        for leaf, arr in self.leaves:  # ((leaf, its array), ...)
+            _unpin(leaf, arr)
+        pool = self.pool
+        if len(pool) < _POOL:
+            pool.append(self.bufs)
+
+
+class CompiledResult(Value):
+    """The Value a compiled call returns: one graph node whose op runs the generated backward.
+
+    It is a Value like any other (eager code may use it; the engine's backward goes
+    through its op's vjps). A call whose inputs are all leaves returns one of these:
+    ``result.backward()`` on it takes a short path, generated with the code (see
+    ``_Entry.make_runner``): the generated backward once, the gradients added to the
+    leaves as the engine adds them, without the engine's bookkeeping.
+
+    >>> import autograd_lite as al
+    >>> a = al.Value([1.0, 2.0])
+    >>> out = al.compile(lambda a: (a * a).sum())(a)
+    >>> type(out).__name__, out.op
+    ('CompiledResult', 'compiled <lambda>')
+    """
+
+    __slots__ = ()
+
+    def backward(
+        self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """As :meth:`Value.backward` (see there); a short path for a compiled call's own result."""
+        if create_graph or graph.modes._anomaly or self._lock is graph.FREED:
+            return graph.backward(self, grad, retain_graph, create_graph)
+        return self._params[0].entry.short(self, grad, retain_graph)
+
+
+class _Entry:
+    """The code generated for one signature of arguments, and how to feed it."""
+
+    def __init__(self, name: str, prog: Program, code: Generated, args: tuple) -> None:
+        self.name = name
+        self.prog = prog
+        self.code = code
+        self.pool: list[list[np.ndarray]] = []
+        saved = set(code.saved)
+        self.input_vars = [var for var, _ in prog.inputs]
+        # how to get each input of forward(): ("value", i) / ("array", i, copy) / ("captured", v)
+        self.getters: list[tuple] = []
+        self.captured: list[tuple[Value, Any, bool]] = []  # (Value, its _sig, requires_grad)
+        for var, how in prog.inputs:
+            if how[0] == "arg":
+                i = how[1]
+                if isinstance(args[i], Value):
+                    self.getters.append(("value", i))
+                else:
+                    self.getters.append(("array", i, var in saved))
+            else:
+                v = how[1]
+                self.getters.append(("captured", v))
+                self.captured.append((v, _sig(v._data), v.requires_grad))
+        arg_ids: dict[int, int] = {}
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                arg_ids.setdefault(id(a), i)  # a Value passed twice: its first position
+        self.targets = [
+            ("arg", arg_ids[id(v)]) if id(v) in arg_ids else ("captured", v) for v, _ in prog.grads
+        ]
+        self.op = Op(
+            f"compiled {name}",
+            forward=self._no_forward,
+            vjps=tuple(self._vjp(k) for k in range(len(prog.grads))),
+            label=f"compiled {name}",
+            inputs=tuple(var for _, var in prog.grads) or ("z",),
+            keeps_inputs=True,
+            doc=f"the compiled function {name}",
+        )
+
+    def _no_forward(self, *args: Any) -> Any:
+        raise RuntimeError(f"compiled {self.name}: its node cannot be re-run on its own")
+
+    @staticmethod
+    def _vjp(k: int) -> Any:
+        def vjp(g: Any, out: Any, *rest: Any) -> Any:
+            return rest[-1].grad(k, g)
+
+        return vjp
+
+    def captured_unchanged(self) -> bool:
+        return all(_sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured)
+
+    def make_runner(self, key: tuple) -> Any:
+        """A function ``run(args)`` for this signature: guards, forward, the node; MISS if not."""
+        ns: dict[str, Any] = {
+            "Value": Value,
+            "Result": CompiledResult,
+            "ndarray": np.ndarray,
+            "modes": graph.modes,
+            "MISS": MISS,
+            "pool": self.pool,
+            "new_buffers": self.code.new_buffers,
+            "forward": self.code.forward,
+            "new": object.__new__,
+            "Call": _Call,
+            "CallLock": _CallLock,
+            "pin": _pin,
+            "entry": self,
+            "op": self.op,
+            "MANY": MANY,
+            "constant": _constant_result,
+        }
+        n = len(key)
+        xs = [f"x{i}" for i in range(n)]
+        lines = ["def run(args):", f"    if len(args) != {n}:", "        return MISS"]
+        if n:
+            lines.append(f"    {_tuple(xs)} = args")
+        data: dict[int, str] = {}
+        for i, k in enumerate(key):
+            x = xs[i]
+            if k[0] == "V":
+                _, sig, rg, leaf, root = k
+                lines.append(
+                    f"    if type({x}) is not Value or {x}.requires_grad is not {rg} or "
+                    f"{x}._in0 is {'not ' if leaf else ''}None:"
+                )
+                lines.append("        return MISS")
+                same = [  # which arguments are the same Value: part of the graph
+                    f"{x} is {'not ' if key[j][4] == root else ''}x{j}"
+                    for j in range(i)
+                    if key[j][0] == "V"
+                ]
+                if same:
+                    lines += [f"    if {' or '.join(same)}:", "        return MISS"]
+                lines.append(f"    d{i} = {x}._data")
+                data[i] = f"d{i}"
+                lines += _guard(f"d{i}", sig, ns, f"S{i}")
+            elif k[0] == "A":
+                lines += _guard(x, (k[1], k[2]), ns, f"S{i}")
+                same = [
+                    f"{x} is {'not ' if key[j][3] == k[3] else ''}x{j}"
+                    for j in range(i)
+                    if key[j][0] == "A"
+                ]
+                if same:
+                    lines += [f"    if {' or '.join(same)}:", "        return MISS"]
+                copy = any(g[0] == "array" and g[1] == i and g[2] for g in self.getters)
+                data[i] = f"{x}.copy()" if copy else x  # backward reads it: the caller may not
+            else:
+                ns[f"K{i}"] = k[2]
+                lines.append(f"    if type({x}) is not {k[1].__name__} or {x} != K{i}:")
+                lines.append("        return MISS")
+        saved = set(self.code.saved)
+        inputs = []
+        pinned = []
+        captured_name: dict[int, str] = {}
+        for j, how in enumerate(self.getters):
+            if how[0] == "captured":
+                ns[f"C{j}"] = how[1]
+                captured_name[id(how[1])] = f"C{j}"
+                lines.append(f"    c{j} = C{j}._data")
+                lines.append(f"    if C{j}.requires_grad is not {how[1].requires_grad}:")
+                lines.append("        return MISS")  # frozen or unfrozen since: trace again
+                lines += _guard(f"c{j}", _sig(how[1]._data), ns, f"CS{j}")
+                inputs.append(f"c{j}")
+                if (
+                    how[1]._in0 is None
+                    and self.input_vars[j] in saved
+                    and _sig(how[1]._data) is not float
+                ):
+                    pinned.append((f"C{j}", f"c{j}"))
+            else:
+                inputs.append(data[how[1]])
+                k = key[how[1]]
+                if how[0] == "value" and k[3] and k[1] is not float and self.input_vars[j] in saved:
+                    pinned.append((xs[how[1]], f"d{how[1]}"))
+        parents = [xs[t[1]] if t[0] == "arg" else captured_name[id(t[1])] for t in self.targets]
+        datas = {x: f"d{i}" for i, x in enumerate(xs)}  # each parent's data, loaded above
+        datas |= {name: "c" + name[1:] for name in captured_name.values()}
+        all_leaves = all(not (p.startswith("x") and not key[int(p[1:])][3]) for p in parents)
+        call_in = ", ".join([*inputs, "bufs"])
+        lines += [
+            "    bufs = pool.pop() if pool else new_buffers()",
+            "    if not modes.recording:  # no_grad(): the forward only; anomaly mode: eager",
+            "        if modes._anomaly:",
+            "            pool.append(bufs)",
+            "            return MISS",
+            f"        return constant(forward({call_in})[0], pool, bufs)",
+            f"    out, saved = forward({call_in})",
+        ]
+        if not parents:
+            lines.append("    return constant(out, pool, bufs)")
+        else:
+            pins = list(dict.fromkeys(pinned))
+            lines += [f"    pin({v}, {d})" for v, d in pins]
+            if isinstance(self.prog.values[self.prog.output], np.ndarray):
+                lines.append("    out.setflags(False)")  # as every op's output
+            lines += [
+                f"    parents = {_tuple(parents)}",
+                "    call = new(Call)",
+                "    call.saved = saved",
+                "    call.grads = None",
+                "    call.g = None",
+                f"    call.n = {len(parents)}",
+                "    call.entry = entry",
+                "    lock = new(CallLock)",
+                "    lock.pool = pool",
+                "    lock.bufs = bufs",
+                "    lock.call = call",
+                f"    lock.leaves = {_tuple([_tuple(list(pair)) for pair in pins])}",
+                f"    node = new({'Result' if all_leaves else 'Value'})",
+                "    node._data = out",
+                "    node._grad = None",
+                "    node._acc = None",
+                "    node.label = ''",
+                "    node._origin = None",
+                "    node.requires_grad = True",
+                "    node._in0 = parents",
+                "    node._in1 = MANY",
+                "    node._users = 0",
+            ]
+            for p in parents:
+                if p.startswith("x") and not key[int(p[1:])][3]:  # an argument that is a node
+                    lines.append(f"    {p}._users += 1")
+            lines += [
+                f"    node._x0 = {_tuple([datas[p] for p in parents])}",
+                "    node._x1 = None",
+                "    node._params = (call,)",
+                "    node._op = op",
+                "    node._lock = lock",
+                "    return node",
+            ]
+        if parents and all_leaves:
+            lines += self._short_backward(len(parents))
+        ns["seed"], ns["fitted"], ns["FREED"], ns["backward"] = (
+            graph._seed,
+            graph._fitted,
+            graph.FREED,
+            self.code.backward,
+        )
+        source = "\n".join(lines) + "\n"
+        exec(builtins.compile(source, f"<run {self.name}>", "exec"), ns)  # our own text
+        self.runner_source = source
+        self.short = ns.get("short")
+        return ns["run"]
+
+    def _short_backward(self, n: int) -> list[str]:
+        """``short(node, grad, retain_graph)``: ``node.backward()`` when its inputs are leaves.
+
+        As the engine's pass: the seed, the node's own gradient, each input's gradient
+        checked against its data (rebound since the call: the engine's error) and
+        added only after all were made; then the node is freed.
+        """
+        ps = [f"p{k}" for k in range(n)]
+        gs = [f"g{k}" for k in range(n)]
+        floats = [type(v._data) is float for v, _ in self.prog.grads]
+        scalar = type(self.prog.values[self.prog.output]) is float
+        lines = [
+            "",
+            "",
+            "def short(node, grad, retain_graph):",
+            "    g = 1.0 if grad is None else seed(node, grad)"
+            if scalar
+            else "    g = seed(node, grad)",
+            f"    {_tuple(gs)} = backward(g, node._params[0].saved)",
+            f"    {_tuple(ps)} = node._in0",
+        ]
+        for p, gi, is_float in zip(ps, gs, floats):
+            ok = (
+                f"type({gi}) is float and type(d) is float"
+                if is_float
+                else f"type({gi}) is ndarray and type(d) is ndarray and {gi}.shape == d.shape"
+            )
+            lines += [
+                f"    if not {p}.requires_grad:",
+                f"        {gi} = None",
+                "    else:",
+                f"        d = {p}._data",
+                f"        if not ({ok}):",
+                f"            {gi} = fitted(node, {p}, {gi}, False)",
+            ]
+        lines += ["    old = node._grad", "    node._grad = g if old is None else old + g"]
+        for p, gi in zip(ps, gs):
+            lines += [
+                f"    if {gi} is not None:",
+                f"        old = {p}._grad",
+                f"        {p}._grad = {gi} if old is None else old + {gi}",
+            ]
+        lines += ["    if not retain_graph:", "        node._lock = FREED"]
+        return lines
+
+
+MISS = object()  # a runner's answer when the arguments do not fit its signature
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+
+def _constant_result(out: Any, pool: list, bufs: list) -> Value:
+    """A result that needs no gradient (inside ``no_grad``, or nothing wants one)."""
+    if len(pool) < _POOL:
+        pool.append(bufs)
+    return Value(out, requires_grad=False)
+
+
+def _guard(var: str, sig: Any, ns: dict, name: str) -> list[str]:
+    if sig is float:
+        return [f"    if type({var}) is not float:", "        return MISS"]
+    ns[name], ns[name + "t"] = sig
+    return [  # dtype by identity first: comparing dtypes costs a microsecond
+        f"    if type({var}) is not ndarray or {var}.shape != {name} or "
+        f"({var}.dtype is not {name}t and {var}.dtype != {name}t):",
+        "        return MISS",
+    ]
+
+
+def _sig(d: Any) -> Any:
+    return float if type(d) is float else (d.shape, d.dtype)
+
+
+class Compiled:
+    """What ``al.compile(fn)`` returns: call it like ``fn``; ``.source`` is the generated code.
+
+    >>> import autograd_lite as al
+    >>> fast = al.compile(lambda a, b: (a * b).sum())
+    >>> fast(al.Value([1.0, 2.0]), al.Value([3.0, 4.0])).data
+    11.0
+    >>> print(fast.source.splitlines()[0])
+    def forward(a, b, bufs):
+    """
+
+    def __init__(self, fn: Any, check: bool = False) -> None:
+        if not callable(fn):
+            raise TypeError(f"compile: expected a function or module, got {type(fn).__name__}")
+        self.fn = fn
+        self.check = bool(check)
+        self.name = getattr(fn, "__qualname__", None) or type(fn).__name__
+        self._entries: dict[tuple, _Entry] = {}
+        self._last: _Entry | None = None
+        self._run: Any = None
+        self._nargs: int | None = None
+        self._traced = 0
+        functools.update_wrapper(self, fn, updated=())
+
+    @property
+    def source(self) -> str:
+        """The generated forward and backward code of the latest call's signature."""
+        if self._last is None:
+            raise RuntimeError(
+                f"compiled {self.name}: nothing generated yet; it is traced on its first call"
+            )
+        return self._last.code.source
+
+    @property
+    def traces(self) -> int:
+        """How many times the function was traced (a new shape or dtype, a parameter changed)."""
+        return self._traced
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.name}: {self.traces} trace(s)>"
+
+    def _bind(self, args: tuple, kwargs: dict) -> tuple:
+        try:
+            bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"compiled {self.name}: {exc} (traced with {self._nargs} argument(s), "
+                f"called with {len(args) + len(kwargs)})"
+            ) from None
+        except ValueError:  # no signature to read (a builtin): keep the call as it is
+            if kwargs:
+                raise
+            return args
+        bound.apply_defaults()
+        if bound.kwargs:
+            raise CompileError(
+                f"compiled {self.name}: keyword-only arguments {sorted(bound.kwargs)} are not "
+                "supported; pass them by position"
+            )
+        return tuple(bound.args)
+
+    def _key(self, args: tuple) -> tuple:
+        key = []
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                root = next(j for j in range(i + 1) if args[j] is a)  # the same Value twice
+                key.append(("V", _sig(a._data), a.requires_grad, a._in0 is None, root))
+            elif type(a) is np.ndarray:
+                root = next(j for j in range(i + 1) if args[j] is a)  # the same array twice
+                key.append(("A", a.shape, a.dtype, root))
+            elif isinstance(a, _STATIC):
+                key.append(("S", type(a), a))
+            else:
+                hint = "np.asarray(...)" if isinstance(a, (list, tuple)) else "a Value"
+                raise CompileError(
+                    f"compiled {self.name}: argument {i} is a {type(a).__name__}; pass Values, "
+                    f"numpy arrays or numbers (for a {type(a).__name__}, {hint})"
+                )
+        return tuple(key)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Value:
+        run = self._run  # the latest signature's runner: guards, then the generated code
+        if run is not None and not kwargs:
+            result = run(args)
+            if result is not MISS:
+                if self.check:
+                    self._check(args, result)
+                return result
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Value:
+        """A call the latest runner did not take: new signature, keywords, anomaly mode."""
+        if kwargs or (self._nargs is not None and len(args) != self._nargs):
+            args = self._bind(args, kwargs)  # defaults filled in: a fixed number of arguments
+        if self._nargs is not None and len(args) != self._nargs:
+            raise TypeError(
+                f"compiled {self.name}: traced with {self._nargs} argument(s), called with "
+                f"{len(args)}"
+            )
+        if graph.modes._anomaly:  # detect_anomaly checks every op: run the eager function
+            return self.fn(*args)
+        key = self._key(args)
+        entry = self._entries.get(key)
+        if entry is None or not entry.captured_unchanged():
+            entry = self._trace(key, args)
+        self._last = entry
+        self._run = entry.runner
+        result = entry.runner(args)
+        if result is MISS:  # the key and the runner's guards agree: never expected
+            raise RuntimeError(f"compiled {self.name}: internal error, signature {key}")
+        if self.check:
+            self._check(args, result)
+        return result
+
+    def _trace(self, key: tuple, args: tuple) -> _Entry:
+        wanted = tuple(isinstance(a, Value) and a.requires_grad for a in args)
+        prog = trace(self.fn, args, self.name, wanted)
+        entry = _Entry(self.name, prog, generate(prog), args)
+        entry.runner = entry.make_runner(key)
+        entry.prog = None  # the trace's values and Values: not needed any more, not kept alive
+        if len(self._entries) >= _MAX_ENTRIES:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = entry
+        self._nargs = len(args)
+        self._traced += 1
+        return entry
+
+    def _check(self, args: tuple, result: Value) -> None:
+        """Run the eager function too and raise when its value or gradients differ."""
+        eager = run_eager(self.fn, args, {}, self.name)
+        what = _differs(result._data, eager._data)
+        if what is None and result.requires_grad and result.ndim == 0:
+            parents = result.parents
+            call = result._params[0]
+            seed = 1.0 if type(result._data) is float else np.ones((), result.dtype)
+            mine = call.entry.code.backward(seed, call.saved)
+            kept = [p._grad for p in parents]
+            try:
+                for p in parents:
+                    p._grad = None
+                eager.backward()
+                theirs = [p._grad for p in parents]
+            finally:
+                for p, g in zip(parents, kept):
+                    p._grad = g
+            for p, a, b in zip(parents, mine, theirs):
+                diff = _differs(a, 0.0 if b is None else b)
+                if diff is not None:
+                    what = f"the gradient of {p.label or 'an input'!r}: {diff}"
+                    break
+        if what is not None:
+            raise CompileCheckError(
+                f"compiled {self.name} (check=True): the compiled result differs from the "
+                f"eager function's ({what}). Its graph depends on the data (a Python branch on "
+                "values) or on Python state that changed since it was traced; such a function "
+                "cannot be compiled"
+            )
+
+
+def _differs(a: Any, b: Any) -> str | None:
+    if np.shape(a) != np.shape(b):
+        return f"shape {np.shape(a)} vs {np.shape(b)}"
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if np.allclose(a, b, rtol=1e-4, atol=1e-6, equal_nan=True):
+        return None
+    return f"largest difference {float(np.nanmax(np.abs(a - b))):.3g}"
+
+
+def compile(fn: Any, check: bool = False) -> Compiled:
+    """Compile ``fn`` (a function of Values and arrays returning a Value, or a module).
+
+    The first call for a new set of argument shapes and dtypes runs ``fn`` once,
+    records its graph and generates straight-line numpy code for the forward and
+    the backward pass; later calls run that code. The result is a Value:
+    ``loss.backward()`` puts gradients on the argument Values and on every
+    parameter ``fn`` reads (their data is read afresh at each call). With
+    ``check=True`` each call also runs ``fn`` eagerly and raises
+    :class:`CompileCheckError` when value or gradients differ. See
+    ``docs/compile.md`` for what is traced and the limits.
+
+    >>> import autograd_lite as al
+    >>> x = al.Value(2.0, label="x")
+    >>> f = al.compile(lambda x: x * x + x)
+    >>> y = f(x); y.backward(); x.grad
+    5.0
+    """
+    return Compiled(fn, check=check)
