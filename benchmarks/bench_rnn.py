@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import autograd_lite as al
 from autograd_lite import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import interleaved, report, steady_allocator
+from bench_engine import clock, interleaved, report, steady_allocator, threads
 
 N, T, D, H = 32, 20, 16, 32
 
@@ -111,16 +110,17 @@ def bench_cnn_epoch() -> None:
         return
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    t0 = time.perf_counter()
-    result = module.main(epochs=1, verbose=False)
+    t0 = clock()
+    result = module.main(epochs=1, graph=None, feature_maps=None, verbose=False)
     print(
-        f"{'digits CNN, one epoch (train + test)':<44} {time.perf_counter() - t0:9.2f} s"
+        f"{'digits CNN, one epoch (train + test)':<44} {clock() - t0:9.2f} s"
         f"  (test accuracy after 1 epoch {result['test_accuracy']:.3f})"
     )
 
 
 def main() -> None:
     print(steady_allocator())
+    print(threads())
     bench_lstm()
     bench_cnn_epoch()
 

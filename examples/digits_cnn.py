@@ -81,7 +81,7 @@ def accuracy(net: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def draw_graph(net: nn.Sequential, image: np.ndarray, path: str | Path) -> str:
-    """DOT source of the network on one image, each layer's nodes grouped into one box."""
+    """The network's graph on one image, each layer's nodes in one box; returns the DOT."""
     from autograd_lite import viz
 
     net.eval()
@@ -96,7 +96,7 @@ def draw_graph(net: nn.Sequential, image: np.ndarray, path: str | Path) -> str:
     net.zero_grad()
     net.train()
     dot = viz.to_dot(loss, groups=viz.groups_from_outputs(stages), rankdir="TB")
-    Path(path).write_text(dot, encoding="utf-8")
+    viz.render_dot(dot, path)  # .dot writes the text; .svg/.png need a Graphviz renderer
     return dot
 
 
@@ -109,7 +109,7 @@ def plot_feature_maps(net: nn.Sequential, image: np.ndarray, path: str | Path) -
 
     with al.no_grad():
         maps = net[1](net[0](image[None])).data[0]
-    fig, axes = plt.subplots(2, 9, figsize=(10, 2.6), dpi=110)
+    fig, axes = plt.subplots(2, 9, figsize=(10, 3.2), dpi=110)
     axes[0, 0].imshow(image[0], cmap="gray_r")
     axes[0, 0].set_title("input", fontsize=8)
     axes[1, 0].axis("off")
@@ -132,7 +132,7 @@ def main(
     lr: float = 5e-3,
     batch_size: int = 32,
     seed: int = 0,
-    graph: str | Path | None = "digits_cnn_graph.dot",
+    graph: str | Path | None = "digits_cnn_graph.svg",
     feature_maps: str | Path | None = "digits_cnn_feature_maps.png",
     verbose: bool = True,
 ) -> dict:
