@@ -137,6 +137,15 @@ def _is(x: Any, number: float) -> bool:
     return not isinstance(x, Value) and np.ndim(x) == 0 and x == number
 
 
+def _numpy_name(func: Any) -> str:
+    """``func``'s name below ``numpy`` (``fft.fft``, ``linalg.norm``, ``cumsum``)."""
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    if module.startswith("numpy."):
+        return f"{module.removeprefix('numpy.')}.{name}"
+    return name
+
+
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     """Run a numpy function on Values through its table op (``Value.__array_function__``).
 
@@ -146,7 +155,7 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     """
     handler = _handlers().get(func)
     if handler is None:
-        raise _no_op(getattr(func, "__name__", repr(func)))
+        raise _no_op(_numpy_name(func))
     return handler(*args, **kwargs)
 
 
