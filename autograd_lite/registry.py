@@ -40,6 +40,9 @@ class SymCase:
         points: extra sample points checked besides the random ones, each a tuple of
             one array (or number) per input: a tie of ``max``, say, which the check
             must then recognize as a kink and skip (and say so).
+        max_order: the highest derivative order this case is checked at (a case whose
+            second derivatives would take SymPy minutes, e.g. an LSTM over two steps,
+            says 1 and leaves order 2 to a smaller case).
 
     >>> SymCase(((2, 3),), (0, True), note="axis=0, keepdims").shapes
     ((2, 3),)
@@ -50,6 +53,7 @@ class SymCase:
     domain: tuple[float, float] | None = None
     note: str = ""
     points: tuple = ()
+    max_order: int = 2
 
 
 @dataclass(eq=False)

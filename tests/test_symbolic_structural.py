@@ -387,3 +387,17 @@ def test_hvp_over_several_arguments_refuses_mismatched_directions() -> None:
     ):
         al.hvp(f, ([1.0], [2.0]), ([1.0], [1.0, 2.0]))
     assert al.hvp(f, ([1.0], [2.0]), ([1.0], [0.0]))[1].tolist() == [1.0]
+
+
+def test_a_case_limited_to_order_1_is_left_out_of_order_2() -> None:
+    from autograd_lite import symbolic
+    from autograd_lite.registry import get_op
+
+    op = get_op("lstm")
+    two_steps = [c for c in op.cases if c.max_order == 1]
+    assert two_steps and two_steps[0].shapes[0][1] == 2  # the recurrence itself is checked
+    first, second = symbolic.check("lstm"), symbolic.check("lstm", order=2)
+    assert first.ok and second.ok
+    assert f"over {len(op.cases)} case(s)" in first.message
+    assert f"over {len(op.cases) - len(two_steps)} case(s)" in second.message
+    assert "T=2" in first.message and "T=2" not in second.message
