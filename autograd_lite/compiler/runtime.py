@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import graph
-from ..graph import _pin, _unpin
+from ..graph import _unpin
 from ..registry import Op
 from ..value import MANY, Value
 from .codegen import Generated, generate
@@ -202,7 +202,6 @@ class _Entry:
             "new": object.__new__,
             "Call": _Call,
             "CallLock": _CallLock,
-            "pin": _pin,
             "entry": self,
             "op": self.op,
             "MANY": MANY,
@@ -290,7 +289,17 @@ class _Entry:
             lines.append("    return constant(out, pool, bufs)")
         else:
             pins = list(dict.fromkeys(pinned))
-            lines += [f"    pin({v}, {d})" for v, d in pins]
+            for v, d in pins:  # graph._pin written out: a call less per saved leaf
+                lines += [
+                    f"    lk = {v}._lock",
+                    "    if lk is None:",
+                    f"        {d}.setflags(False)",
+                    f"        {v}._lock = -1",
+                    "    elif lk >= 0:",
+                    f"        {v}._lock = lk + 1",
+                    "    else:",
+                    f"        {v}._lock = lk - 1",
+                ]
             if isinstance(self.prog.values[self.prog.output], np.ndarray):
                 lines.append("    out.setflags(False)")  # as every op's output
             lines += [
