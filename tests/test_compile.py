@@ -100,6 +100,14 @@ def test_per_op_source_is_fused_and_readable() -> None:
     compile(src, "<generated>", "exec")
 
 
+def test_the_return_comment_names_the_inputs_not_gradient_variables() -> None:
+    # unlabelled arguments: c's gradient is the add node's (a passthrough), still ∂/∂c
+    a, b, c = (al.Value(np.ones((4, 4))) for _ in range(3))
+    fast = al.compile(lambda a, b, c: (a * b + c).tanh().sum())
+    fast(a, b, c)
+    assert fast.source.rstrip().endswith("# ∂/∂a, ∂/∂b, ∂/∂c")
+
+
 # ------------------------------------------------------------------ networks
 
 

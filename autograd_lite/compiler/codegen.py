@@ -251,7 +251,7 @@ def generate(prog: Program) -> Generated:
         bbody.append(f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = saved")
     bbody += bl.lines + copies
     grads = [v for _, v in prog.grads]
-    names = ", ".join(f"∂/∂{v.label or var}" for v, var in prog.grads)
+    names = ", ".join(f"∂/∂{name}" for name in prog.grad_names)
     bbody.append(f"return ({', '.join(grads)}{',' if len(grads) == 1 else ''})  # {names}")
 
     source = "\n".join(

@@ -89,6 +89,7 @@ class Program:
     output: str
     backward: list[Stmt]
     grads: list[tuple[Value, str]]  # (Value that receives it, var) in backward's return order
+    grad_names: list[str] = field(default_factory=list)  # what each of grads is ∂/∂ of
     namespace: dict[str, Any] = field(default_factory=dict)  # op functions, constants
     values: dict[str, Any] = field(default_factory=dict)  # traced value of every name
     seed: Any = None
@@ -446,6 +447,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
         output=t.var_of[id(root)],
         backward=backward,
         grads=ordered,
+        grad_names=[v.label or t.var_of.get(id(v), var) for v, var in ordered],
         namespace=t.ns,
         values=t.values,
         seed=seed,
