@@ -51,13 +51,6 @@ def _collect(params: Any) -> list[Value]:
     return out
 
 
-def _grad_array(p: Value) -> Any:
-    g = p.grad
-    if isinstance(g, Value):  # gradients recorded with backward(create_graph=True)
-        g = g.data
-    return g
-
-
 def apply_update(p: Value, delta: Any) -> None:
     """``p.data -= delta``: in place when the array is writeable, else by rebinding.
 
@@ -368,34 +361,25 @@ class _CheckedOptimizer(Optimizer):
         super().__init__(params, lr)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
-    def _checked_grads(self) -> list[Any]:
-        name = type(self).__name__
-        grads = []
-        for i, p in enumerate(self.params):
-            g = _grad_array(p)
-            if np.shape(g) != p.shape:
-                raise ValueError(
-                    f"{name}.step: parameter {i} {p!r} has a gradient of shape {np.shape(g)}, "
-                    f"expected {p.shape}; nothing was updated"
-                )
+    def _checked_grads(self) -> list[tuple[int, Value, Any]]:
+        """``Optimizer._gradients`` (parameters without a gradient skipped, shapes checked),
+        and every gradient finite."""
+        work = self._gradients()
+        for i, p, g in work:
             if not np.all(np.isfinite(g)):
                 raise ValueError(
-                    f"{name}.step: parameter {i} {p!r} has a non-finite gradient (nan or inf); "
-                    "nothing was updated"
+                    f"{type(self).__name__}.step: parameter {i} {p!r} has a non-finite "
+                    "gradient (nan or inf); nothing was updated"
                 )
-            grads.append(np.asarray(g, dtype=np.result_type(g, np.float64)))
-        return grads
+        return [(i, p, np.asarray(g, dtype=np.result_type(g, np.float64))) for i, p, g in work]
 
     def step(self) -> None:
-        """Update every parameter once; on bad gradients raise and change nothing."""
-        grads = self._checked_grads()
+        """Update every parameter that has a gradient; on bad gradients raise, change nothing."""
+        work = self._checked_grads()
         t = self.steps + 1
-        results = [
-            self._update(i, p, g, self.state[i], t)
-            for i, (p, g) in enumerate(zip(self.params, grads))
-        ]
+        results = [self._update(i, p, g, self.state[i], t) for i, p, g in work]
         self.steps = t
-        for i, (p, (delta, state)) in enumerate(zip(self.params, results)):
+        for (i, p, _), (delta, state) in zip(work, results):
             self.state[i] = state
             apply_update(p, delta)
 

@@ -152,3 +152,21 @@ def test_cosine_annealing_follows_pytorchs_schedule():
     assert rates[4] == pytest.approx(0.05)  # eta_min reached at T_max
     with pytest.raises(ValueError, match="T_max"):
         optim.CosineAnnealingLR(opt, T_max=0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.RMSprop(ps, lr=0.1, momentum=0.5),
+        lambda ps: optim.Adagrad(ps, lr=0.1),
+        lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=0.1),
+    ],
+)
+def test_a_parameter_without_a_gradient_is_skipped_as_in_pytorch(make) -> None:
+    used, unused = al.Value([1.0, 2.0]), al.Value([3.0, -4.0])
+    opt = make([used, unused])
+    (used * used).sum().backward()  # `unused` gets no gradient: grad stays None
+    opt.step()
+    assert unused.data.tolist() == [3.0, -4.0]  # not even weight decay touches it
+    assert opt.state[1] == {}  # and no state is made for it
+    assert used.data.tolist() != [1.0, 2.0]
