@@ -233,6 +233,24 @@ class SGD(Optimizer):
         return self.lr * g
 
 
+def _adam_moments(
+    g: Any, m: Any, v: Any, betas: tuple[float, float], eps: float, t: int
+) -> tuple[Any, Any, Any]:
+    """Adam's moment update and bias-corrected direction, shared by Adam and AdamW.
+
+    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``; returns
+    ``(m̂/(√v̂ + eps), m, v)`` with ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+
+    >>> step, m, v = _adam_moments(2.0, 0.0, 0.0, (0.9, 0.999), 1e-8, 1)
+    >>> [round(float(x), 6) for x in (step, m, v)]
+    [1.0, 0.2, 0.004]
+    """
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * (g * g)
+    return (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps), m, v
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): per-parameter steps from running moments of the gradient.
 
@@ -265,15 +283,12 @@ class Adam(Optimizer):
         self.v: list[Any] = [0.0] * len(self.params)
 
     def _delta(self, i: int, p: Value, g: Any) -> Any:
-        b1, b2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * p.data
-        self.m[i] = b1 * self.m[i] + (1 - b1) * g
-        self.v[i] = b2 * self.v[i] + (1 - b2) * (g * g)
-        t = self.steps
-        m_hat = self.m[i] / (1 - b1**t)
-        v_hat = self.v[i] / (1 - b2**t)
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        step, self.m[i], self.v[i] = _adam_moments(
+            g, self.m[i], self.v[i], self.betas, self.eps, self.steps
+        )
+        return self.lr * step
 
 
 class LRScheduler:
@@ -493,10 +508,9 @@ class AdamW(_CheckedOptimizer):
         self.weight_decay = _nonneg(weight_decay, "weight_decay", "AdamW")
 
     def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
-        b1, b2 = self.betas
-        m = b1 * state.get("exp_avg", 0.0) + (1 - b1) * g
-        v = b2 * state.get("exp_avg_sq", 0.0) + (1 - b2) * g * g
-        adam = (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + self.eps)
+        adam, m, v = _adam_moments(
+            g, state.get("exp_avg", 0.0), state.get("exp_avg_sq", 0.0), self.betas, self.eps, t
+        )
         delta = self.lr * (self.weight_decay * np.asarray(p.data) + adam)
         return delta, {"exp_avg": m, "exp_avg_sq": v}
 
