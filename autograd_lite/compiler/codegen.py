@@ -57,6 +57,12 @@ class Generated:
     forward_buffers: list[tuple[tuple[int, ...], np.dtype]]
     saved: list[str]
     namespace: dict[str, Any] = field(default_factory=dict)
+    # the two bodies as lines, for the call wrapper that runs them inline (runtime.py):
+    forward_params: list[str] = field(default_factory=list)
+    forward_body: list[str] = field(default_factory=list)  # from `bufs` to the output
+    output: str = ""
+    backward_body: list[str] = field(default_factory=list)  # after unpacking `saved`
+    grads: list[str] = field(default_factory=list)
 
     def new_buffers(self) -> list[np.ndarray]:
         """One fresh set of forward buffers (a call whose backward is pending keeps its own)."""
@@ -179,6 +185,8 @@ class _Lowering:
                 self._lower(op, var, where, children, first, like)
                 args.append(var)
                 used_child = True
+            elif isinstance(op, ast.Constant) and type(op.value) is int and abs(op.value) < 2**24:
+                args.append(repr(float(op.value)))  # the same number: numpy converts it faster
             else:
                 args.append(ast.unparse(op))
         call = f"np.{ufunc}({', '.join(args)}"
@@ -269,4 +277,9 @@ def generate(prog: Program) -> Generated:
         forward_buffers=fl.buffers,
         saved=saved,
         namespace=namespace,
+        forward_params=params,
+        forward_body=body[:-1],
+        output=prog.output,
+        backward_body=bbody[1 if saved else 0 : -1],
+        grads=grads,
     )

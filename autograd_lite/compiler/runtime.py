@@ -60,9 +60,13 @@ class CompileCheckError(RuntimeError):
 
 
 class _Call:
-    """One call's saved forward values and its backward (shared by the node's vjps)."""
+    """One call: its forward buffers, its saved values and its backward (the node's vjps).
 
-    __slots__ = ("saved", "grads", "g", "left", "n", "entry")
+    Kept per signature and used again by later calls (``_Entry.pool``) once no
+    graph can need its buffers any more.
+    """
+
+    __slots__ = ("saved", "grads", "g", "left", "n", "entry", "bufs")
 
     def grad(self, i: int, g: Any) -> Any:
         """Input ``i``'s gradient: the generated backward runs once per pass, for all inputs."""
@@ -89,49 +93,48 @@ class _Call:
 
 
 class _CallLock:
-    """The node's lock: releases the leaves and gives the forward buffers back when dropped.
+    """The node's lock: releases the leaves and gives the call's buffers back when dropped.
 
     The engine drops a node's lock once its backward has run (``retain_graph=False``)
     or when the graph is freed, so buffers go back exactly when no pass can need them.
+    A compiled result's own ``backward()`` releases them itself and keeps the lock
+    object for the next call (``call`` None: nothing left to release).
     """
 
-    __slots__ = ("pool", "bufs", "call", "leaves")
+    __slots__ = ("call", "leaves")  # leaves: (leaf, its array, leaf, its array, ...)
 
     def __del__(self) -> None:
         call = self.call
+        if call is None:
+            return
+        leaves = self.leaves
+        for k in range(0, len(leaves), 2):
+            _unpin(leaves[k], leaves[k + 1])
         call.saved = call.grads = call.g = None
-        for leaf, arr in self.leaves:  # ((leaf, its array), ...)
-            _unpin(leaf, arr)
-        pool = self.pool
+        pool = call.entry.pool
         if len(pool) < _POOL:
-            pool.append(self.bufs)
+            pool.append(call)
 
 
 class CompiledResult(Value):
     """The Value a compiled call returns: one graph node whose op runs the generated backward.
 
     It is a Value like any other (eager code may use it; the engine's backward goes
-    through its op's vjps). A call whose inputs are all leaves returns one of these:
-    ``result.backward()`` on it takes a short path, generated with the code (see
-    ``_Entry.make_runner``): the generated backward once, the gradients added to the
-    leaves as the engine adds them, without the engine's bookkeeping.
+    through its op's vjps). A call whose inputs are all leaves returns one of these,
+    of a class made for its signature: its ``backward()`` is generated with the
+    code (see ``_Entry.make_runner``) and runs the backward pass inline, adds the
+    gradients to the leaves as the engine adds them and frees the node, without the
+    engine's bookkeeping; with ``create_graph``, in anomaly mode or once freed, it
+    is the engine's.
 
     >>> import autograd_lite as al
     >>> a = al.Value([1.0, 2.0])
     >>> out = al.compile(lambda a: (a * a).sum())(a)
-    >>> type(out).__name__, out.op
-    ('CompiledResult', 'compiled <lambda>')
+    >>> isinstance(out, CompiledResult), out.op
+    (True, 'compiled <lambda>')
     """
 
     __slots__ = ()
-
-    def backward(
-        self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
-    ) -> None:
-        """As :meth:`Value.backward` (see there); a short path for a compiled call's own result."""
-        if create_graph or graph.modes._anomaly or self._lock is graph.FREED:
-            return graph.backward(self, grad, retain_graph, create_graph)
-        return self._params[0].entry.short(self, grad, retain_graph)
 
 
 class _Entry:
@@ -141,7 +144,7 @@ class _Entry:
         self.name = name
         self.prog = prog
         self.code = code
-        self.pool: list[list[np.ndarray]] = []
+        self.pool: list[_Call] = []  # calls whose buffers no graph needs any more
         saved = set(code.saved)
         self.input_vars = [var for var, _ in prog.inputs]
         # how to get each input of forward(): ("value", i) / ("array", i, copy) / ("captured", v)
@@ -188,28 +191,49 @@ class _Entry:
     def captured_unchanged(self) -> bool:
         return all(_sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured)
 
+    def new_call(self) -> _Call:
+        """A call object with its own set of forward buffers (the pool had none left)."""
+        call = _Call()
+        call.saved = call.grads = call.g = None
+        call.left = 0
+        call.n = len(self.targets)
+        call.entry = self
+        call.bufs = self.code.new_buffers()
+        return call
+
     def make_runner(self, key: tuple) -> Any:
-        """A function ``run(args)`` for this signature: guards, forward, the node; MISS if not."""
-        ns: dict[str, Any] = {
-            "Value": Value,
-            "Result": CompiledResult,
-            "ndarray": np.ndarray,
-            "modes": graph.modes,
-            "MISS": MISS,
-            "pool": self.pool,
-            "new_buffers": self.code.new_buffers,
-            "forward": self.code.forward,
-            "new": object.__new__,
-            "Call": _Call,
-            "CallLock": _CallLock,
-            "entry": self,
-            "op": self.op,
-            "MANY": MANY,
-            "constant": _constant_result,
-        }
+        """A function ``run(args)`` for this signature: guards, forward, the node; MISS if not.
+
+        The generated forward runs inline (its lines are the body of ``forward`` in
+        ``fast.source``), and so does the backward in the result's own ``backward()``
+        method: a call is one Python frame, its backward one more. The runner's own
+        names start with ``_`` (generated names never do).
+        """
+        code = self.code
+        ns: dict[str, Any] = dict(code.namespace)  # np, the ops' functions, backward buffers
+        ns.update(
+            _Value=Value,
+            _ndarray=np.ndarray,
+            _modes=graph.modes,
+            _MISS=MISS,
+            _pool=self.pool,
+            _locks=[],  # _CallLock objects the short backward released, for the next calls
+            _new_call=self.new_call,
+            _forward=code.forward,
+            _new=object.__new__,
+            _CallLock=_CallLock,
+            _op=self.op,
+            _MANY=MANY,
+            _constant=_constant_result,
+            _seed=graph._seed,
+            _fitted=graph._fitted,
+            _FREED=graph.FREED,
+            _graph_backward=graph.backward,
+            _SPENT=(None,),
+        )
         n = len(key)
-        xs = [f"x{i}" for i in range(n)]
-        lines = ["def run(args):", f"    if len(args) != {n}:", "        return MISS"]
+        xs = [f"_x{i}" for i in range(n)]
+        lines = ["def run(args):", f"    if len(args) != {n}:", "        return _MISS"]
         if n:
             lines.append(f"    {_tuple(xs)} = args")
         data: dict[int, str] = {}
@@ -217,183 +241,210 @@ class _Entry:
             x = xs[i]
             if k[0] == "V":
                 _, sig, rg, leaf, root = k
-                lines.append(
-                    f"    if type({x}) is not Value or {x}.requires_grad is not {rg} or "
-                    f"{x}._in0 is {'not ' if leaf else ''}None:"
+                lines.append(  # a subclass (a compiled result) is a Value too
+                    f"    if (type({x}) is not _Value and not isinstance({x}, _Value)) or "
+                    f"{x}.requires_grad is not {rg} or {x}._in0 is {'not ' if leaf else ''}None:"
                 )
-                lines.append("        return MISS")
+                lines.append("        return _MISS")
                 same = [  # which arguments are the same Value: part of the graph
-                    f"{x} is {'not ' if key[j][4] == root else ''}x{j}"
+                    f"{x} is {'not ' if key[j][4] == root else ''}_x{j}"
                     for j in range(i)
                     if key[j][0] == "V"
                 ]
                 if same:
-                    lines += [f"    if {' or '.join(same)}:", "        return MISS"]
-                lines.append(f"    d{i} = {x}._data")
-                data[i] = f"d{i}"
-                lines += _guard(f"d{i}", sig, ns, f"S{i}")
+                    lines += [f"    if {' or '.join(same)}:", "        return _MISS"]
+                lines.append(f"    _d{i} = {x}._data")
+                data[i] = f"_d{i}"
+                lines += _guard(f"_d{i}", sig, ns, f"_S{i}")
             elif k[0] == "A":
-                lines += _guard(x, (k[1], k[2]), ns, f"S{i}")
+                lines += _guard(x, (k[1], k[2]), ns, f"_S{i}")
                 same = [
-                    f"{x} is {'not ' if key[j][3] == k[3] else ''}x{j}"
+                    f"{x} is {'not ' if key[j][3] == k[3] else ''}_x{j}"
                     for j in range(i)
                     if key[j][0] == "A"
                 ]
                 if same:
-                    lines += [f"    if {' or '.join(same)}:", "        return MISS"]
+                    lines += [f"    if {' or '.join(same)}:", "        return _MISS"]
                 copy = any(g[0] == "array" and g[1] == i and g[2] for g in self.getters)
                 data[i] = f"{x}.copy()" if copy else x  # backward reads it: the caller may not
             else:
-                ns[f"K{i}"] = k[2]
-                lines.append(f"    if type({x}) is not {k[1].__name__} or {x} != K{i}:")
-                lines.append("        return MISS")
-        saved = set(self.code.saved)
+                ns[f"_K{i}"] = k[2]
+                lines.append(f"    if type({x}) is not {k[1].__name__} or {x} != _K{i}:")
+                lines.append("        return _MISS")
+        saved = set(code.saved)
         inputs = []
         pinned = []
         captured_name: dict[int, str] = {}
         for j, how in enumerate(self.getters):
             if how[0] == "captured":
-                ns[f"C{j}"] = how[1]
-                captured_name[id(how[1])] = f"C{j}"
-                lines.append(f"    c{j} = C{j}._data")
-                lines.append(f"    if C{j}.requires_grad is not {how[1].requires_grad}:")
-                lines.append("        return MISS")  # frozen or unfrozen since: trace again
-                lines += _guard(f"c{j}", _sig(how[1]._data), ns, f"CS{j}")
-                inputs.append(f"c{j}")
+                ns[f"_C{j}"] = how[1]
+                captured_name[id(how[1])] = f"_C{j}"
+                lines.append(f"    _c{j} = _C{j}._data")
+                lines.append(f"    if _C{j}.requires_grad is not {how[1].requires_grad}:")
+                lines.append("        return _MISS")  # frozen or unfrozen since: trace again
+                lines += _guard(f"_c{j}", _sig(how[1]._data), ns, f"_CS{j}")
+                inputs.append(f"_c{j}")
                 if (
                     how[1]._in0 is None
                     and self.input_vars[j] in saved
                     and _sig(how[1]._data) is not float
                 ):
-                    pinned.append((f"C{j}", f"c{j}"))
+                    pinned.append((f"_C{j}", f"_c{j}"))
             else:
                 inputs.append(data[how[1]])
                 k = key[how[1]]
                 if how[0] == "value" and k[3] and k[1] is not float and self.input_vars[j] in saved:
-                    pinned.append((xs[how[1]], f"d{how[1]}"))
+                    pinned.append((xs[how[1]], f"_d{how[1]}"))
         parents = [xs[t[1]] if t[0] == "arg" else captured_name[id(t[1])] for t in self.targets]
-        datas = {x: f"d{i}" for i, x in enumerate(xs)}  # each parent's data, loaded above
-        datas |= {name: "c" + name[1:] for name in captured_name.values()}
-        all_leaves = all(not (p.startswith("x") and not key[int(p[1:])][3]) for p in parents)
-        call_in = ", ".join([*inputs, "bufs"])
+        datas = {x: f"_d{i}" for i, x in enumerate(xs)}  # each parent's data, loaded above
+        datas |= {name: "_c" + name[2:] for name in captured_name.values()}
+        all_leaves = all(not (p.startswith("_x") and not key[int(p[2:])][3]) for p in parents)
+        call_in = ", ".join([*inputs, "_call.bufs"])
         lines += [
-            "    bufs = pool.pop() if pool else new_buffers()",
-            "    if not modes.recording:  # no_grad(): the forward only; anomaly mode: eager",
-            "        if modes._anomaly:",
-            "            pool.append(bufs)",
-            "            return MISS",
-            f"        return constant(forward({call_in})[0], pool, bufs)",
-            f"    out, saved = forward({call_in})",
+            "    _call = _pool.pop() if _pool else _new_call()",
+            "    if not _modes.recording:  # no_grad(): the forward only; anomaly mode: eager",
+            "        if _modes._anomaly:",
+            "            _pool.append(_call)",
+            "            return _MISS",
+            f"        return _constant(_forward({call_in})[0], _pool, _call)",
         ]
         if not parents:
-            lines.append("    return constant(out, pool, bufs)")
+            lines += [f"    return _constant(_forward({call_in})[0], _pool, _call)"]
         else:
+            # the forward pass, inline: its parameters bound to the inputs, then its body
+            lines += [f"    {v} = {e}" for v, e in zip(code.forward_params, inputs)]
+            if code.forward_buffers:
+                lines.append("    bufs = _call.bufs")
+            lines += [f"    {line}" for line in code.forward_body]
             pins = list(dict.fromkeys(pinned))
             for v, d in pins:  # graph._pin written out: a call less per saved leaf
                 lines += [
-                    f"    lk = {v}._lock",
-                    "    if lk is None:",
+                    f"    _lk = {v}._lock",
+                    "    if _lk is None:",
                     f"        {d}.setflags(False)",
                     f"        {v}._lock = -1",
-                    "    elif lk >= 0:",
-                    f"        {v}._lock = lk + 1",
+                    "    elif _lk >= 0:",
+                    f"        {v}._lock = _lk + 1",
                     "    else:",
-                    f"        {v}._lock = lk - 1",
+                    f"        {v}._lock = _lk - 1",
                 ]
             if isinstance(self.prog.values[self.prog.output], np.ndarray):
-                lines.append("    out.setflags(False)")  # as every op's output
+                lines.append(f"    {code.output}.setflags(False)")  # as every op's output
+            result = "_Result" if all_leaves else "_Value"
+            if all_leaves:
+                ns["_Result"] = type(
+                    "CompiledResult", (CompiledResult,), {"__slots__": (), "__module__": __name__}
+                )
             lines += [
-                f"    parents = {_tuple(parents)}",
-                "    call = new(Call)",
-                "    call.saved = saved",
-                "    call.grads = None",
-                "    call.g = None",
-                f"    call.n = {len(parents)}",
-                "    call.entry = entry",
-                "    lock = new(CallLock)",
-                "    lock.pool = pool",
-                "    lock.bufs = bufs",
-                "    lock.call = call",
-                f"    lock.leaves = {_tuple([_tuple(list(pair)) for pair in pins])}",
-                f"    node = new({'Result' if all_leaves else 'Value'})",
-                "    node._data = out",
-                "    node._grad = None",
-                "    node._acc = None",
-                "    node.label = ''",
-                "    node._origin = None",
-                "    node.requires_grad = True",
-                "    node._in0 = parents",
-                "    node._in1 = MANY",
-                "    node._users = 0",
+                f"    _call.saved = {_tuple(code.saved)}",
+                "    _lock = _locks.pop() if _locks else _new(_CallLock)",
+                "    _lock.call = _call",
+                f"    _lock.leaves = {_tuple([x for pair in pins for x in pair])}",
+                f"    _node = _new({result})",
+                f"    _node._data = {code.output}",
+                "    _node._grad = None",
+                "    _node._acc = None",
+                "    _node.label = ''",
+                "    _node._origin = None",
+                "    _node.requires_grad = True",
+                f"    _node._in0 = {_tuple(parents)}",
+                "    _node._in1 = _MANY",
+                "    _node._users = 0",
             ]
             for p in parents:
-                if p.startswith("x") and not key[int(p[1:])][3]:  # an argument that is a node
+                if p.startswith("_x") and not key[int(p[2:])][3]:  # an argument that is a node
                     lines.append(f"    {p}._users += 1")
             lines += [
-                f"    node._x0 = {_tuple([datas[p] for p in parents])}",
-                "    node._x1 = None",
-                "    node._params = (call,)",
-                "    node._op = op",
-                "    node._lock = lock",
-                "    return node",
+                f"    _node._x0 = {_tuple([datas[p] for p in parents])}",
+                "    _node._x1 = None",
+                "    _node._params = (_call,)",
+                "    _node._op = _op",
+                "    _node._lock = _lock",
+                "    return _node",
             ]
-        if parents and all_leaves:
-            lines += self._short_backward(len(parents))
-        ns["seed"], ns["fitted"], ns["FREED"], ns["backward"] = (
-            graph._seed,
-            graph._fitted,
-            graph.FREED,
-            self.code.backward,
-        )
+            if all_leaves:
+                lines += self._short_backward(len(parents), len(pins))
         source = "\n".join(lines) + "\n"
         exec(builtins.compile(source, f"<run {self.name}>", "exec"), ns)  # our own text
         self.runner_source = source
-        self.short = ns.get("short")
+        if all_leaves and parents:
+            ns["_Result"].backward = ns["backward"]
         return ns["run"]
 
-    def _short_backward(self, n: int) -> list[str]:
-        """``short(node, grad, retain_graph)``: ``node.backward()`` when its inputs are leaves.
+    def _short_backward(self, n: int, npins: int) -> list[str]:
+        """``result.backward()`` when the call's inputs are leaves: the backward pass inline.
 
         As the engine's pass: the seed, the node's own gradient, each input's gradient
-        checked against its data (rebound since the call: the engine's error) and
-        added only after all were made; then the node is freed.
+        (fitted to its data, or the engine's error, when the data was rebound since the
+        call) added only after all were made; then the node is freed: its leaves
+        released and its buffers given back for the next call.
         """
-        ps = [f"p{k}" for k in range(n)]
-        gs = [f"g{k}" for k in range(n)]
+        code = self.code
         floats = [type(v._data) is float for v, _ in self.prog.grads]
         scalar = type(self.prog.values[self.prog.output]) is float
+        ps, es, gs = [f"_p{k}" for k in range(n)], [f"_e{k}" for k in range(n)], code.grads
         lines = [
             "",
             "",
-            "def short(node, grad, retain_graph):",
-            "    g = 1.0 if grad is None else seed(node, grad)"
+            "def backward(self, grad=None, *, retain_graph=False, create_graph=False):",
+            "    if create_graph or _modes._anomaly or self._lock is _FREED:",
+            "        return _graph_backward(self, grad, retain_graph, create_graph)",
+            "    g = 1.0 if grad is None else _seed(self, grad)"
             if scalar
-            else "    g = seed(node, grad)",
-            f"    {_tuple(gs)} = backward(g, node._params[0].saved)",
-            f"    {_tuple(ps)} = node._in0",
+            else "    g = _seed(self, grad)",
+            "    _call = self._params[0]",
         ]
-        for p, gi, is_float in zip(ps, gs, floats):
-            ok = (
-                f"type({gi}) is float and type(d) is float"
-                if is_float
-                else f"type({gi}) is ndarray and type(d) is ndarray and {gi}.shape == d.shape"
-            )
+        if code.saved:
+            lines.append(f"    {_tuple(code.saved)} = _call.saved")
+        lines += [f"    {line}" for line in code.backward_body]  # the generated backward
+        lines += [f"    {_tuple(ps)} = self._in0", f"    {_tuple(es)} = self._x0"]
+        for k, (p, e, gi, is_float) in enumerate(zip(ps, es, gs, floats)):
             lines += [
                 f"    if not {p}.requires_grad:",
-                f"        {gi} = None",
+                f"        _g{k} = None",
+                f"    elif {p}._data is {e}:  # as at the call: the gradient fits",
+                f"        _g{k} = {gi}",
                 "    else:",
-                f"        d = {p}._data",
-                f"        if not ({ok}):",
-                f"            {gi} = fitted(node, {p}, {gi}, False)",
+                f"        _g{k} = _fitted(self, {p}, {gi}, False)",
             ]
-        lines += ["    old = node._grad", "    node._grad = g if old is None else old + g"]
-        for p, gi in zip(ps, gs):
+        lines += ["    _old = self._grad", "    self._grad = g if _old is None else _old + g"]
+        for k, p in enumerate(ps):
             lines += [
-                f"    if {gi} is not None:",
-                f"        old = {p}._grad",
-                f"        {p}._grad = {gi} if old is None else old + {gi}",
+                f"    if _g{k} is not None:",
+                f"        _old = {p}._grad",
+                f"        {p}._grad = _g{k} if _old is None else _old + _g{k}",
             ]
-        lines += ["    if not retain_graph:", "        node._lock = FREED"]
+        lines += [
+            "    if not retain_graph:",
+            "        _lock = self._lock",
+            "        self._lock = _FREED",
+            "        self._params = _SPENT  # the call object serves the next call",
+        ]
+        if npins:
+            leaves = [f"_l{k}" for k in range(npins)]
+            arrays = [f"_a{k}" for k in range(npins)]
+            both = [x for pair in zip(leaves, arrays) for x in pair]
+            lines.append(f"        {_tuple(both)} = _lock.leaves")
+            for leaf, arr in zip(leaves, arrays):  # graph._unpin written out
+                lines += [
+                    f"        _lk = {leaf}._lock",
+                    f"        if _lk and {leaf}._data is {arr}:",
+                    "            if _lk > 0:",
+                    f"                {leaf}._lock = _lk - 1",
+                    "            elif _lk == -1:",
+                    f"                {leaf}._lock = None",
+                    f"                {arr}.setflags(True)",
+                    "            else:",
+                    f"                {leaf}._lock = _lk + 1",
+                ]
+        lines += [
+            "        _lock.call = _lock.leaves = None",
+            "        if len(_locks) < 4:",
+            "            _locks.append(_lock)",
+            "        _call.saved = None",
+            f"        if len(_pool) < {_POOL}:",
+            "            _pool.append(_call)",
+        ]
         return lines
 
 
@@ -404,21 +455,21 @@ def _tuple(items: list[str]) -> str:
     return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
 
-def _constant_result(out: Any, pool: list, bufs: list) -> Value:
+def _constant_result(out: Any, pool: list, call: _Call) -> Value:
     """A result that needs no gradient (inside ``no_grad``, or nothing wants one)."""
     if len(pool) < _POOL:
-        pool.append(bufs)
+        pool.append(call)
     return Value(out, requires_grad=False)
 
 
 def _guard(var: str, sig: Any, ns: dict, name: str) -> list[str]:
     if sig is float:
-        return [f"    if type({var}) is not float:", "        return MISS"]
+        return [f"    if type({var}) is not float:", "        return _MISS"]
     ns[name], ns[name + "t"] = sig
     return [  # dtype by identity first: comparing dtypes costs a microsecond
-        f"    if type({var}) is not ndarray or {var}.shape != {name} or "
+        f"    if type({var}) is not _ndarray or {var}.shape != {name} or "
         f"({var}.dtype is not {name}t and {var}.dtype != {name}t):",
-        "        return MISS",
+        "        return _MISS",
     ]
 
 

@@ -95,7 +95,14 @@ class Program:
     seed: Any = None
 
 
-_RESERVED = {"np", "g", "out", "saved", "bufs", "float", "Value"}
+# names the generated code uses itself (the last four: a compiled result's generated
+# ``backward`` method, which runs the backward pass inline; see runtime.py)
+_RESERVED = {"np", "g", "out", "saved", "bufs", "float", "Value"} | {
+    "self",
+    "grad",
+    "retain_graph",
+    "create_graph",
+}
 
 
 class _Names:
