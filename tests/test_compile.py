@@ -537,3 +537,23 @@ def test_unfreezing_a_parameter_traces_again() -> None:
     fast(x).backward()
     np.testing.assert_allclose(w.grad, [3.0, 4.0])
     assert fast.traces == 2
+
+
+def test_a_result_dropped_or_freed_by_the_engine_releases_its_leaves_and_buffers() -> None:
+    w = al.Value(np.array([1.0, -2.0]), label="w")
+    fast = al.compile(lambda x: (w * w * x).sum())  # the backward reads w: w is pinned
+    x1, x2 = np.array([0.5, 1.0]), np.array([2.0, -1.0])
+    out = fast(x1)
+    assert not w.data.flags.writeable
+    del out  # no backward: dropping the result releases w, its buffers serve the next call
+    w.data[0] = 3.0
+    (fast(x2) * 2.0).backward()  # through the engine (the result feeds eager code)
+    w.data[1] = 1.0  # writeable again: the engine freed the compiled node
+    np.testing.assert_allclose(w.grad, [2 * 2 * 3.0 * 2.0, 2 * 2 * -2.0 * -1.0])
+    w.zero_grad()
+    loss = fast(x1)
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 2 * w.data * x1)
+    with pytest.raises(RuntimeError, match="freed"):
+        loss.backward()
+

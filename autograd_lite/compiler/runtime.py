@@ -380,7 +380,6 @@ class _Entry:
         released and its buffers given back for the next call.
         """
         code = self.code
-        floats = [type(v._data) is float for v, _ in self.prog.grads]
         scalar = type(self.prog.values[self.prog.output]) is float
         ps, es, gs = [f"_p{k}" for k in range(n)], [f"_e{k}" for k in range(n)], code.grads
         lines = [
@@ -398,7 +397,7 @@ class _Entry:
             lines.append(f"    {_tuple(code.saved)} = _call.saved")
         lines += [f"    {line}" for line in code.backward_body]  # the generated backward
         lines += [f"    {_tuple(ps)} = self._in0", f"    {_tuple(es)} = self._x0"]
-        for k, (p, e, gi, is_float) in enumerate(zip(ps, es, gs, floats)):
+        for k, (p, e, gi) in enumerate(zip(ps, es, gs)):
             lines += [
                 f"    if not {p}.requires_grad:",
                 f"        _g{k} = None",
