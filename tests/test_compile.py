@@ -556,4 +556,3 @@ def test_a_result_dropped_or_freed_by_the_engine_releases_its_leaves_and_buffers
     np.testing.assert_allclose(w.grad, 2 * w.data * x1)
     with pytest.raises(RuntimeError, match="freed"):
         loss.backward()
-
