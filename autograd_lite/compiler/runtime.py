@@ -364,9 +364,24 @@ class _Entry:
             ]
             if all_leaves:
                 lines += self._short_backward(len(parents), len(pins))
-        source = "\n".join(lines) + "\n"
+        # the same body once more as the compiled function's own __call__ (one frame less
+        # per call): arguments it does not take go to Compiled._call, which traces
+        end = lines.index("", 1) if "" in lines else len(lines)
+        call = [
+            "",
+            "",
+            "def call(self, *args, **kwargs):",
+            "    if kwargs:",
+            "        return self._call(args, kwargs)",
+            *(
+                line.replace("return _MISS", "return self._call(args, kwargs)")
+                for line in lines[1:end]
+            ),
+        ]
+        source = "\n".join(lines + call) + "\n"
         exec(builtins.compile(source, f"<run {self.name}>", "exec"), ns)  # our own text
         self.runner_source = source
+        self.call = ns["call"]
         if all_leaves and parents:
             ns["_Result"].backward = ns["backward"]
         return ns["run"]
@@ -499,6 +514,8 @@ class Compiled:
         self._nargs: int | None = None
         self._traced = 0
         functools.update_wrapper(self, fn, updated=())
+        # a class of its own, whose __call__ is the latest signature's generated call
+        self.__class__ = type("Compiled", (Compiled,), {"__module__": __name__})
 
     @property
     def source(self) -> str:
@@ -583,6 +600,8 @@ class Compiled:
             entry = self._trace(key, args)
         self._last = entry
         self._run = entry.runner
+        if not self.check:  # (check=True: every call through Compiled.__call__, checked)
+            type(self).__call__ = entry.call
         result = entry.runner(args)
         if result is MISS:  # the key and the runner's guards agree: never expected
             raise RuntimeError(f"compiled {self.name}: internal error, signature {key}")
