@@ -34,7 +34,7 @@ from ..graph import _unpin
 from ..registry import Op
 from ..value import MANY, Value
 from .codegen import Generated, generate
-from .trace import CompileError, Program, run_eager, trace
+from .trace import CompileError, Program, run_eager, same_state, trace
 
 _STATIC = (type(None), bool, int, float, str)
 _MAX_ENTRIES = 32
@@ -142,6 +142,7 @@ class _Entry:
         self.prog = prog
         self.code = code
         self.pool: list[list[np.ndarray]] = []
+        self.state = prog.state  # Python attributes the graph depended on, and their values
         saved = set(code.saved)
         self.input_vars = [var for var, _ in prog.inputs]
         # how to get each input of forward(): ("value", i) / ("array", i, copy) / ("captured", v)
@@ -186,7 +187,9 @@ class _Entry:
         return vjp
 
     def captured_unchanged(self) -> bool:
-        return all(_sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured)
+        return all(
+            _sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured
+        ) and all(same_state(getattr(obj, attr), value) for obj, attr, value in self.state)
 
     def make_runner(self, key: tuple) -> Any:
         """A function ``run(args)`` for this signature: guards, forward, the node; MISS if not."""
@@ -247,6 +250,16 @@ class _Entry:
                 ns[f"K{i}"] = k[2]
                 lines.append(f"    if type({x}) is not {k[1].__name__} or {x} != K{i}:")
                 lines.append("        return MISS")
+        for k, (obj, attr, value) in enumerate(self.state):  # e.g. a module's training flag
+            ns[f"M{k}"], ns[f"MV{k}"] = obj, value
+            if type(value) in (int, float, str):  # as same_state: by value, else by identity
+                lines += [
+                    f"    s = M{k}.{attr}",
+                    f"    if type(s) is not {type(value).__name__} or s != MV{k}:",
+                    "        return MISS",
+                ]
+            else:
+                lines += [f"    if M{k}.{attr} is not MV{k}:", "        return MISS"]
         saved = set(self.code.saved)
         inputs = []
         pinned = []
