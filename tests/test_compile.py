@@ -477,6 +477,42 @@ def test_a_function_that_draws_random_numbers_is_refused() -> None:
     )  # the same number every run: compiled as a constant
 
 
+def _bn_net() -> tuple:
+    net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Dropout(0.5, seed=1))
+    x = al.Value(np.random.default_rng(3).normal(size=(8, 4)), requires_grad=False)
+    return net, x, net[1]
+
+
+def test_batchnorm_training_is_refused_and_its_statistics_left_alone() -> None:
+    net, x, bn = _bn_net()
+    net[3].p = 0.0  # no random mask: only BatchNorm's update is in the way
+    fast = al.compile(lambda x: net(x).sum())
+    with pytest.raises(CompileError, match=r"<lambda>.*BatchNorm1d.*running statistics.*eval"):
+        fast(x)
+    assert bn.num_batches_tracked == 0  # the failed trace changed nothing
+    np.testing.assert_array_equal(bn.running_mean, np.zeros(3))
+
+
+def test_train_and_eval_flips_are_never_served_stale() -> None:
+    net, x, _ = _bn_net()
+    net.eval()
+    fast = al.compile(lambda x: net(x).sum())
+    assert fast(x).data == pytest.approx(net(x).sum().data)
+    net.train()  # Dropout draws masks and BatchNorm updates statistics again
+    with pytest.raises(CompileError):
+        fast(x)
+    net[3].p = 0.0
+    with pytest.raises(CompileError, match="running statistics"):
+        fast(x)
+    net(x)  # one eager training step: new running statistics (new arrays)
+    net.eval()
+    got = fast(x)
+    assert got.data == pytest.approx(net(x).sum().data)  # traced again, not the old statistics
+    assert fast.traces == 2
+    fast(x)
+    assert fast.traces == 2  # unchanged state: the same code
+
+
 def test_a_leaf_rebound_to_another_shape_before_backward() -> None:
     w = al.Value(np.array([1.0, 2.0]), label="w")
     loss = al.compile(lambda x: (w * x).sum())(np.array([3.0, 4.0]))

@@ -34,7 +34,7 @@ from ..graph import _unpin
 from ..registry import Op
 from ..value import MANY, Value
 from .codegen import Generated, generate
-from .trace import CompileError, Program, run_eager, trace
+from .trace import CompileError, Program, run_eager, same_state, trace
 
 _STATIC = (type(None), bool, int, float, str)
 _MAX_ENTRIES = 32
@@ -145,6 +145,7 @@ class _Entry:
         self.prog = prog
         self.code = code
         self.pool: list[_Call] = []  # calls whose buffers no graph needs any more
+        self.state = prog.state  # Python attributes the graph depended on, and their values
         saved = set(code.saved)
         self.input_vars = [var for var, _ in prog.inputs]
         # how to get each input of forward(): ("value", i) / ("array", i, copy) / ("captured", v)
@@ -189,7 +190,9 @@ class _Entry:
         return vjp
 
     def captured_unchanged(self) -> bool:
-        return all(_sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured)
+        return all(
+            _sig(v._data) == sig and v.requires_grad is rg for v, sig, rg in self.captured
+        ) and all(same_state(getattr(obj, attr), value) for obj, attr, value in self.state)
 
     def new_call(self) -> _Call:
         """A call object with its own set of forward buffers (the pool had none left)."""
@@ -271,6 +274,16 @@ class _Entry:
                 ns[f"_K{i}"] = k[2]
                 lines.append(f"    if type({x}) is not {k[1].__name__} or {x} != _K{i}:")
                 lines.append("        return _MISS")
+        for k, (obj, attr, value) in enumerate(self.state):  # e.g. a module's training flag
+            ns[f"_M{k}"], ns[f"_MV{k}"] = obj, value
+            if type(value) in (int, float, str):  # as same_state: by value, else by identity
+                lines += [
+                    f"    _s = _M{k}.{attr}",
+                    f"    if type(_s) is not {type(value).__name__} or _s != _MV{k}:",
+                    "        return _MISS",
+                ]
+            else:
+                lines += [f"    if _M{k}.{attr} is not _MV{k}:", "        return _MISS"]
         saved = set(code.saved)
         inputs = []
         pinned = []

@@ -93,6 +93,7 @@ class Program:
     namespace: dict[str, Any] = field(default_factory=dict)  # op functions, constants
     values: dict[str, Any] = field(default_factory=dict)  # traced value of every name
     seed: Any = None
+    state: list[tuple[Any, str, Any]] = field(default_factory=list)  # (object, attr, value)
 
 
 # names the generated code uses itself (the last four: a compiled result's generated
@@ -380,6 +381,68 @@ def _same_twice(first: Value, second: Value, name: str) -> None:
             )
 
 
+_tracing: list[str] = []  # the names of the functions being traced now (innermost last)
+_reads: list[list[tuple[Any, str, Any]]] = []  # per trace: (object, attribute, value read)
+
+
+def reads_state(obj: Any, attr: str) -> Any:
+    """``getattr(obj, attr)``, remembered as a condition of the trace when tracing.
+
+    Library code whose graph depends on a Python attribute (a module's
+    ``training`` flag, the buffer arrays BatchNorm evaluates with) reads it
+    through this: the compiled code is then used only while the attribute keeps
+    the value it had when traced (numbers and strings compared by value,
+    anything else by identity), and traced again when it changes
+    (``model.eval()`` after a compiled training step, new running statistics).
+
+    >>> class Switch:
+    ...     on = True
+    >>> s = Switch()
+    >>> reads_state(s, "on")
+    True
+    """
+    value = getattr(obj, attr)
+    if _reads:
+        _reads[-1].append((obj, attr, value))
+    return value
+
+
+def same_state(a: Any, b: Any) -> bool:
+    """Whether a value read by :func:`reads_state` still holds (the rule its guard uses).
+
+    >>> same_state(2, 2), same_state([1], [1])
+    (True, False)
+    """
+    return a is b or (type(a) in (int, float, str) and type(b) is type(a) and a == b)
+
+
+def refuse_side_effect(what: str) -> None:
+    """Raise :class:`CompileError` when called while a function is being traced.
+
+    Library code that changes Python-side state as it computes (BatchNorm's running
+    statistics in training) calls this *before* changing anything: a compiled
+    function runs only the recorded numpy code, so the update would happen at trace
+    time and never again. Outside tracing it does nothing.
+
+    >>> refuse_side_effect("counting calls")  # not tracing: nothing happens
+    >>> import autograd_lite as al
+    >>> def counted(x):
+    ...     refuse_side_effect("counting calls")
+    ...     return x.sum()
+    >>> al.compile(counted)(al.Value([1.0]))
+    Traceback (most recent call last):
+    ...
+    autograd_lite.compiler.trace.CompileError: compile(counted): counting calls...
+    """
+    if _tracing:
+        raise CompileError(
+            f"compile({_tracing[-1]}): {what} at every call, a side effect compiled code "
+            "would run once while tracing and then never again; nothing was changed. "
+            "Compile it without that (for BatchNorm: model.eval(), or "
+            "track_running_stats=False), or call it eagerly"
+        )
+
+
 def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = None) -> Program:
     """Run ``fn(*args)`` once and write its graph as forward and backward statements.
 
@@ -388,8 +451,15 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     """
     if wanted is None:
         wanted = tuple(isinstance(a, Value) and a.requires_grad for a in args)
-    root = run_eager(fn, args, {}, name)
-    _same_twice(root, run_eager(fn, args, {}, name), name)
+    _tracing.append(name)
+    _reads.append([])
+    try:
+        root = run_eager(fn, args, {}, name)
+        _same_twice(root, run_eager(fn, args, {}, name), name)
+    finally:
+        _tracing.pop()
+        reads = _reads.pop()
+    state = list({(id(o), a): (o, a, v) for o, a, v in reads}.values())
     t = _Tracer(name, args, _parameter_names(fn))
     arg_index: dict[int, int] = {}
     for i, a in enumerate(args):
@@ -471,6 +541,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
         namespace=t.ns,
         values=t.values,
         seed=seed,
+        state=state,
     )
 
 

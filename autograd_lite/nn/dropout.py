@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..compiler.trace import reads_state
 from ..image_ops import dropout
 from ..value import Value
 from . import init as _init
@@ -48,4 +49,5 @@ class Dropout(Module):
         return f"p={self.p}"
 
     def forward(self, x: Any) -> Value:
-        return dropout(_as_input(x), self.p, training=self.training, rng=self._rng)
+        training = reads_state(self, "training")  # compiled code: traced again when it flips
+        return dropout(_as_input(x), self.p, training=training, rng=self._rng)

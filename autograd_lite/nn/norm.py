@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..compiler.trace import reads_state, refuse_side_effect
 from ..graph import no_grad
 from ..value import Value
 from .layers import _as_input, _positive
@@ -86,10 +87,11 @@ class _BatchNorm(Module):
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         axes, shape = self._axes_and_shape(x)
-        use_batch = self.training or not self.track_running_stats
+        training = reads_state(self, "training")  # compiled code: traced again when it flips
+        use_batch = training or not self.track_running_stats
         if use_batch:
             n = x.size // self.num_features
-            if n < 2 and self.training:
+            if n < 2 and training:
                 raise ValueError(
                     f"{type(self).__name__}: expected more than 1 value per channel when "
                     f"training, got input of shape {x.shape}"
@@ -98,17 +100,19 @@ class _BatchNorm(Module):
             centred = x - mean
             var = (centred * centred).mean(axis=axes, keepdims=True)
             xhat = centred / (var + self.eps).sqrt()
-            if self.training and self.track_running_stats:
+            if training and self.track_running_stats:
                 self._update(mean.data.reshape(-1), var.data.reshape(-1), n)
         else:
-            mean = self.running_mean.reshape(shape)
-            std = np.sqrt(self.running_var.reshape(shape) + self.eps)
+            # read through reads_state: a compiled model is traced again on new statistics
+            mean = reads_state(self, "running_mean").reshape(shape)
+            std = np.sqrt(reads_state(self, "running_var").reshape(shape) + self.eps)
             xhat = (x - mean) / std
         if self.weight is None:
             return xhat
         return xhat * self.weight.reshape(shape) + self.bias.reshape(shape)
 
     def _update(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+        refuse_side_effect(f"{type(self).__name__} in training updates its running statistics")
         with no_grad():
             self.num_batches_tracked = self.num_batches_tracked + 1
             m = self.momentum
