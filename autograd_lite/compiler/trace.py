@@ -178,6 +178,7 @@ class _Tracer:
         self.var_of: dict[int, str] = {}  # id(Value) -> var
         self.params_of: dict[int, list[ast.expr]] = {}  # id(node) -> its parameters as code
         self._fn_names: dict[int, str] = {}  # id(callable or constant) -> namespace name
+        self._ones: dict[tuple, str] = {}  # (n, dtype) -> name of np.ones(n, dtype)
 
     # ------------------------------------------------------------- helpers
     def arg_var(self, i: int) -> str:
@@ -201,6 +202,17 @@ class _Tracer:
             name = self.names.make(base)
             self.ns[name] = obj
             self._fn_names[id(obj)] = name
+        return name
+
+    def ones(self, n: int, dtype: Any) -> str:
+        """The name of a read-only ``np.ones(n, dtype)`` the generated code reads."""
+        key = (n, np.dtype(dtype).str)
+        name = self._ones.get(key)
+        if name is None:
+            arr = np.ones(n, dtype)
+            arr.setflags(False)
+            name = self._ones[key] = self.bind(arr, "ones")
+            self.values[name] = arr
         return name
 
     def param_ast(self, p: Any, base: str) -> ast.expr:
@@ -728,6 +740,16 @@ def _fit(t: _Tracer, out: list[Stmt], var: str, value: Any, pdata: Any, base: st
         k + lead for k, s in enumerate(shape) if s == 1 and gshape[k + lead] != 1
     )
     keep = len(axes) > lead
+    if (
+        axes == (0,)
+        and len(gshape) == 2
+        and isinstance(value, np.ndarray)
+        and value.dtype in (np.float32, np.float64)
+        and getattr(pdata, "dtype", None) == value.dtype
+    ):  # a bias over a batch: ones @ g, a matrix-vector product (BLAS), 2-3x faster
+        ones = t.ones(gshape[0], value.dtype)  # than np.add.reduce over axis 0, as accurate
+        expr = ast.parse(f"{ones} @ {var}", mode="eval").body
+        return t.stmt(out, base, expr, t.values[ones] @ value, "summed over the batch")
     text = f"np.add.reduce({var}, axis={axes!r}"
     text += ", keepdims=True)" if keep else ")"
     if keep:
