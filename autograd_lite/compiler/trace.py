@@ -15,7 +15,7 @@ its traced value, so the code generator knows each shape and dtype exactly.
 >>> a = al.Value(np.ones(3), label="a")
 >>> prog = trace(lambda a: (a * a).sum(), (a,), "square")
 >>> [s.text for s in prog.forward]
-['mul = a * a', 'sum = float(np.add.reduce(mul, None, keepdims=False))']
+['mul = a * a', 'sum = float(np.add.reduce(mul, None))']
 """
 
 from __future__ import annotations
