@@ -592,3 +592,39 @@ def test_a_result_dropped_or_freed_by_the_engine_releases_its_leaves_and_buffers
     np.testing.assert_allclose(w.grad, 2 * w.data * x1)
     with pytest.raises(RuntimeError, match="freed"):
         loss.backward()
+
+
+def test_an_error_inside_the_generated_forward_leaves_the_next_call_working() -> None:
+    z = al.Value(np.array([[1.0, 2.0, 0.5], [0.1, -1.0, 2.0]]), label="z")
+    fast = al.compile(lambda z, y: al.cross_entropy(z, y))
+    good, bad = np.array([0, 2]), np.array([0, 3])  # same shape and dtype: same code
+    fast(z, good).backward()
+    once = z.grad.copy()
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):
+        fast(z, bad)
+    assert z.data.flags.writeable  # nothing left pinned by the failed call
+    z.zero_grad()
+    fast(z, good).backward()
+    np.testing.assert_allclose(z.grad, once)
+    assert fast.traces == 1
+
+
+def test_the_generated_backward_takes_a_seed_and_respects_requires_grad() -> None:
+    a = al.Value(np.array([1.0, -2.0, 0.5]), label="a")
+    b = al.Value(np.array([0.3, 0.7, -1.1]), label="b")
+    fast = al.compile(lambda a, b: (a * b).tanh())  # not a scalar: backward needs grad=
+    seed = np.array([1.0, 2.0, -1.0])
+    out = fast(a, b)
+    with pytest.raises(ValueError, match="needs grad="):
+        out.backward()
+    out.backward(seed)
+    t = np.tanh(a.data * b.data)
+    np.testing.assert_allclose(a.grad, seed * (1 - t * t) * b.data)
+    np.testing.assert_allclose(b.grad, seed * (1 - t * t) * a.data)
+    a.zero_grad()
+    b.zero_grad()
+    out = fast(a, b)
+    b.requires_grad = False  # switched off after the call: no gradient for it, as eagerly
+    out.backward(seed)
+    assert b._grad is None
+    np.testing.assert_allclose(a.grad, seed * (1 - t * t) * b.data)
