@@ -396,6 +396,7 @@ class _Entry:
         self.runner_source = source
         self.call = ns["call"]
         if all_leaves and parents:
+            ns["backward"].__doc__ = Value.backward.__doc__  # what it does, generated
             ns["_Result"].backward = ns["backward"]
         return ns["run"]
 
