@@ -477,6 +477,39 @@ def test_a_function_that_draws_random_numbers_is_refused() -> None:
     )  # the same number every run: compiled as a constant
 
 
+def test_an_argument_made_by_eager_code_is_an_input_not_traced_through() -> None:
+    x = al.Value(np.array([0.1, 0.2, 0.3]), label="x")
+    w = al.Value(np.array([1.0, -1.0, 2.0]), label="w")
+    fast = al.compile(lambda h: h.tanh().sum())
+    for made in (lambda: x * 2, lambda: x * 3, lambda: w * 5):  # one signature, three histories
+        h = made()
+        want = np.tanh(h.data).sum()
+        x.grad = w.grad = None
+        out = fast(h)
+        assert out.data == pytest.approx(want)
+        out.backward()  # through the compiled node, then through h's own eager history
+        h2 = made()
+        x_grad, w_grad = x.grad, w.grad
+        x.grad = w.grad = None
+        h2.tanh().sum().backward()
+        for got, expected in ((x_grad, x.grad), (w_grad, w.grad)):
+            if expected is None:
+                assert got is None
+            else:
+                np.testing.assert_allclose(got, expected)
+    assert fast.traces == 1
+
+
+def test_a_compiled_result_feeds_another_compiled_function() -> None:
+    x = al.Value(np.array([0.1, 0.2, 0.3]))
+    square = al.compile(lambda x: x * x)
+    total = al.compile(lambda h: h.tanh().sum())
+    for _ in range(2):
+        x.grad = None
+        total(square(x)).backward()
+        np.testing.assert_allclose(x.grad, (1 - np.tanh(x.data**2) ** 2) * 2 * x.data)
+
+
 def _bn_net() -> tuple:
     net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Dropout(0.5, seed=1))
     x = al.Value(np.random.default_rng(3).normal(size=(8, 4)), requires_grad=False)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import _CONSTANTS, enable_grad, topological_order
+from ..graph import _CONSTANTS, enable_grad
 from ..registry import passthrough
 from ..value import Value
 
@@ -282,20 +282,29 @@ def _may_alias(expr: ast.expr) -> bool:
     return False
 
 
-def _order(root: Value) -> list[Value]:
-    """Recorded nodes reachable from ``root`` and the leaves they read, inputs first."""
-    if root._in0 is None:
-        return [root]
+def _order(root: Value, stops: set[int]) -> list[Value]:
+    """Recorded nodes reachable from ``root`` and the leaves they read, inputs first.
+
+    The search stops at the Values in ``stops`` (the ids of the arguments): an
+    argument computed by eager code before the call is an input of the compiled
+    function, never traced through (the generated code reads it at each call).
+    """
     order: list[Value] = []
     seen: set[int] = set()
-    for node in topological_order(root):  # every recorded node requires a gradient
-        if node._in0 is None:
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:  # iterative post-order depth-first search: a node after its inputs
+        node, done = stack.pop()
+        if done:
+            order.append(node)
             continue
-        for p in node.parents:
-            if p._in0 is None and id(p) not in seen:  # constants too, which the search skips
-                seen.add(id(p))
-                order.append(p)
-        order.append(node)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._in0 is None or id(node) in stops:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
     return order
 
 
@@ -355,11 +364,11 @@ def _parameter_names(fn: Any) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind in kinds)
 
 
-def _fingerprint(root: Value) -> list[tuple]:
-    """What a graph computes: its ops and parameters, every leaf by its data."""
+def _fingerprint(root: Value, stops: set[int]) -> list[tuple]:
+    """What a graph computes: its ops and parameters, every leaf (and argument) by its data."""
     out = []
-    for node in _order(root):
-        if node._in0 is None:
+    for node in _order(root, stops):
+        if node._in0 is None or id(node) in stops:
             out.append(("leaf", node._data))
         else:
             out.append((node._op.name, *node._params))
@@ -377,9 +386,10 @@ def _equal(a: Any, b: Any) -> bool:
         return a is b
 
 
-def _same_twice(first: Value, second: Value, name: str) -> None:
+def _same_twice(first: Value, second: Value, name: str, args: tuple) -> None:
     """Refuse a function that builds another graph on the same inputs (random numbers)."""
-    one, two = _fingerprint(first), _fingerprint(second)
+    stops = {id(a) for a in args if isinstance(a, Value)}
+    one, two = _fingerprint(first, stops), _fingerprint(second, stops)
     for k in range(max(len(one), len(two))):
         a = one[k] if k < len(one) else ("nothing",)
         b = two[k] if k < len(two) else ("nothing",)
@@ -467,7 +477,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     _reads.append([])
     try:
         root = run_eager(fn, args, {}, name)
-        _same_twice(root, run_eager(fn, args, {}, name), name)
+        _same_twice(root, run_eager(fn, args, {}, name), name, args)
     finally:
         _tracing.pop()
         reads = _reads.pop()
@@ -480,14 +490,14 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     inputs = t.inputs
     arg_var = t.arg_var
 
-    order = _order(root)
+    order = _order(root, set(arg_index))
     forward: list[Stmt] = []
     for node in order:
+        i = arg_index.get(id(node))
+        if i is not None:  # an argument: a leaf, or a node eager code made before the call
+            t.var_of[id(node)] = arg_var(i)
+            continue
         if node._in0 is None:  # a leaf
-            i = arg_index.get(id(node))
-            if i is not None:
-                t.var_of[id(node)] = arg_var(i)
-                continue
             d = node._data
             if not node.requires_grad and type(d) is float and _CONSTANTS.get(d) is node:
                 t.var_of[id(node)] = repr(d) if _literal(d) else t.bind(d, "const")
@@ -510,10 +520,12 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
 
     # ------------------------------------------------------------- backward
     def wants(v: Value) -> bool:
+        i = arg_index.get(id(v))
+        if i is not None:
+            return wanted[i]
         if v._in0 is not None:
             return any(wants_memo[id(p)] for p in v.parents)
-        i = arg_index.get(id(v))
-        return wanted[i] if i is not None else v.requires_grad
+        return v.requires_grad
 
     wants_memo: dict[int, bool] = {}
     for node in order:
