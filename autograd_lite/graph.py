@@ -224,9 +224,29 @@ class _Lock:
     __slots__ = ("a", "x", "b", "y")  # one or two leaves and their arrays (else b is None)
 
     def __del__(self) -> None:
-        _unpin(self.a, self.x)
-        if self.b is not None:
-            _unpin(self.b, self.y)
+        # _unpin written out for both leaves: one lock is released per recorded op
+        # that keeps a leaf (mul, matmul), and two calls cost as much as the rest
+        leaf = self.a
+        count = leaf._lock
+        if count and leaf._data is self.x:
+            if count > 0:
+                leaf._lock = count - 1
+            elif count == -1:
+                leaf._lock = None
+                self.x.setflags(True)
+            else:
+                leaf._lock = count + 1
+        leaf = self.b
+        if leaf is not None:
+            count = leaf._lock
+            if count and leaf._data is self.y:
+                if count > 0:
+                    leaf._lock = count - 1
+                elif count == -1:
+                    leaf._lock = None
+                    self.y.setflags(True)
+                else:
+                    leaf._lock = count + 1
 
 
 class _ManyLock:
@@ -267,12 +287,26 @@ def _unpin(leaf: Value, arr: np.ndarray) -> None:
 def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
     """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
     if a._in0 is None and type(x) is ndarray:
-        _pin(a, x)
+        count = a._lock  # _pin(a, x) written out (as in _Lock.__del__)
+        if count is None:
+            x.setflags(False)
+            a._lock = -1
+        elif count >= 0:
+            a._lock = count + 1
+        else:
+            a._lock = count - 1
         lock = _new(_Lock)
         lock.a = a
         lock.x = x
         if b is not None and b._in0 is None and type(y) is ndarray:
-            _pin(b, y)
+            count = b._lock  # _pin(b, y)
+            if count is None:
+                y.setflags(False)
+                b._lock = -1
+            elif count >= 0:
+                b._lock = count + 1
+            else:
+                b._lock = count - 1
             lock.b = b
             lock.y = y
         else:
