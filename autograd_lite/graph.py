@@ -876,11 +876,61 @@ def _run(root: Value, seed: Any, free: bool) -> None:
             g = leaf._acc
             leaf._acc = None
             grad = leaf._grad
-            leaf._grad = g if grad is None else grad + g
+            if grad is None:
+                leaf._grad = g
+            elif (
+                type(grad) is ndarray
+                and grad.base is None
+                and type(g) is ndarray
+                and grad.shape == g.shape
+                and grad.dtype is g.dtype
+                and _refs(grad) == _SOLE
+                and grad.flags.writeable
+            ):  # an array only this leaf holds: add in place (see _accumulates_in_place)
+                _add(grad, g, grad)
+            else:
+                leaf._grad = grad + g
     except BaseException:
         for node in (*stack, *waiting, *leaves):  # leave no half-collected gradients behind
             node._acc = None
         raise
+
+
+_refs = sys.getrefcount
+_add = np.add
+
+
+def _accumulates_in_place() -> int:
+    """What ``sys.getrefcount`` says of a leaf's ``.grad`` array that nothing else holds.
+
+    ``_run`` adds a pass's gradient into a leaf's existing ``.grad`` array in place
+    (PyTorch's AccumulateGrad does the same) only when the array is ours alone: a
+    base-less, writeable float array of the same shape and dtype, referenced by
+    the leaf's slot and ``_run``'s local variable and nothing else. Any other
+    holder (the caller kept ``v.grad``; another leaf or a graph node shares the
+    array, as ``add`` hands one gradient to both inputs; a view of it; an
+    optimizer's state) adds a reference, and the sum is made out of place as
+    before. The count depends on the interpreter (a call's argument, borrowed
+    references on newer CPythons), so it is measured here, once, the way
+    ``_run`` measures it: a slot of a Value and one local variable.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(np.ones(2))
+    >>> w.grad = np.zeros(2)
+    >>> kept = w.grad  # the caller holds the array: the next sum is made out of place
+    >>> (w * 3).sum().backward()
+    >>> kept, w.grad
+    (array([0., 0.]), array([3., 3.]))
+    """
+    leaf = _new(Value)
+    leaf._grad = np.empty(1)
+    grad = leaf._grad
+    return _refs(grad)
+
+
+# In-place accumulation only where reference counts mean what they say (not on a
+# free-threaded build, whose counts are split between threads).
+_SOLE = _accumulates_in_place() if getattr(sys, "_is_gil_enabled", lambda: True)() else -1
 
 
 def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], free: bool) -> None:
