@@ -462,10 +462,14 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
     x = a._data
     floats = type(x) is float
     try:
-        if params:
-            out = op.float_forward(x, *params) if floats else op.forward(x, *params)
-        else:
+        if not params:
             out = op.float_forward(x) if floats else op.forward(x)
+        elif floats:
+            out = op.float_forward(x, *params)
+        elif len(params) == 2:  # (axis, keepdims) of every reduction: a call with
+            out = op.forward(x, params[0], params[1])  # *params costs 0.15 µs more
+        else:
+            out = op.forward(x, *params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x,), exc) from None
     if a.requires_grad and modes.recording:
@@ -977,10 +981,12 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
                     gi = g
                 elif b is None:
                     params = node._params
-                    if params:
-                        gi = vjp(g, node._data, node._x0, *params)
-                    else:
+                    if not params:
                         gi = vjp(g, node._data, node._x0)
+                    elif len(params) == 2:  # a reduction's (axis, keepdims), without *
+                        gi = vjp(g, node._data, node._x0, params[0], params[1])
+                    else:
+                        gi = vjp(g, node._data, node._x0, *params)
                 elif node._params:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
