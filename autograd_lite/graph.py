@@ -224,9 +224,30 @@ class _Lock:
     __slots__ = ("a", "x", "b", "y")  # one or two leaves and their arrays (else b is None)
 
     def __del__(self) -> None:
-        _unpin(self.a, self.x)
-        if self.b is not None:
-            _unpin(self.b, self.y)
+        # _unpin written out for both leaves (and _pin in _lock_inputs): one lock per
+        # recorded op that keeps a leaf (mul, matmul); the four helper calls were 1.5%
+        # of the per-op case's instructions (docs/architecture.md, "The per-op case")
+        leaf = self.a
+        count = leaf._lock
+        if count and leaf._data is self.x:
+            if count > 0:
+                leaf._lock = count - 1
+            elif count == -1:
+                leaf._lock = None
+                self.x.setflags(True)
+            else:
+                leaf._lock = count + 1
+        leaf = self.b
+        if leaf is not None:
+            count = leaf._lock
+            if count and leaf._data is self.y:
+                if count > 0:
+                    leaf._lock = count - 1
+                elif count == -1:
+                    leaf._lock = None
+                    self.y.setflags(True)
+                else:
+                    leaf._lock = count + 1
 
 
 class _ManyLock:
@@ -267,12 +288,26 @@ def _unpin(leaf: Value, arr: np.ndarray) -> None:
 def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
     """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
     if a._in0 is None and type(x) is ndarray:
-        _pin(a, x)
+        count = a._lock  # _pin(a, x) written out (as in _Lock.__del__)
+        if count is None:
+            x.setflags(False)
+            a._lock = -1
+        elif count >= 0:
+            a._lock = count + 1
+        else:
+            a._lock = count - 1
         lock = _new(_Lock)
         lock.a = a
         lock.x = x
         if b is not None and b._in0 is None and type(y) is ndarray:
-            _pin(b, y)
+            count = b._lock  # _pin(b, y)
+            if count is None:
+                y.setflags(False)
+                b._lock = -1
+            elif count >= 0:
+                b._lock = count + 1
+            else:
+                b._lock = count - 1
             lock.b = b
             lock.y = y
         else:
@@ -428,10 +463,14 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
     x = a._data
     floats = type(x) is float
     try:
-        if params:
-            out = op.float_forward(x, *params) if floats else op.forward(x, *params)
-        else:
+        if not params:
             out = op.float_forward(x) if floats else op.forward(x)
+        elif floats:
+            out = op.float_forward(x, *params)
+        elif len(params) == 2:  # (axis, keepdims) of every reduction: a call with
+            out = op.forward(x, params[0], params[1])  # *params costs 0.15 µs more
+        else:
+            out = op.forward(x, *params)
     except (ValueError, TypeError, IndexError) as exc:
         raise _failed(op, (x,), exc) from None
     if a.requires_grad and modes.recording:
@@ -842,11 +881,61 @@ def _run(root: Value, seed: Any, free: bool) -> None:
             g = leaf._acc
             leaf._acc = None
             grad = leaf._grad
-            leaf._grad = g if grad is None else grad + g
+            if grad is None:
+                leaf._grad = g
+            elif (
+                type(grad) is ndarray
+                and grad.base is None
+                and type(g) is ndarray
+                and grad.shape == g.shape
+                and grad.dtype is g.dtype
+                and _refs(grad) == _SOLE
+                and grad.flags.writeable
+            ):  # an array only this leaf holds: add in place (see _accumulates_in_place)
+                _add(grad, g, grad)
+            else:
+                leaf._grad = grad + g
     except BaseException:
         for node in (*stack, *waiting, *leaves):  # leave no half-collected gradients behind
             node._acc = None
         raise
+
+
+_refs = sys.getrefcount
+_add = np.add
+
+
+def _accumulates_in_place() -> int:
+    """What ``sys.getrefcount`` says of a leaf's ``.grad`` array that nothing else holds.
+
+    ``_run`` adds a pass's gradient into a leaf's existing ``.grad`` array in place
+    (PyTorch's AccumulateGrad does the same) only when the array is ours alone: a
+    base-less, writeable float array of the same shape and dtype, referenced by
+    the leaf's slot and ``_run``'s local variable and nothing else. Any other
+    holder (the caller kept ``v.grad``; another leaf or a graph node shares the
+    array, as ``add`` hands one gradient to both inputs; a view of it; an
+    optimizer's state) adds a reference, and the sum is made out of place as
+    before. The count depends on the interpreter (a call's argument, borrowed
+    references on newer CPythons), so it is measured here, once, the way
+    ``_run`` measures it: a slot of a Value and one local variable.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(np.ones(2))
+    >>> w.grad = np.zeros(2)
+    >>> kept = w.grad  # the caller holds the array: the next sum is made out of place
+    >>> (w * 3).sum().backward()
+    >>> kept, w.grad
+    (array([0., 0.]), array([3., 3.]))
+    """
+    leaf = _new(Value)
+    leaf._grad = np.empty(1)
+    grad = leaf._grad
+    return _refs(grad)
+
+
+# In-place accumulation only where reference counts mean what they say (not on a
+# free-threaded build, whose counts are split between threads).
+_SOLE = _accumulates_in_place() if getattr(sys, "_is_gil_enabled", lambda: True)() else -1
 
 
 def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], free: bool) -> None:
@@ -865,15 +954,15 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
     3.11 specializes a function's bytecode after 8 calls or 8 unconditional
     backward jumps, and the jump back of ``while stack`` is conditional, so
     this function, called once per pass, ran unspecialized (twice as slow)
-    for its first 8 passes.
+    for its first 8 passes. ``stack.append(x)`` is called as such, not through a
+    bound method made once per pass: 3.11 specializes a list's append/pop calls,
+    and the three bound-method objects cost more than they saved on small graphs
+    (0.3-0.5 µs of the per-op case).
     """
-    pop = stack.pop
-    push = stack.append
-    add_leaf = leaves.append
     while True:
         if not stack:
             break
-        node = pop()
+        node = stack.pop()
         g = node._acc
         if g is None:  # done already (it was ready before its turn in a stalled order)
             continue
@@ -893,10 +982,12 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
                     gi = g
                 elif b is None:
                     params = node._params
-                    if params:
-                        gi = vjp(g, node._data, node._x0, *params)
-                    else:
+                    if not params:
                         gi = vjp(g, node._data, node._x0)
+                    elif len(params) == 2:  # a reduction's (axis, keepdims), without *
+                        gi = vjp(g, node._data, node._x0, params[0], params[1])
+                    else:
+                        gi = vjp(g, node._data, node._x0, *params)
                 elif node._params:
                     gi = vjp(g, node._data, node._x0, node._x1, *node._params)
                 else:
@@ -918,17 +1009,17 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
                         a._acc = gi
                         users = a._users
                         if users == 1:
-                            push(a)
+                            stack.append(a)
                         elif users:
                             waiting[a] = users - 1
                         else:
-                            add_leaf(a)
+                            leaves.append(a)
                     else:
                         a._acc = acc + gi
                         left = waiting.get(a)
                         if left == 1:
                             del waiting[a]
-                            push(a)
+                            stack.append(a)
                         elif left:
                             waiting[a] = left - 1
             if b is not None and b.requires_grad:
@@ -956,17 +1047,17 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
                         b._acc = gi
                         users = b._users
                         if users == 1:
-                            push(b)
+                            stack.append(b)
                         elif users:
                             waiting[b] = users - 1
                         else:
-                            add_leaf(b)
+                            leaves.append(b)
                     else:
                         b._acc = acc + gi
                         left = waiting.get(b)
                         if left == 1:
                             del waiting[b]
-                            push(b)
+                            stack.append(b)
                         elif left:
                             waiting[b] = left - 1
         else:  # three or more inputs (dense: every layer of a network, every step)
@@ -990,17 +1081,17 @@ def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], f
                         parent._acc = gi
                         users = parent._users
                         if users == 1:
-                            push(parent)
+                            stack.append(parent)
                         elif users:
                             waiting[parent] = users - 1
                         else:
-                            add_leaf(parent)
+                            leaves.append(parent)
                     else:
                         parent._acc = acc + gi
                         left = waiting.get(parent)
                         if left == 1:
                             del waiting[parent]
-                            push(parent)
+                            stack.append(parent)
                         elif left:
                             waiting[parent] = left - 1
         if free:

@@ -700,7 +700,8 @@ tanh = register(
         "tanh",
         forward=np.tanh,
         scalar=math.tanh,
-        vjps=(lambda g, out, z: g - g * out * out,),  # g(1 - out²); no array-scalar op
+        # g(1 - out²) without an array-scalar op; g - out² when g is sum's ones
+        vjps=(lambda g, out, z: g - out * out if id(g) in _ONE_IDS else g - g * out * out,),
         label="tanh",
         emit=("np.tanh(z)", "g * (1 - out * out)"),
         formula="tanh(z)",
@@ -921,6 +922,7 @@ log_softmax = register(
 
 
 _ONES: dict[tuple, np.ndarray] = {}
+_ONE_IDS: set[int] = set()  # id() of every array in _ONES (all alive: _ONES holds them)
 
 
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -933,15 +935,37 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     if ones is None:
         if len(_ONES) >= 64:
             _ONES.clear()
+            _ONE_IDS.clear()
         ones = np.ones(shape, dtype)
         ones.setflags(False)
         _ONES[shape, dtype] = ones
+        _ONE_IDS.add(id(ones))
     return ones
 
 
+def is_ones(g: Any) -> bool:
+    """True if ``g`` is a gradient of ones that ``sum``'s vjp handed out (``loss.sum()``).
+
+    A vjp may then drop its multiplication by ``g``: tanh's ``g - g·out²``
+    becomes ``g - out²``, one array operation less on the most common backward.
+
+    >>> is_ones(_ones((2,), np.dtype(np.float64))), is_ones(np.ones(2))
+    (True, False)
+    """
+    return id(g) in _ONE_IDS
+
+
 def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
+    if type(g) is float and g == 1.0 and axis is None and type(z) is np.ndarray:
+        # the seed of loss.sum(): d(loss.sum())/d(loss) is all ones (checked first: a
+        # backward from a scalar loss starts here)
+        ones = _ONES.get((z.shape, z.dtype))
+        if ones is not None:
+            return ones
+        if z.size <= 4096:
+            return _ones(z.shape, z.dtype)
     if axis is None and type(z) is np.ndarray and not isinstance(g, Value):
-        # the full sum of an array, straight to numpy; d(loss.sum())/d(loss) is all ones
+        # the full sum of an array, straight to numpy
         if (type(g) is float or g.ndim == 0) and g == 1.0 and z.size <= 4096:
             return _ones(z.shape, z.dtype)
         full = np.empty(z.shape, z.dtype)
