@@ -433,7 +433,13 @@ dense = register(
 
 
 def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
-    lab = np.asarray(data_of(labels))
+    """The labels as an integer array of shape ``(batch,)``, each in ``[0, classes)``.
+
+    The range takes one reduction, not two: signed labels are read as unsigned
+    (a view, no copy), so a negative one becomes huge and fails the same
+    ``max() < classes`` test as one that is too large.
+    """
+    lab = labels if type(labels) is np.ndarray else np.asarray(data_of(labels))
     if len(logits_shape) != 2:
         raise ValueError(
             f"cross_entropy needs logits of shape (batch, classes), got {logits_shape}"
@@ -442,12 +448,14 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
         raise ValueError(
             f"cross_entropy: labels of shape {lab.shape} do not match logits {logits_shape}"
         )
-    if lab.dtype.kind not in "iu":
-        if lab.dtype.kind == "f" and np.all(lab == np.round(lab)):
+    kind = lab.dtype.kind
+    if kind not in "iu":
+        if kind == "f" and np.all(lab == np.round(lab)):
             lab = lab.astype(np.intp)
         else:
             raise TypeError(f"cross_entropy: labels must be integers, got dtype {lab.dtype}")
-    if lab.size and not (lab.min() >= 0 and lab.max() < logits_shape[1]):
+    unsigned = lab.view(lab.dtype.str.replace("i", "u")) if lab.dtype.kind == "i" else lab
+    if lab.size and not unsigned.max() < logits_shape[1]:
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {logits_shape[1] - 1}], "
             f"got {lab.min()}..{lab.max()}"

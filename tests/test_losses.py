@@ -160,6 +160,14 @@ def test_cross_entropy_label_errors():
         ce(np.zeros((2, 3)), [0, 3])
     with pytest.raises(ValueError, match="label -1 is out of range"):
         ce(np.zeros((2, 3)), [0, -1])
+    z = al.Value(np.zeros((2, 3)))  # a Value and an integer array: the step's fast path
+    for labels, message in (
+        ([0, 3], r"label 3 is out of range for 3 classes"),
+        ([-1, 0], "label -1 is out of range"),
+        ([0, 1, 2], r"need integer labels of shape \(2,\), got labels of shape \(3,\)"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ce(z, np.array(labels))
     with pytest.raises(
         ValueError,
         match=r"logits of shape \(2, 3\) need integer labels of shape "
@@ -191,6 +199,18 @@ def test_float32_loss_stays_float32(rng):
     L = nn.CrossEntropyLoss()(z, [0, 1, 2, 0])
     L.backward()
     assert np.asarray(L.data).dtype == np.float32 and z.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64, float])
+def test_the_fused_op_refuses_labels_out_of_range_in_every_integer_dtype(dtype):
+    """One max() over the labels read as unsigned catches negative and too-large labels."""
+    z = al.Value(np.zeros((3, 4)))
+    assert al.cross_entropy(z, np.array([0, 3, 1], dtype=dtype)).item() == pytest.approx(np.log(4))
+    bad = [[0, 4, 1]] + ([[0, -1, 1], [-128, 0, 0]] if np.dtype(dtype).kind in "if" else [])
+    for labels in bad:
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\]"):
+            al.cross_entropy(z, np.array(labels, dtype=dtype))
+    assert z.grad.tolist() == np.zeros((3, 4)).tolist()  # nothing recorded, nothing flowed
 
 
 def test_cross_entropy_backward_is_right_when_another_forward_came_in_between(rng):
