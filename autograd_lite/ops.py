@@ -493,11 +493,29 @@ def _rows(n: int) -> np.ndarray:
 _CE_SAVED: list = [None, None]
 
 
+# Up to this many classes, cross_entropy works on the transposed logits (classes, batch):
+# numpy reduces a short last axis (10 classes) row by row, 4-5x slower than the same
+# reduction down the first axis of a contiguous copy (a 128x10 row max: 9 µs against
+# 0.7 µs for the copy + 1.8 µs). From a few hundred classes the rows are long enough.
+_CE_TRANSPOSED_UP_TO = 128
+
+
 def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
+    rows = _rows(len(lab))
+    if z.shape[1] <= _CE_TRANSPOSED_UP_TO:  # the same steps on a (classes, batch) copy
+        t = np.ascontiguousarray(z.T)
+        t -= np.maximum.reduce(t, axis=0)
+        picked = t[lab, rows]
+        np.exp(t, out=t)
+        total = np.add.reduce(t, axis=0)
+        loss = _reduce(np.log(total) - picked, reduction)
+        t /= total
+        _CE_SAVED[:] = z, t.T  # the softmax, (batch, classes) again, kept for the backward
+        return loss
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    picked = shifted[_rows(len(lab)), lab]
+    picked = shifted[rows, lab]
     e = np.exp(shifted, out=shifted)  # in place: the shifted logits are not needed again
     total = np.add.reduce(e, axis=1, keepdims=True)
     loss = _reduce(np.log(total[:, 0]) - picked, reduction)
