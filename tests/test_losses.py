@@ -70,17 +70,20 @@ def test_bce_with_logits_stable_for_huge_logits():
     np.testing.assert_allclose(z.grad, [0.0, 0.0, 1.0, -1.0])
 
 
-def test_cross_entropy_closed_form_and_gradient(rng):
-    z = rng.normal(size=(5, 4))
-    labels = np.array([0, 3, 1, 1, 2])
+# 4 and 128 classes: the fused op's transposed layout; 129 and 300: its row layout
+@pytest.mark.parametrize("classes", [4, 128, 129, 300])
+def test_cross_entropy_closed_form_and_gradient(rng, classes):
+    z = rng.normal(size=(5, classes)) * 3
+    labels = np.array([0, classes - 1, 1, 1, 2])
     expected = -_log_softmax(z)[np.arange(5), labels]
     assert nn.CrossEntropyLoss()(z, labels).data == pytest.approx(expected.mean())
     np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(z, labels).data, expected)
-    zv = al.Value(z)
-    nn.CrossEntropyLoss(reduction="sum")(zv, labels).backward()
     soft = np.exp(_log_softmax(z))
-    onehot = np.eye(4)[labels]
-    np.testing.assert_allclose(zv.grad, soft - onehot, rtol=1e-10, atol=1e-12)
+    onehot = np.eye(classes)[labels]
+    for reduction, scale in (("sum", 1.0), ("mean", 1 / 5)):
+        zv = al.Value(z)
+        nn.CrossEntropyLoss(reduction=reduction)(zv, labels).backward()
+        np.testing.assert_allclose(zv.grad, (soft - onehot) * scale, rtol=1e-10, atol=1e-12)
 
 
 def test_cross_entropy_stable_for_logits_of_1e4():
