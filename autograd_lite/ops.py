@@ -931,11 +931,22 @@ softmax = register(
 
 def _log_softmax_forward(z: Any, axis: int) -> Any:
     z = np.asarray(z)
+    if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= _CE_TRANSPOSED_UP_TO:
+        # a batch of short rows (logits): reduce down the columns of a transposed copy,
+        # as cross_entropy does, and give the result back in the logits' own layout
+        t = np.ascontiguousarray(z.T)
+        t -= np.maximum.reduce(t, axis=0)
+        t -= np.log(np.add.reduce(np.exp(t), axis=0))
+        return np.ascontiguousarray(t.T)
     shifted = z - np.maximum.reduce(z, axis=axis, keepdims=True)
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
+    if type(g) is np.ndarray and g.ndim == 2 and axis in (1, -1) and g.dtype in _BLAS_DTYPES:
+        # the row sums of g as g @ ones: BLAS's matrix-vector product beats numpy's
+        # reduction over a short last axis 2-3x
+        return g - np.exp(out) * (g @ _ones(g.shape[1], g.dtype))[:, None]
     return g - exp.poly(out) * g.sum(axis=axis, keepdims=True)
 
 
@@ -1248,8 +1259,10 @@ broadcast_to = register(
 def _sum_to_forward(z: Any, shape: tuple) -> Any:
     if type(z) is not np.ndarray:
         z = np.asarray(z)
-    if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:
-        return np.add.reduce(z, axis=0)  # the bias gradient of a batch: the common case
+    if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:  # a batch's bias gradient
+        if z.dtype in _BLAS_DTYPES:
+            return _ones(z.shape[0], z.dtype) @ z  # as dense's: 2-3x faster than add.reduce
+        return np.add.reduce(z, axis=0)
     if z.shape == tuple(shape):
         return z.copy()  # never alias the input: the output is made read-only when recorded
     lead = z.ndim - len(shape)

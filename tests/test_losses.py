@@ -86,6 +86,23 @@ def test_cross_entropy_closed_form_and_gradient(rng, classes):
         np.testing.assert_allclose(zv.grad, (soft - onehot) * scale, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("classes", [4, 128, 129, 300])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_softmax_of_a_batch_and_its_gradient_in_both_layouts(rng, classes, dtype):
+    """Short rows go through a transposed copy and a BLAS row sum; long rows do not."""
+    z = (rng.normal(size=(6, classes)) * 3).astype(dtype)
+    c = rng.normal(size=(6, classes)).astype(dtype)
+    zv = al.Value(z)
+    out = zv.log_softmax(axis=1)
+    assert out.dtype == dtype and out.data.flags.c_contiguous
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out.data, _log_softmax(z.astype(float)), rtol=tol, atol=tol)
+    (out * c).sum().backward()
+    soft = np.exp(_log_softmax(z.astype(float)))
+    expected = c - soft * c.sum(axis=1, keepdims=True)  # d/dz of Σ c·log_softmax(z)
+    np.testing.assert_allclose(zv.grad, expected, rtol=tol, atol=tol)
+
+
 def test_cross_entropy_stable_for_logits_of_1e4():
     z = al.Value(np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]]))
     L = nn.CrossEntropyLoss(reduction="none")(z, [0, 0])
