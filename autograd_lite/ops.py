@@ -484,13 +484,16 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
 
 
 def _reduce(per_example: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        return np.add.reduce(per_example) / len(per_example)
-    if reduction == "sum":
-        return np.add.reduce(per_example)
     if reduction == "none":
         return per_example
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    total = np.add.reduce(per_example)
+    if reduction == "mean":
+        total = total / len(per_example)
+    # float64 becomes a Python float on the engine's fast path; a float32 loss is handed
+    # over as the 0-d array a Value holds (a numpy scalar takes as_data's slower checks)
+    return total if type(total) is np.float64 else np.asarray(total)
 
 
 _ROWS: dict[int, np.ndarray] = {}
