@@ -528,7 +528,7 @@ def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     lab = _labels(labels, z.shape)
     rows = _rows(len(lab))
     if z.shape[1] <= _CE_TRANSPOSED_UP_TO:  # the same steps on a (classes, batch) copy
-        t = np.ascontiguousarray(z.T)
+        t = z.T.copy()  # always a copy (a (1, C) batch transposes without one)
         t -= np.maximum.reduce(t, axis=0)
         picked = t[lab, rows]
         np.exp(t, out=t)
@@ -937,7 +937,7 @@ def _log_softmax_forward(z: Any, axis: int) -> Any:
     if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= _CE_TRANSPOSED_UP_TO:
         # a batch of short rows (logits): reduce down the columns of a transposed copy,
         # as cross_entropy does, and give the result back in the logits' own layout
-        t = np.ascontiguousarray(z.T)
+        t = z.T.copy()  # always a copy (a (1, C) batch transposes without one)
         t -= np.maximum.reduce(t, axis=0)
         t -= np.log(np.add.reduce(np.exp(t), axis=0))
         return np.ascontiguousarray(t.T)

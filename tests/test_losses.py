@@ -103,6 +103,18 @@ def test_log_softmax_of_a_batch_and_its_gradient_in_both_layouts(rng, classes, d
     np.testing.assert_allclose(zv.grad, expected, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("shape", [(1, 4), (3, 1), (1, 1)])
+def test_one_row_or_one_class_leaves_the_logits_alone(rng, shape):
+    """A (1, C) or (m, 1) array transposes without a copy: the ops must copy anyway."""
+    z = rng.normal(size=shape)
+    zv = al.Value(z.copy())
+    np.testing.assert_allclose(zv.log_softmax(axis=1).data, _log_softmax(z), atol=1e-12)
+    loss = nn.CrossEntropyLoss()(zv, np.zeros(shape[0], dtype=int))
+    assert loss.item() == pytest.approx(-_log_softmax(z)[:, 0].mean())
+    loss.backward()
+    np.testing.assert_array_equal(zv.data, z)
+
+
 def test_cross_entropy_stable_for_logits_of_1e4():
     z = al.Value(np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]]))
     L = nn.CrossEntropyLoss(reduction="none")(z, [0, 0])
