@@ -407,29 +407,27 @@ def _dense_sympy(sp: Any, x: Any, w: Any, b: Any) -> Any:
     return out
 
 
-_ONES: dict[tuple, np.ndarray] = {}
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of ``n`` ones (made once per length and dtype)."""
-    ones = _ONES.get((n, dtype))
-    if ones is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        ones = _ONES[n, dtype] = np.ones(n, dtype)
-        ones.setflags(False)
-    return ones
+def _sum_rows(a: np.ndarray) -> np.ndarray:
+    """``Σ`` over axis 0 of a 2-D array (a batch's bias gradient) as ``ones @ a``.
+
+    BLAS's matrix-vector product is 2-3x faster than ``np.add.reduce`` over axis 0
+    (128x128 float32: 1.6 against 4.4 µs; 512x1024: 47 against 86 µs) and as
+    accurate (float32: 2e-7 against 6e-7 relative to a float64 sum).
+
+    >>> _sum_rows(np.arange(6.0).reshape(3, 2)).tolist()
+    [6.0, 9.0]
+    """
+    if a.dtype in _BLAS_DTYPES and a.shape[0] <= 4096:
+        return _ones((a.shape[0],), a.dtype) @ a
+    return np.add.reduce(a, axis=0)
 
 
 def _dense_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     if type(g) is np.ndarray and type(b) is np.ndarray and g.ndim == 2 and b.ndim == 1:
-        # a batch's bias gradient as ones @ g: BLAS's matrix-vector product is 2-3x
-        # faster than np.add.reduce over axis 0 (128x128 float32: 1.6 against 4.4 µs)
-        dt = g.dtype
-        if dt is b.dtype and dt in _BLAS_DTYPES:
-            return _ones(g.shape[0], dt) @ g
-        return np.add.reduce(g, axis=0)
+        return _sum_rows(g)  # a batch's bias gradient
     return sum_to.poly(g, shape_of(b))
 
 
@@ -946,10 +944,11 @@ def _log_softmax_forward(z: Any, axis: int) -> Any:
 
 
 def _log_softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
-    if type(g) is np.ndarray and g.ndim == 2 and axis in (1, -1) and g.dtype in _BLAS_DTYPES:
+    plain = type(g) is np.ndarray and g.ndim == 2 and axis in (1, -1)
+    if plain and g.dtype in _BLAS_DTYPES and g.shape[1] <= 4096:
         # the row sums of g as g @ ones: BLAS's matrix-vector product beats numpy's
         # reduction over a short last axis 2-3x
-        return g - np.exp(out) * (g @ _ones(g.shape[1], g.dtype))[:, None]
+        return g - np.exp(out) * (g @ _ones((g.shape[1],), g.dtype))[:, None]
     return g - exp.poly(out) * g.sum(axis=axis, keepdims=True)
 
 
@@ -981,7 +980,6 @@ log_softmax = register(
 
 
 _ONES: dict[tuple, np.ndarray] = {}
-_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -1263,9 +1261,7 @@ def _sum_to_forward(z: Any, shape: tuple) -> Any:
     if type(z) is not np.ndarray:
         z = np.asarray(z)
     if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:  # a batch's bias gradient
-        if z.dtype in _BLAS_DTYPES:
-            return _ones(z.shape[0], z.dtype) @ z  # as dense's: 2-3x faster than add.reduce
-        return np.add.reduce(z, axis=0)
+        return _sum_rows(z)
     if z.shape == tuple(shape):
         return z.copy()  # never alias the input: the output is made read-only when recorded
     lead = z.ndim - len(shape)
