@@ -166,8 +166,11 @@ class Optimizer:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
 
 
+_NUMBERS = (int, float, np.integer, np.floating)  # (numpy's float32 is no Python float)
+
+
 def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and value >= 0 and (value < 1 or not below_one)
+    ok = isinstance(value, _NUMBERS) and value >= 0 and (value < 1 or not below_one)
     if not ok:
         bound = "in [0, 1)" if below_one else ">= 0"
         raise ValueError(f"{name}: {what} must be {bound}, got {value!r}")
@@ -247,8 +250,8 @@ class SGD(Optimizer):
 
 def _betas(betas: Any, name: str) -> tuple[float, float]:
     """Adam's and AdamW's ``(β1, β2)``, each a number in [0, 1)."""
-    pair = isinstance(betas, (tuple, list)) and len(betas) == 2
-    if not (pair and all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+    pair = isinstance(betas, (tuple, list, np.ndarray)) and len(betas) == 2
+    if not (pair and all(isinstance(b, _NUMBERS) and 0 <= b < 1 for b in betas)):
         raise ValueError(f"{name}: betas must be in [0, 1), a pair; got {betas!r}")
     return float(betas[0]), float(betas[1])
 
