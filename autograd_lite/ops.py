@@ -407,9 +407,27 @@ def _dense_sympy(sp: Any, x: Any, w: Any, b: Any) -> Any:
     return out
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _sum_rows(a: np.ndarray) -> np.ndarray:
+    """``Σ`` over axis 0 of a 2-D array (a batch's bias gradient) as ``ones @ a``.
+
+    BLAS's matrix-vector product is 2-3x faster than ``np.add.reduce`` over axis 0
+    (128x128 float32: 1.6 against 4.4 µs; 512x1024: 47 against 86 µs) and as
+    accurate (float32: 2e-7 against 6e-7 relative to a float64 sum).
+
+    >>> _sum_rows(np.arange(6.0).reshape(3, 2)).tolist()
+    [6.0, 9.0]
+    """
+    if a.dtype in _BLAS_DTYPES and a.shape[0] <= 4096:
+        return _ones((a.shape[0],), a.dtype) @ a
+    return np.add.reduce(a, axis=0)
+
+
 def _dense_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     if type(g) is np.ndarray and type(b) is np.ndarray and g.ndim == 2 and b.ndim == 1:
-        return np.add.reduce(g, axis=0)  # a batch's bias gradient, straight to numpy
+        return _sum_rows(g)  # a batch's bias gradient
     return sum_to.poly(g, shape_of(b))
 
 
@@ -433,7 +451,13 @@ dense = register(
 
 
 def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
-    lab = np.asarray(data_of(labels))
+    """The labels as an integer array of shape ``(batch,)``, each in ``[0, classes)``.
+
+    The range takes one reduction, not two: signed labels are read as unsigned
+    (a view, no copy), so a negative one becomes huge and fails the same
+    ``max() < classes`` test as one that is too large.
+    """
+    lab = labels if type(labels) is np.ndarray else np.asarray(data_of(labels))
     if len(logits_shape) != 2:
         raise ValueError(
             f"cross_entropy needs logits of shape (batch, classes), got {logits_shape}"
@@ -442,12 +466,14 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
         raise ValueError(
             f"cross_entropy: labels of shape {lab.shape} do not match logits {logits_shape}"
         )
-    if lab.dtype.kind not in "iu":
-        if lab.dtype.kind == "f" and np.all(lab == np.round(lab)):
+    kind = lab.dtype.kind
+    if kind not in "iu":
+        if kind == "f" and np.all(lab == np.round(lab)):
             lab = lab.astype(np.intp)
         else:
             raise TypeError(f"cross_entropy: labels must be integers, got dtype {lab.dtype}")
-    if lab.size and not (lab.min() >= 0 and lab.max() < logits_shape[1]):
+    unsigned = lab.view(lab.dtype.str.replace("i", "u")) if lab.dtype.kind == "i" else lab
+    if lab.size and not unsigned.max() < logits_shape[1]:
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {logits_shape[1] - 1}], "
             f"got {lab.min()}..{lab.max()}"
@@ -456,13 +482,16 @@ def _labels(labels: Any, logits_shape: tuple) -> np.ndarray:
 
 
 def _reduce(per_example: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        return np.add.reduce(per_example) / len(per_example)
-    if reduction == "sum":
-        return np.add.reduce(per_example)
     if reduction == "none":
         return per_example
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    total = np.add.reduce(per_example)
+    if reduction == "mean":
+        total = total / len(per_example)
+    # float64 becomes a Python float on the engine's fast path; a float32 loss is handed
+    # over as the 0-d array a Value holds (a numpy scalar takes as_data's slower checks)
+    return total if type(total) is np.float64 else np.asarray(total)
 
 
 _ROWS: dict[int, np.ndarray] = {}
@@ -485,11 +514,29 @@ def _rows(n: int) -> np.ndarray:
 _CE_SAVED: list = [None, None]
 
 
+# Up to this many classes, cross_entropy works on the transposed logits (classes, batch):
+# numpy reduces a short last axis (10 classes) row by row, 4-5x slower than the same
+# reduction down the first axis of a contiguous copy (a 128x10 row max: 9 µs against
+# 0.7 µs for the copy + 1.8 µs). From a few hundred classes the rows are long enough.
+_CE_TRANSPOSED_UP_TO = 128
+
+
 def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
     z = np.asarray(z)
     lab = _labels(labels, z.shape)
+    rows = _rows(len(lab))
+    if z.shape[1] <= _CE_TRANSPOSED_UP_TO:  # the same steps on a (classes, batch) copy
+        t = z.T.copy()  # always a copy (a (1, C) batch transposes without one)
+        t -= np.maximum.reduce(t, axis=0)
+        picked = t[lab, rows]
+        np.exp(t, out=t)
+        total = np.add.reduce(t, axis=0)
+        loss = _reduce(np.log(total) - picked, reduction)
+        t /= total
+        _CE_SAVED[:] = z, t.T  # the softmax, (batch, classes) again, kept for the backward
+        return loss
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    picked = shifted[_rows(len(lab)), lab]
+    picked = shifted[rows, lab]
     e = np.exp(shifted, out=shifted)  # in place: the shifted logits are not needed again
     total = np.add.reduce(e, axis=1, keepdims=True)
     loss = _reduce(np.log(total[:, 0]) - picked, reduction)
@@ -886,11 +933,23 @@ softmax = register(
 
 def _log_softmax_forward(z: Any, axis: int) -> Any:
     z = np.asarray(z)
+    if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= _CE_TRANSPOSED_UP_TO:
+        # a batch of short rows (logits): reduce down the columns of a transposed copy,
+        # as cross_entropy does, and give the result back in the logits' own layout
+        t = z.T.copy()  # always a copy (a (1, C) batch transposes without one)
+        t -= np.maximum.reduce(t, axis=0)
+        t -= np.log(np.add.reduce(np.exp(t), axis=0))
+        return np.ascontiguousarray(t.T)
     shifted = z - np.maximum.reduce(z, axis=axis, keepdims=True)
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g: Any, out: Any, z: Any, axis: int) -> Any:
+    plain = type(g) is np.ndarray and g.ndim == 2 and axis in (1, -1)
+    if plain and g.dtype in _BLAS_DTYPES and g.shape[1] <= 4096:
+        # the row sums of g as g @ ones: BLAS's matrix-vector product beats numpy's
+        # reduction over a short last axis 2-3x
+        return g - np.exp(out) * (g @ _ones((g.shape[1],), g.dtype))[:, None]
     return g - exp.poly(out) * g.sum(axis=axis, keepdims=True)
 
 
@@ -1225,8 +1284,8 @@ broadcast_to = register(
 def _sum_to_forward(z: Any, shape: tuple) -> Any:
     if type(z) is not np.ndarray:
         z = np.asarray(z)
-    if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:
-        return np.add.reduce(z, axis=0)  # the bias gradient of a batch: the common case
+    if z.ndim == 2 and len(shape) == 1 and z.shape[1] == shape[0]:  # a batch's bias gradient
+        return _sum_rows(z)
     if z.shape == tuple(shape):
         return z.copy()  # never alias the input: the output is made read-only when recorded
     lead = z.ndim - len(shape)

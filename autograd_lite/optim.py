@@ -72,12 +72,22 @@ def apply_update(p: Value, delta: Any) -> None:
 
 
 class Optimizer:
-    """Base class: parameters, learning rate, ``zero_grad``, ``step``.
+    """Base class: parameters, learning rate, per-parameter ``state``, ``zero_grad``, ``step``.
 
-    ``step()`` updates the parameters that have a gradient and skips those
-    without one (never reached by a backward since the last ``zero_grad()``),
-    as PyTorch's optimizers do. It checks every gradient first: a gradient that
-    does not fit its parameter raises ``ValueError`` before anything changes.
+    One commit mechanism for every optimizer: ``step()`` collects the
+    parameters that have a gradient (skipping those without one, never
+    reached by a backward since the last ``zero_grad()``, as PyTorch's
+    optimizers do) and checks every gradient first; then each subclass's
+    ``_update(p, g, state, t)`` computes ``(delta, new_state)`` without
+    changing anything; only when all of them succeeded are the states
+    stored, ``steps`` advanced and ``p.data -= delta`` applied. A gradient
+    that does not fit its parameter (or, for optimizers with
+    ``refuses_non_finite``, one with nan or inf) raises ``ValueError`` and
+    leaves every parameter and all state as they were.
+
+    ``state[i]`` is parameter ``i``'s dict, named as PyTorch names it
+    (``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ``square_avg``, ``sum``);
+    empty until the parameter's first update.
 
     >>> Optimizer([], lr=0.1)
     Traceback (most recent call last):
@@ -85,38 +95,36 @@ class Optimizer:
     ValueError: optimizer got an empty parameter list
     """
 
+    #: a gradient with nan or inf raises before anything changes (else it is applied)
+    refuses_non_finite = False
+
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _collect(params)
         if not (isinstance(lr, (int, float)) and lr > 0):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
         self.lr = float(lr)
         self.steps = 0
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (to None: no zeros are allocated)."""
         for p in self.params:
             p._grad = None  # what Value.zero_grad does, without a call per parameter
 
-    # names of per-parameter state lists that ``_delta`` replaces items of (restored on failure)
-    _state: tuple[str, ...] = ()
-
     def step(self) -> None:
-        """Update every parameter that has a gradient once, from that gradient."""
-        self._apply_deltas(self._gradients())
-
-    def _apply_deltas(self, work: list[tuple[int, Value, Any]]) -> None:
-        """All ``_delta``\\ s first, then all updates: a failing ``_delta`` changes nothing."""
-        saved = [list(getattr(self, name)) for name in self._state]
-        self.steps += 1  # (Adam's bias correction reads it)
-        try:
-            deltas = [self._delta(i, p, g) for i, p, g in work]
-        except BaseException:
-            self.steps -= 1
-            for name, items in zip(self._state, saved):
-                getattr(self, name)[:] = items
-            raise
-        for (_, p, _), delta in zip(work, deltas):
+        """Update every parameter that has a gradient; on a bad gradient raise, change nothing."""
+        work = self._gradients()
+        t = self.steps + 1  # (Adam's bias correction reads it)
+        state = self.state
+        results = [self._update(p, g, state[i], t) for i, p, g in work]
+        self.steps = t
+        for (i, p, _), (delta, new) in zip(work, results):
+            state[i] = new
             apply_update(p, delta)
+
+    def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        """``(delta, new_state)`` for parameter ``p`` at step ``t``; changes nothing."""
+        raise NotImplementedError
 
     def _gradients(self) -> list[tuple[int, Value, Any]]:
         """``(index, parameter, gradient data)`` for each parameter with a gradient, all checked.
@@ -145,13 +153,28 @@ class Optimizer:
                     "no parameter was updated"
                 )
             work.append((i, p, g))
+        if self.refuses_non_finite:
+            for i, p, g in work:
+                if not np.all(np.isfinite(g)):
+                    raise ValueError(
+                        f"{type(self).__name__}.step: parameter {i} {p!r} has a non-finite "
+                        "gradient (nan or inf); nothing was updated"
+                    )
         return work
-
-    def _delta(self, i: int, p: Value, g: Any) -> Any:
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
+
+
+_NUMBERS = (int, float, np.integer, np.floating)  # (numpy's float32 is no Python float)
+
+
+def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
+    ok = isinstance(value, _NUMBERS) and value >= 0 and (value < 1 or not below_one)
+    if not ok:
+        bound = "in [0, 1)" if below_one else ">= 0"
+        raise ValueError(f"{name}: {what} must be {bound}, got {value!r}")
+    return float(value)
 
 
 class SGD(Optimizer):
@@ -159,10 +182,10 @@ class SGD(Optimizer):
 
     Each step, exactly as ``torch.optim.SGD`` (dampening 0):
     ``g ← ∂E/∂w + weight_decay·w``; with momentum ``v ← g`` at the first step,
-    then ``v ← momentum·v + g``, and ``g ← v`` (or ``g ← g + momentum·v`` with
-    ``nesterov=True``); then ``w ← w − lr·g``. Parameters without a gradient
-    are skipped. The plain rule runs in place, through a buffer kept per
-    parameter: a step allocates nothing.
+    then ``v ← momentum·v + g`` (``state[i]["momentum_buffer"]``), and ``g ← v``
+    (or ``g ← g + momentum·v`` with ``nesterov=True``); then ``w ← w − lr·g``.
+    Parameters without a gradient are skipped. The plain rule runs in place,
+    through a buffer kept per parameter: a step allocates nothing.
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -186,24 +209,20 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay!r}")
+        self.momentum = _nonneg(momentum, "momentum", "SGD", below_one=True)
+        self.weight_decay = _nonneg(weight_decay, "weight_decay", "SGD")
         if nesterov and not momentum:
             raise ValueError("SGD: nesterov=True needs a momentum > 0 (as in PyTorch)")
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
         self.nesterov = bool(nesterov)
-        self._state = ("velocity",)
-        self.velocity: list[Any] = [None] * len(self.params)
         self._scratch: list[Any] = [None] * len(self.params)  # lr·g, per parameter
 
     def step(self) -> None:
         """One update of every parameter with a gradient (see the class docstring)."""
-        work = self._gradients()
         if self.momentum or self.weight_decay:
-            self._apply_deltas(work)
+            super().step()
             return
+        # The plain rule keeps no state: checked gradients, then w -= lr·g in place.
+        work = self._gradients()
         self.steps += 1
         lr = self.lr
         scratch = self._scratch
@@ -218,44 +237,32 @@ class SGD(Optimizer):
             else:
                 apply_update(p, lr * g)
 
-    def _delta(self, i: int, p: Value, g: Any) -> Any:
-        """``lr·g`` for parameter ``i`` after weight decay and momentum (updates its velocity)."""
+    def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
         if self.weight_decay:
             g = g + self.weight_decay * p._data
-        if self.momentum:
-            v = self.velocity[i]
-            if v is None:
-                v = g.copy() if type(g) is np.ndarray else g
-            else:
-                v = self.momentum * v + g
-            self.velocity[i] = v
-            g = g + self.momentum * v if self.nesterov else v
-        return self.lr * g
+        if not self.momentum:
+            return self.lr * g, state
+        v = state.get("momentum_buffer")
+        v = (g.copy() if type(g) is np.ndarray else g) if v is None else self.momentum * v + g
+        g = g + self.momentum * v if self.nesterov else v
+        return self.lr * g, {"momentum_buffer": v}
 
 
-def _adam_moments(
-    g: Any, m: Any, v: Any, betas: tuple[float, float], eps: float, t: int
-) -> tuple[Any, Any, Any]:
-    """Adam's moment update and bias-corrected direction, shared by Adam and AdamW.
-
-    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``; returns
-    ``(m̂/(√v̂ + eps), m, v)`` with ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
-
-    >>> step, m, v = _adam_moments(2.0, 0.0, 0.0, (0.9, 0.999), 1e-8, 1)
-    >>> [round(float(x), 6) for x in (step, m, v)]
-    [1.0, 0.2, 0.004]
-    """
-    b1, b2 = betas
-    m = b1 * m + (1 - b1) * g
-    v = b2 * v + (1 - b2) * (g * g)
-    return (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps), m, v
+def _betas(betas: Any, name: str) -> tuple[float, float]:
+    """Adam's and AdamW's ``(β1, β2)``, each a number in [0, 1)."""
+    pair = isinstance(betas, (tuple, list, np.ndarray)) and len(betas) == 2
+    if not (pair and all(isinstance(b, _NUMBERS) and 0 <= b < 1 for b in betas)):
+        raise ValueError(f"{name}: betas must be in [0, 1), a pair; got {betas!r}")
+    return float(betas[0]), float(betas[1])
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): per-parameter steps from running moments of the gradient.
 
-    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, bias-corrected
-    ``m̂ = m/(1−β1^t)``, ``v̂ = v/(1−β2^t)``, ``w ← w − lr·m̂/(√v̂ + eps)``.
+    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²`` (``state[i]["exp_avg"]``,
+    ``["exp_avg_sq"]``), bias-corrected ``m̂ = m/(1−β1^t)``, ``v̂ = v/(1−β2^t)``,
+    ``w ← w − lr·m̂/(√v̂ + eps)``. ``weight_decay`` adds ``weight_decay·w`` to
+    ``g`` first (L2, through the moments; AdamW decays the weights directly).
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -274,21 +281,134 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
-        self.betas, self.eps, self.weight_decay = (float(b1), float(b2)), float(eps), weight_decay
-        self._state = ("m", "v")
-        self.m: list[Any] = [0.0] * len(self.params)
-        self.v: list[Any] = [0.0] * len(self.params)
+        name = type(self).__name__
+        self.betas = _betas(betas, name)
+        self.eps = _nonneg(eps, "eps", name)
+        self.weight_decay = _nonneg(weight_decay, "weight_decay", name)
 
-    def _delta(self, i: int, p: Value, g: Any) -> Any:
+    def _moments(self, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        """Adam's direction ``m̂/(√v̂ + eps)`` and the new moments (shared with AdamW).
+
+        >>> import autograd_lite as al
+        >>> step, new = Adam([al.Value(0.0)])._moments(2.0, {}, 1)
+        >>> [round(float(x), 6) for x in (step, new["exp_avg"], new["exp_avg_sq"])]
+        [1.0, 0.2, 0.004]
+        """
+        b1, b2 = self.betas
+        m = b1 * state.get("exp_avg", 0.0) + (1 - b1) * g
+        v = b2 * state.get("exp_avg_sq", 0.0) + (1 - b2) * (g * g)
+        step = (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + self.eps)
+        return step, {"exp_avg": m, "exp_avg_sq": v}
+
+    def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
         if self.weight_decay:
-            g = g + self.weight_decay * p.data
-        step, self.m[i], self.v[i] = _adam_moments(
-            g, self.m[i], self.v[i], self.betas, self.eps, self.steps
-        )
-        return self.lr * step
+            g = g + self.weight_decay * p._data
+        step, new = self._moments(g, state, t)
+        return self.lr * step, new
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter; PyTorch's rule): Adam with decoupled weight decay.
+
+    ``w ← w − lr·weight_decay·w``, then Adam's step ``w ← w − lr·m̂/(√v̂ + eps)`` with
+    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+    A gradient with nan or inf raises before anything changes.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(1.0)
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * 5.0).backward(); opt.step()
+    >>> round(w.data, 6)        # 1·(1 − 0.1·0.5) − 0.1
+    0.85
+    """
+
+    refuses_non_finite = True
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        step, new = self._moments(g, state, t)
+        return self.lr * (self.weight_decay * p._data + step), new
+
+
+class RMSprop(Optimizer):
+    """RMSprop (PyTorch's rule): divide the gradient by a running RMS of its recent values.
+
+    ``v ← α·v + (1−α)·g²``, then ``w ← w − lr·g/(√v + eps)``; with momentum
+    ``b ← momentum·b + g/(√v + eps)`` and ``w ← w − lr·b``. ``weight_decay`` adds
+    ``weight_decay·w`` to ``g`` first. A gradient with nan or inf raises before
+    anything changes.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(1.0)
+    >>> opt = RMSprop([w], lr=0.01)
+    >>> (w * 2.0).backward(); opt.step()
+    >>> round(w.data, 6)        # 1 − 0.01·2/√(0.01·4): the first step is lr/√(1−α)
+    0.9
+    """
+
+    refuses_non_finite = True
+
+    def __init__(
+        self,
+        params: Iterable[Value] | Any,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        *,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _nonneg(alpha, "alpha", "RMSprop", below_one=True)
+        self.eps = _nonneg(eps, "eps", "RMSprop")
+        self.momentum = _nonneg(momentum, "momentum", "RMSprop", below_one=True)
+        self.weight_decay = _nonneg(weight_decay, "weight_decay", "RMSprop")
+
+    def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        if self.weight_decay:
+            g = g + self.weight_decay * p._data
+        v = self.alpha * state.get("square_avg", 0.0) + (1 - self.alpha) * g * g
+        step = g / (np.sqrt(v) + self.eps)
+        new = {"square_avg": v}
+        if self.momentum:
+            step = self.momentum * state.get("momentum_buffer", 0.0) + step
+            new["momentum_buffer"] = step
+        return self.lr * step, new
+
+
+class Adagrad(Optimizer):
+    """Adagrad (PyTorch's rule): steps shrink with the sum of all squared gradients so far.
+
+    ``s ← s + g²``, ``w ← w − lr·g/(√s + eps)``. A gradient with nan or inf
+    raises before anything changes.
+
+    >>> import autograd_lite as al
+    >>> w = al.Value(1.0)
+    >>> opt = Adagrad([w], lr=0.5)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); (w * 3.0).backward(); opt.step()
+    >>> round(w.data, 6)        # 1 − 0.5·3/3 − 0.5·3/√18
+    0.146447
+    """
+
+    refuses_non_finite = True
+
+    def __init__(self, params: Iterable[Value] | Any, lr: float = 0.01, eps: float = 1e-10) -> None:
+        super().__init__(params, lr)
+        self.eps = _nonneg(eps, "eps", "Adagrad")
+
+    def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
+        s = state.get("sum", 0.0) + g * g
+        return self.lr * g / (np.sqrt(s) + self.eps), {"sum": s}
 
 
 class LRScheduler:
@@ -358,161 +478,6 @@ class LambdaLR(LRScheduler):
 
     def lr_at(self, epoch: int) -> float:
         return self.fn(epoch)
-
-
-# ------------------------------------------------------- checked optimizers
-# RMSprop, Adagrad and AdamW check every gradient before changing anything: a step
-# that raises leaves all parameters and all optimizer state as they were.
-
-
-class _CheckedOptimizer(Optimizer):
-    """An optimizer whose ``step`` is all-or-nothing; subclasses define ``_update``.
-
-    ``_update(i, p, g, state)`` returns ``(delta, new_state)`` without changing
-    anything; ``step`` commits all of them once every gradient has been checked.
-    """
-
-    def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
-        super().__init__(params, lr)
-        self.state: list[dict[str, Any]] = [{} for _ in self.params]
-
-    def _checked_grads(self) -> list[tuple[int, Value, Any]]:
-        """``Optimizer._gradients`` (parameters without a gradient skipped, shapes checked),
-        and every gradient finite."""
-        work = self._gradients()
-        for i, p, g in work:
-            if not np.all(np.isfinite(g)):
-                raise ValueError(
-                    f"{type(self).__name__}.step: parameter {i} {p!r} has a non-finite "
-                    "gradient (nan or inf); nothing was updated"
-                )
-        return [(i, p, np.asarray(g, dtype=np.result_type(g, np.float64))) for i, p, g in work]
-
-    def step(self) -> None:
-        """Update every parameter that has a gradient; on bad gradients raise, change nothing."""
-        work = self._checked_grads()
-        t = self.steps + 1
-        results = [self._update(i, p, g, self.state[i], t) for i, p, g in work]
-        self.steps = t
-        for (i, p, _), (delta, state) in zip(work, results):
-            self.state[i] = state
-            apply_update(p, delta)
-
-    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
-        raise NotImplementedError
-
-
-def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and value >= 0 and (value < 1 or not below_one)
-    if not ok:
-        bound = "in [0, 1)" if below_one else ">= 0"
-        raise ValueError(f"{name}: {what} must be {bound}, got {value!r}")
-    return float(value)
-
-
-class RMSprop(_CheckedOptimizer):
-    """RMSprop (PyTorch's rule): divide the gradient by a running RMS of its recent values.
-
-    ``v ← α·v + (1−α)·g²``, then ``w ← w − lr·g/(√v + eps)``; with momentum
-    ``b ← momentum·b + g/(√v + eps)`` and ``w ← w − lr·b``. ``weight_decay`` adds
-    ``weight_decay·w`` to ``g`` first.
-
-    >>> import autograd_lite as al
-    >>> w = al.Value(1.0)
-    >>> opt = RMSprop([w], lr=0.01)
-    >>> (w * 2.0).backward(); opt.step()
-    >>> round(w.data, 6)        # 1 − 0.01·2/√(0.01·4): the first step is lr/√(1−α)
-    0.9
-    """
-
-    def __init__(
-        self,
-        params: Iterable[Value] | Any,
-        lr: float = 0.01,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        momentum: float = 0.0,
-        *,
-        weight_decay: float = 0.0,
-    ) -> None:
-        super().__init__(params, lr)
-        self.alpha = _nonneg(alpha, "alpha", "RMSprop", below_one=True)
-        self.eps = _nonneg(eps, "eps", "RMSprop")
-        self.momentum = _nonneg(momentum, "momentum", "RMSprop", below_one=True)
-        self.weight_decay = _nonneg(weight_decay, "weight_decay", "RMSprop")
-
-    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
-        if self.weight_decay:
-            g = g + self.weight_decay * np.asarray(p.data)
-        v = self.alpha * state.get("square_avg", 0.0) + (1 - self.alpha) * g * g
-        step = g / (np.sqrt(v) + self.eps)
-        new = {"square_avg": v}
-        if self.momentum:
-            step = self.momentum * state.get("momentum_buffer", 0.0) + step
-            new["momentum_buffer"] = step
-        return self.lr * step, new
-
-
-class Adagrad(_CheckedOptimizer):
-    """Adagrad (PyTorch's rule): steps shrink with the sum of all squared gradients so far.
-
-    ``s ← s + g²``, ``w ← w − lr·g/(√s + eps)``.
-
-    >>> import autograd_lite as al
-    >>> w = al.Value(1.0)
-    >>> opt = Adagrad([w], lr=0.5)
-    >>> for _ in range(2):
-    ...     opt.zero_grad(); (w * 3.0).backward(); opt.step()
-    >>> round(w.data, 6)        # 1 − 0.5·3/3 − 0.5·3/√18
-    0.146447
-    """
-
-    def __init__(self, params: Iterable[Value] | Any, lr: float = 0.01, eps: float = 1e-10) -> None:
-        super().__init__(params, lr)
-        self.eps = _nonneg(eps, "eps", "Adagrad")
-
-    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
-        s = state.get("sum", 0.0) + g * g
-        return self.lr * g / (np.sqrt(s) + self.eps), {"sum": s}
-
-
-class AdamW(_CheckedOptimizer):
-    """AdamW (Loshchilov & Hutter; PyTorch's rule): Adam with decoupled weight decay.
-
-    ``w ← w − lr·weight_decay·w``, then Adam's step ``w ← w − lr·m̂/(√v̂ + eps)`` with
-    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
-
-    >>> import autograd_lite as al
-    >>> w = al.Value(1.0)
-    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
-    >>> (w * 5.0).backward(); opt.step()
-    >>> round(w.data, 6)        # 1·(1 − 0.1·0.5) − 0.1
-    0.85
-    """
-
-    def __init__(
-        self,
-        params: Iterable[Value] | Any,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.01,
-    ) -> None:
-        super().__init__(params, lr)
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"AdamW: betas must be a pair, got {betas!r}")
-        b1 = _nonneg(betas[0], "betas[0]", "AdamW", below_one=True)
-        b2 = _nonneg(betas[1], "betas[1]", "AdamW", below_one=True)
-        self.betas = (b1, b2)
-        self.eps = _nonneg(eps, "eps", "AdamW")
-        self.weight_decay = _nonneg(weight_decay, "weight_decay", "AdamW")
-
-    def _update(self, i: int, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
-        adam, m, v = _adam_moments(
-            g, state.get("exp_avg", 0.0), state.get("exp_avg_sq", 0.0), self.betas, self.eps, t
-        )
-        delta = self.lr * (self.weight_decay * np.asarray(p.data) + adam)
-        return delta, {"exp_avg": m, "exp_avg_sq": v}
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -70,17 +70,49 @@ def test_bce_with_logits_stable_for_huge_logits():
     np.testing.assert_allclose(z.grad, [0.0, 0.0, 1.0, -1.0])
 
 
-def test_cross_entropy_closed_form_and_gradient(rng):
-    z = rng.normal(size=(5, 4))
-    labels = np.array([0, 3, 1, 1, 2])
+# 4 and 128 classes: the fused op's transposed layout; 129 and 300: its row layout
+@pytest.mark.parametrize("classes", [4, 128, 129, 300])
+def test_cross_entropy_closed_form_and_gradient(rng, classes):
+    z = rng.normal(size=(5, classes)) * 3
+    labels = np.array([0, classes - 1, 1, 1, 2])
     expected = -_log_softmax(z)[np.arange(5), labels]
     assert nn.CrossEntropyLoss()(z, labels).data == pytest.approx(expected.mean())
     np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(z, labels).data, expected)
-    zv = al.Value(z)
-    nn.CrossEntropyLoss(reduction="sum")(zv, labels).backward()
     soft = np.exp(_log_softmax(z))
-    onehot = np.eye(4)[labels]
-    np.testing.assert_allclose(zv.grad, soft - onehot, rtol=1e-10, atol=1e-12)
+    onehot = np.eye(classes)[labels]
+    for reduction, scale in (("sum", 1.0), ("mean", 1 / 5)):
+        zv = al.Value(z)
+        nn.CrossEntropyLoss(reduction=reduction)(zv, labels).backward()
+        np.testing.assert_allclose(zv.grad, (soft - onehot) * scale, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("classes", [4, 128, 129, 300])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_softmax_of_a_batch_and_its_gradient_in_both_layouts(rng, classes, dtype):
+    """Short rows go through a transposed copy and a BLAS row sum; long rows do not."""
+    z = (rng.normal(size=(6, classes)) * 3).astype(dtype)
+    c = rng.normal(size=(6, classes)).astype(dtype)
+    zv = al.Value(z)
+    out = zv.log_softmax(axis=1)
+    assert out.dtype == dtype and out.data.flags.c_contiguous
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out.data, _log_softmax(z.astype(float)), rtol=tol, atol=tol)
+    (out * c).sum().backward()
+    soft = np.exp(_log_softmax(z.astype(float)))
+    expected = c - soft * c.sum(axis=1, keepdims=True)  # d/dz of Σ c·log_softmax(z)
+    np.testing.assert_allclose(zv.grad, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (3, 1), (1, 1)])
+def test_one_row_or_one_class_leaves_the_logits_alone(rng, shape):
+    """A (1, C) or (m, 1) array transposes without a copy: the ops must copy anyway."""
+    z = rng.normal(size=shape)
+    zv = al.Value(z.copy())
+    np.testing.assert_allclose(zv.log_softmax(axis=1).data, _log_softmax(z), atol=1e-12)
+    loss = nn.CrossEntropyLoss()(zv, np.zeros(shape[0], dtype=int))
+    assert loss.item() == pytest.approx(-_log_softmax(z)[:, 0].mean())
+    loss.backward()
+    np.testing.assert_array_equal(zv.data, z)
 
 
 def test_cross_entropy_stable_for_logits_of_1e4():
@@ -160,6 +192,14 @@ def test_cross_entropy_label_errors():
         ce(np.zeros((2, 3)), [0, 3])
     with pytest.raises(ValueError, match="label -1 is out of range"):
         ce(np.zeros((2, 3)), [0, -1])
+    z = al.Value(np.zeros((2, 3)))  # a Value and an integer array: the step's fast path
+    for labels, message in (
+        ([0, 3], r"label 3 is out of range for 3 classes"),
+        ([-1, 0], "label -1 is out of range"),
+        ([0, 1, 2], r"need integer labels of shape \(2,\), got labels of shape \(3,\)"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ce(z, np.array(labels))
     with pytest.raises(
         ValueError,
         match=r"logits of shape \(2, 3\) need integer labels of shape "
@@ -191,6 +231,18 @@ def test_float32_loss_stays_float32(rng):
     L = nn.CrossEntropyLoss()(z, [0, 1, 2, 0])
     L.backward()
     assert np.asarray(L.data).dtype == np.float32 and z.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64, float])
+def test_the_fused_op_refuses_labels_out_of_range_in_every_integer_dtype(dtype):
+    """One max() over the labels read as unsigned catches negative and too-large labels."""
+    z = al.Value(np.zeros((3, 4)))
+    assert al.cross_entropy(z, np.array([0, 3, 1], dtype=dtype)).item() == pytest.approx(np.log(4))
+    bad = [[0, 4, 1]] + ([[0, -1, 1], [-128, 0, 0]] if np.dtype(dtype).kind in "if" else [])
+    for labels in bad:
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\]"):
+            al.cross_entropy(z, np.array(labels, dtype=dtype))
+    assert z.grad.tolist() == np.zeros((3, 4)).tolist()  # nothing recorded, nothing flowed
 
 
 def test_cross_entropy_backward_is_right_when_another_forward_came_in_between(rng):

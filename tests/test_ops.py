@@ -746,3 +746,21 @@ def test_unrecorded_outputs_never_alias_an_input(op: Op) -> None:
         for v in values:
             if isinstance(v.data, np.ndarray):
                 assert not np.shares_memory(out.data, v.data), f"{op.name} [{case.name}]"
+
+
+@pytest.mark.parametrize("batch", [3, 4096, 4097])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_gradients_of_a_batch_are_its_column_sums(batch, dtype):
+    """dense's bias vjp and x @ W + b's broadcast sum (ones @ g up to 4096 rows, then a reduce)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(batch, 3)).astype(dtype)
+    w, b = al.Value(rng.normal(size=(2, 3)).astype(dtype)), al.Value(np.zeros(2, dtype))
+    c = rng.normal(size=(batch, 2))
+    expected = c.sum(axis=0)
+    (al.dense(x, w, b) * c.astype(dtype)).sum().backward()
+    b2 = al.Value(np.zeros(2, dtype))
+    ((x @ w.T + b2) * c.astype(dtype)).sum().backward()
+    tol = 1e-12 if dtype == np.float64 else 1e-3
+    for grad in (b.grad, b2.grad):
+        assert grad.dtype == dtype
+        np.testing.assert_allclose(grad, expected, rtol=tol, atol=tol)

@@ -220,28 +220,55 @@ def test_step_skips_parameters_without_a_gradient_as_pytorch_does():
         assert unused._grad is None  # and no zeros were made for it
 
 
-def test_a_failing_step_updates_nothing():
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+        lambda ps: optim.Adam(ps, lr=0.1),
+        lambda ps: optim.AdamW(ps, lr=0.1),
+        lambda ps: optim.RMSprop(ps, lr=0.1, momentum=0.5),
+        lambda ps: optim.Adagrad(ps, lr=0.1),
+    ],
+)
+def test_a_failing_step_updates_nothing(make):
     a = al.Value(np.array([1.0, 2.0]), label="a")
     b = al.Value(np.array([3.0, 4.0]), label="b")
-    for opt in (
-        optim.SGD([a, b], lr=0.1),
-        optim.SGD([a, b], lr=0.1, momentum=0.9),
-        optim.Adam([a, b], lr=0.1),
-    ):
-        opt.zero_grad()
-        (a * b).sum().backward()
-        opt.step()  # a first good step: some state to keep
-        state = {k: list(v) for k, v in vars(opt).items() if k in ("velocity", "m", "v")}
-        (a * b).sum().backward()
-        before = a.data.copy(), b.data.copy(), opt.steps
-        b.data = np.zeros(3)  # rebound to another shape: its gradient no longer fits
-        with pytest.raises(ValueError, match=r"parameter 1 'b' has shape \(3,\) but its gradient"):
-            opt.step()
-        np.testing.assert_array_equal(a.data, before[0])
-        assert opt.steps == before[2]
-        for k, items in state.items():
-            assert all(x is y for x, y in zip(getattr(opt, k), items))
-        b.data = before[1]
+    opt = make([a, b])
+    opt.zero_grad()
+    (a * b).sum().backward()
+    opt.step()  # a first good step: some state to keep
+    state = [dict(s) for s in opt.state]
+    (a * b).sum().backward()
+    before = a.data.copy(), b.data.copy(), opt.steps
+    b.data = np.zeros(3)  # rebound to another shape: its gradient no longer fits
+    with pytest.raises(ValueError, match=r"parameter 1 'b' has shape \(3,\) but its gradient"):
+        opt.step()
+    np.testing.assert_array_equal(a.data, before[0])
+    assert opt.steps == before[2]
+    assert [s.keys() for s in opt.state] == [s.keys() for s in state]
+    for s, s0 in zip(opt.state, state):
+        assert all(s[k] is s0[k] for k in s)  # the very arrays of before: none replaced
+    b.data = before[1]
+    opt.step()  # and the next good step works
+    assert opt.steps == before[2] + 1
+
+
+def test_state_is_named_as_in_pytorch_and_made_on_the_first_update():
+    w = al.Value(np.array([1.0, -2.0]))
+    names = {
+        optim.SGD(w, lr=0.1): set(),
+        optim.SGD(w, lr=0.1, momentum=0.9): {"momentum_buffer"},
+        optim.Adam(w): {"exp_avg", "exp_avg_sq"},
+        optim.AdamW(w): {"exp_avg", "exp_avg_sq"},
+        optim.RMSprop(w, momentum=0.5): {"square_avg", "momentum_buffer"},
+        optim.Adagrad(w): {"sum"},
+    }
+    for opt, keys in names.items():
+        assert opt.state == [{}]
+        w.grad = [0.5, 0.25]
+        opt.step()
+        assert set(opt.state[0]) == keys, type(opt).__name__
 
 
 def test_plain_sgd_updates_in_place_and_reuses_its_buffer():

@@ -123,6 +123,15 @@ def test_a_bad_gradient_changes_nothing(opt_cls):
 
 def test_optimizer_arguments_are_checked():
     w = al.Value([1.0])
+    # numpy numbers are numbers (np.float32 is no Python float); Adam and AdamW share one check
+    optim.SGD([w], lr=0.1, momentum=np.float32(0.9), weight_decay=np.float64(0.1))
+    for cls in (optim.Adam, optim.AdamW):
+        assert cls([w], betas=np.array([0.5, 0.25], dtype=np.float32)).betas == (0.5, 0.25)
+        for bad in ((0.9,), (0.9, 1.0), (-0.1, 0.9), "ab"):
+            with pytest.raises(ValueError, match=rf"{cls.__name__}: betas must be in \[0, 1\)"):
+                cls([w], betas=bad)
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: weight_decay must be >= 0"):
+            cls([w], weight_decay=-0.01)
     with pytest.raises(ValueError, match="alpha"):
         optim.RMSprop([w], alpha=1.5)
     with pytest.raises(ValueError, match="betas"):

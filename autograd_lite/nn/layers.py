@@ -29,6 +29,8 @@ from . import init as _init
 from .activations import activation_module
 from .module import Module, Parameter
 
+_MODULE_CALL = Module.__call__
+
 
 def _as_input(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
@@ -82,7 +84,8 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(nout, dtype=dtype), label="b") if bias else None
 
     def forward(self, x: Any) -> Value:
-        x = _as_input(x)
+        if type(x) is not Value:
+            x = _as_input(x)
         d = x._data
         if type(d) is float or d.ndim == 0 or d.shape[-1] != self.nin:
             raise ValueError(
@@ -149,7 +152,8 @@ class Sequential(Module):
 
     def forward(self, x: Any) -> Any:
         for m in self.layers:
-            x = m(x)
+            # Module.__call__ only calls forward: skip its frame (and *args packing)
+            x = m.forward(x) if type(m).__call__ is _MODULE_CALL else m(x)
         return x
 
     def __len__(self) -> int:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..graph import unary as _unary
 from ..value import Value
 from .module import Module
 
@@ -173,6 +174,21 @@ class CrossEntropyLoss(Loss):
     """
 
     def forward(self, prediction: Any, target: Any) -> Value:
+        if (
+            type(prediction) is Value
+            and type(target) is np.ndarray
+            and target.ndim == 1
+            and target.dtype.kind in "iu"
+        ):  # a batch of logits and its integer labels: every training step, checked once
+            d = prediction._data
+            if type(d) is np.ndarray and d.ndim == 2:
+                labels = target.copy()  # the node's own labels (its backward reads them)
+                labels.setflags(False)
+                try:
+                    return _unary(ops.cross_entropy, prediction, (labels, self.reduction))
+                except ValueError:
+                    self._labels(target, d.shape)  # a shape or range error: say so in our words
+                    raise
         z = _as_value(prediction)
         if z.ndim not in (1, 2):
             raise ValueError(
