@@ -471,8 +471,8 @@ def main() -> None:
     )
     bench_scalar()
     bench_chain()
-    bench_tensor_mlp(*B.DIGITS, repeat=7, targets={"fused": "<= 1.3x", "nn": "<= 1.3x"})
-    bench_tensor_mlp(*B.WIDE, repeat=5, targets={"fused": "<= 1.05x", "nn": "<= 1.08x"})
+    bench_tensor_mlp(*B.DIGITS, repeat=15, targets={"fused": "<= 1.3x", "nn": "<= 1.3x"})
+    bench_tensor_mlp(*B.WIDE, repeat=9, targets={"fused": "<= 1.05x", "nn": "<= 1.08x"})
     bench_per_op()
 
 
