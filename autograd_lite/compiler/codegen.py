@@ -63,6 +63,8 @@ class Generated:
     output: str = ""
     backward_body: list[str] = field(default_factory=list)  # after unpacking `saved`
     grads: list[str] = field(default_factory=list)
+    # (callback, expressions of its values): forward returns those values third, in order
+    effects: list[tuple[Any, list[str]]] = field(default_factory=list)
 
     def new_buffers(self) -> list[np.ndarray]:
         """One fresh set of forward buffers (a call whose backward is pending keeps its own)."""
@@ -225,7 +227,8 @@ def generate(prog: Program) -> Generated:
     fl = _Lowering(prog, "_f")
     fl.pinned |= {v for v, _ in prog.inputs}  # the caller's arrays: never written
     later = _uses(prog.forward)
-    keep = set(saved) | {prog.output}
+    effect_vars = [e for _, exprs in prog.effects for e in exprs]
+    keep = set(saved) | {prog.output} | set(effect_vars)  # effects read them after the body
     for s, after in zip(prog.forward, later):
         fl.write(s, after | keep, fresh=s.var == prog.output)
     if prog.output in fl.shared:
@@ -237,8 +240,11 @@ def generate(prog: Program) -> Generated:
         names = ", ".join(f"_f{i}" for i in range(len(fl.buffers)))
         body.append(f"{names}{',' if len(fl.buffers) == 1 else ''} = bufs")
     body += fl.lines
-    saved_tuple = f"({', '.join(saved)}{',' if len(saved) == 1 else ''})"
-    body.append(f"return {prog.output}, {saved_tuple}")
+    saved_tuple = _tuple(saved)
+    if prog.effects:  # the values the effects' callbacks read, after the pass
+        body.append(f"return {prog.output}, {saved_tuple}, {_tuple(effect_vars)}")
+    else:
+        body.append(f"return {prog.output}, {saved_tuple}")
 
     # ---- backward
     bl = _Lowering(prog, "_b")
@@ -282,4 +288,9 @@ def generate(prog: Program) -> Generated:
         output=prog.output,
         backward_body=bbody[1 if saved else 0 : -1],
         grads=grads,
+        effects=prog.effects,
     )
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"

@@ -34,7 +34,7 @@ from ..graph import _unpin
 from ..registry import Op
 from ..value import MANY, Value
 from .codegen import Generated, generate
-from .trace import CompileError, Program, run_eager, same_state, trace
+from .trace import CompileError, Program, deferred_effects, run_eager, same_state, trace
 
 _STATIC = (type(None), bool, int, float, str)
 _MAX_ENTRIES = 32
@@ -313,22 +313,39 @@ class _Entry:
         datas |= {name: "_c" + name[2:] for name in captured_name.values()}
         all_leaves = all(not (p.startswith("_x") and not key[int(p[2:])][3]) for p in parents)
         call_in = ", ".join([*inputs, "_call.bufs"])
+        # effects (trace.effect): each callback with its values' arrays, after every forward
+        # pass, as eagerly (also under no_grad); it uses them at once (they may be buffers)
+        effect_calls: list[tuple[str, list[str]]] = []
+        for k, (callback, exprs) in enumerate(code.effects):
+            ns[f"_E{k}"] = callback
+            effect_calls.append((f"_E{k}", exprs))
+        if effect_calls:
+            flat = [f"_ev[{j}]" for j in range(sum(len(e) for _, e in effect_calls))]
+            short = [f"_r = _forward({call_in})", "_ev = _r[2]"]
+            j = 0
+            for fname, exprs in effect_calls:
+                short.append(f"{fname}({', '.join(flat[j : j + len(exprs)])})")
+                j += len(exprs)
+            short.append("return _constant(_r[0], _pool, _call)")
+        else:
+            short = [f"return _constant(_forward({call_in})[0], _pool, _call)"]
         lines += [
             "    _call = _pool.pop() if _pool else _new_call()",
             "    if not _modes.recording:  # no_grad(): the forward only; anomaly mode: eager",
             "        if _modes._anomaly:",
             "            _pool.append(_call)",
             "            return _MISS",
-            f"        return _constant(_forward({call_in})[0], _pool, _call)",
+            *(f"        {line}" for line in short),
         ]
         if not parents:
-            lines += [f"    return _constant(_forward({call_in})[0], _pool, _call)"]
+            lines += [f"    {line}" for line in short]
         else:
             # the forward pass, inline: its parameters bound to the inputs, then its body
             lines += [f"    {v} = {e}" for v, e in zip(code.forward_params, inputs)]
             if code.forward_buffers:
                 lines.append("    bufs = _call.bufs")
             lines += [f"    {line}" for line in code.forward_body]
+            lines += [f"    {fname}({', '.join(exprs)})" for fname, exprs in effect_calls]
             pins = list(dict.fromkeys(pinned))
             for v, d in pins:  # graph._pin written out: a call less per saved leaf
                 lines += [
@@ -638,7 +655,8 @@ class Compiled:
 
     def _check(self, args: tuple, result: Value) -> None:
         """Run the eager function too and raise when its value or gradients differ."""
-        eager = run_eager(self.fn, args, {}, self.name)
+        with deferred_effects():  # the compiled call ran the effects: not a second time
+            eager = run_eager(self.fn, args, {}, self.name)
         what = _differs(result._data, eager._data)
         if what is None and result.requires_grad and result.ndim == 0:
             parents = result.parents

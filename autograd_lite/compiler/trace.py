@@ -21,10 +21,12 @@ its traced value, so the code generator knows each shape and dtype exactly.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import inspect
 import keyword
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +96,8 @@ class Program:
     values: dict[str, Any] = field(default_factory=dict)  # traced value of every name
     seed: Any = None
     state: list[tuple[Any, str, Any]] = field(default_factory=list)  # (object, attr, value)
+    # effects registered while tracing: (callback, the expressions of the values it reads)
+    effects: list[tuple[Any, list[str]]] = field(default_factory=list)
 
 
 # names the generated code uses itself (the last four: a compiled result's generated
@@ -282,16 +286,17 @@ def _may_alias(expr: ast.expr) -> bool:
     return False
 
 
-def _order(root: Value, stops: set[int]) -> list[Value]:
-    """Recorded nodes reachable from ``root`` and the leaves they read, inputs first.
+def _order(root: Value, stops: set[int], more: tuple[Value, ...] = ()) -> list[Value]:
+    """Recorded nodes reachable from ``root`` (and ``more``) and their leaves, inputs first.
 
     The search stops at the Values in ``stops`` (the ids of the arguments): an
     argument computed by eager code before the call is an input of the compiled
     function, never traced through (the generated code reads it at each call).
+    ``more``: other Values the generated code must compute too (what effects read).
     """
     order: list[Value] = []
     seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    stack: list[tuple[Value, bool]] = [(v, False) for v in reversed(more)] + [(root, False)]
     while stack:  # iterative post-order depth-first search: a node after its inputs
         node, done = stack.pop()
         if done:
@@ -438,13 +443,70 @@ def same_state(a: Any, b: Any) -> bool:
     return a is b or (type(a) in (int, float, str) and type(b) is type(a) and a == b)
 
 
+_effects: list[list[tuple[Any, tuple[Value, ...]]]] = []  # per traced run: (callback, Values)
+
+
+def effect(callback: Any, *values: Value) -> None:
+    """Run ``callback(*(v.data for v in values))`` now, or at every call of compiled code.
+
+    Library code with a side effect that depends only on values it computes
+    (BatchNorm's running statistics, updated from the batch's mean and variance)
+    registers it through this instead of doing it directly. Eagerly the callback
+    runs at once. While a function is being traced it does not run: the trace
+    records it with the ``values`` (which become outputs of the generated forward
+    pass), and the compiled function calls it with their arrays after the
+    forward pass of **every** call, including the first, under ``no_grad`` too,
+    so the effect happens exactly once per call, as it does eagerly. The arrays
+    may be buffers the next call writes into: the callback must use them at
+    once (compute new arrays from them), never keep them.
+
+    >>> import autograd_lite as al
+    >>> seen = []
+    >>> def f(x):
+    ...     m = x.mean()
+    ...     effect(seen.append, m)
+    ...     return (x * x).sum()
+    >>> fast = al.compile(f)
+    >>> x = al.Value([1.0, 3.0])
+    >>> _ = fast(x), fast(x)
+    >>> seen
+    [2.0, 2.0]
+    """
+    if not all(isinstance(v, Value) for v in values):
+        kinds = ", ".join(type(v).__name__ for v in values)
+        raise TypeError(f"effect({getattr(callback, '__name__', callback)!r}): the values "
+                        f"must be Values (pass other parameters in the callback), got {kinds}")
+    if _effects:
+        _effects[-1].append((callback, values))
+        return
+    callback(*(v._data for v in values))
+
+
+@contextlib.contextmanager
+def deferred_effects() -> Iterator[list[tuple[Any, tuple[Value, ...]]]]:
+    """Collect the effects registered inside the block instead of running them.
+
+    >>> import autograd_lite as al
+    >>> with deferred_effects() as later:
+    ...     effect(print, al.Value(1.0))
+    >>> len(later)
+    1
+    """
+    _effects.append([])
+    try:
+        yield _effects[-1]
+    finally:
+        _effects.pop()
+
+
 def refuse_side_effect(what: str) -> None:
     """Raise :class:`CompileError` when called while a function is being traced.
 
-    Library code that changes Python-side state as it computes (BatchNorm's running
-    statistics in training) calls this *before* changing anything: a compiled
-    function runs only the recorded numpy code, so the update would happen at trace
-    time and never again. Outside tracing it does nothing.
+    Library code that changes Python-side state as it computes, in a way
+    :func:`effect` cannot express (it needs more than the values of the graph),
+    calls this *before* changing anything: a compiled function runs only the
+    recorded numpy code, so the change would happen at trace time and never again.
+    Outside tracing it does nothing.
 
     >>> refuse_side_effect("counting calls")  # not tracing: nothing happens
     >>> import autograd_lite as al
@@ -460,8 +522,7 @@ def refuse_side_effect(what: str) -> None:
         raise CompileError(
             f"compile({_tracing[-1]}): {what} at every call, a side effect compiled code "
             "would run once while tracing and then never again; nothing was changed. "
-            "Compile it without that (for BatchNorm: model.eval(), or "
-            "track_running_stats=False), or call it eagerly"
+            "Compile it without that, or call it eagerly"
         )
 
 
@@ -475,12 +536,21 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
         wanted = tuple(isinstance(a, Value) and a.requires_grad for a in args)
     _tracing.append(name)
     _reads.append([])
-    try:
-        root = run_eager(fn, args, {}, name)
-        _same_twice(root, run_eager(fn, args, {}, name), name, args)
+    try:  # effects are collected, not run: the compiled calls run them (once each)
+        with deferred_effects() as effects:
+            root = run_eager(fn, args, {}, name)
+        with deferred_effects() as again:
+            second = run_eager(fn, args, {}, name)
+        _same_twice(root, second, name, args)
+        if [len(v) for _, v in effects] != [len(v) for _, v in again]:
+            raise CompileError(
+                f"compile({name}): two runs on the same arguments registered different "
+                "effects; such a function cannot be compiled, call it eagerly"
+            )
     finally:
         _tracing.pop()
         reads = _reads.pop()
+    effect_values = tuple(v for _, vs in effects for v in vs)
     state = list({(id(o), a): (o, a, v) for o, a, v in reads}.values())
     t = _Tracer(name, args, _parameter_names(fn))
     arg_index: dict[int, int] = {}
@@ -490,7 +560,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     inputs = t.inputs
     arg_var = t.arg_var
 
-    order = _order(root, set(arg_index))
+    order = _order(root, set(arg_index), effect_values)
     forward: list[Stmt] = []
     for node in order:
         i = arg_index.get(id(node))
@@ -566,6 +636,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
         values=t.values,
         seed=seed,
         state=state,
+        effects=[(cb, [t.var_of[id(v)] for v in vs]) for cb, vs in effects],
     )
 
 

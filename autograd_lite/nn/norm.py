@@ -26,11 +26,12 @@ same in training and evaluation.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-from ..compiler.trace import reads_state, refuse_side_effect
+from ..compiler.trace import effect, reads_state
 from ..graph import no_grad
 from ..value import Value
 from .layers import _as_input, _positive
@@ -100,8 +101,9 @@ class _BatchNorm(Module):
             centred = x - mean
             var = (centred * centred).mean(axis=axes, keepdims=True)
             xhat = centred / (var + self.eps).sqrt()
-            if training and self.track_running_stats:
-                self._update(mean.data.reshape(-1), var.data.reshape(-1), n)
+            if training and reads_state(self, "track_running_stats"):
+                # now, or after every call of compiled code (the trace cannot record it)
+                effect(functools.partial(self._update, n=n), mean, var)
         else:
             # read through reads_state: a compiled model is traced again on new statistics
             mean = reads_state(self, "running_mean").reshape(shape)
@@ -111,8 +113,13 @@ class _BatchNorm(Module):
             return xhat
         return xhat * self.weight.reshape(shape) + self.bias.reshape(shape)
 
-    def _update(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
-        refuse_side_effect(f"{type(self).__name__} in training updates its running statistics")
+    def _update(self, mean: Any, var: Any, n: int) -> None:
+        """The running statistics from a batch's mean and (biased) variance, n values each.
+
+        It uses ``mean`` and ``var`` at once and keeps only new arrays: compiled code
+        passes its own buffers, which the next call overwrites.
+        """
+        mean, var = np.reshape(mean, -1), np.reshape(var, -1)
         with no_grad():
             self.num_batches_tracked = self.num_batches_tracked + 1
             m = self.momentum
