@@ -6,6 +6,7 @@ new op in the table is compiled here as soon as it has gradient cases there.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from test_ops import OPS, cases_for
 import autograd_lite as al
 from autograd_lite import nn, optim
 from autograd_lite.compiler import CompileCheckError, CompileError
+from autograd_lite.compiler.trace import refuse_side_effect
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -516,34 +518,123 @@ def _bn_net() -> tuple:
     return net, x, net[1]
 
 
-def test_batchnorm_training_is_refused_and_its_statistics_left_alone() -> None:
-    net, x, bn = _bn_net()
-    net[3].p = 0.0  # no random mask: only BatchNorm's update is in the way
-    fast = al.compile(lambda x: net(x).sum())
-    with pytest.raises(CompileError, match=r"<lambda>.*BatchNorm1d.*running statistics.*eval"):
-        fast(x)
-    assert bn.num_batches_tracked == 0  # the failed trace changed nothing
-    np.testing.assert_array_equal(bn.running_mean, np.zeros(3))
+def test_a_side_effect_that_is_no_effect_is_refused_and_nothing_changed() -> None:
+    calls = []
+
+    def counted(x: al.Value) -> al.Value:
+        refuse_side_effect("counting calls in a list")
+        calls.append(1)
+        return (x * x).sum()
+
+    fast = al.compile(counted)
+    with pytest.raises(CompileError, match=r"counted.*counting calls in a list.*eagerly"):
+        fast(al.Value([1.0, 2.0]))
+    assert calls == []  # refused before anything changed
+    counted(al.Value([1.0]))  # eagerly: nothing refused
+    assert calls == [1]
+
+
+def _bn_models(kind: str, momentum: float | None) -> tuple:
+    """The same model twice (compiled, eager), a loss on it and a few batches."""
+    rng = np.random.default_rng(5)
+    if kind == "linear":
+        net = nn.Sequential(
+            nn.Linear(4, 6, seed=1),
+            nn.BatchNorm1d(6, momentum=momentum),
+            nn.ReLU(),
+            nn.Linear(6, 2, seed=2),
+        )
+        batches = [(rng.normal(2.0, 3.0, (8, 4)), rng.normal(size=(8, 2))) for _ in range(4)]
+    else:
+        net = nn.Sequential(
+            nn.Conv2d(2, 3, kernel_size=3, padding=1, seed=1),
+            nn.BatchNorm2d(3, momentum=momentum),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        batches = [(rng.normal(1.0, 2.0, (3, 2, 4, 4)), rng.normal(size=(3, 48))) for _ in range(4)]
+    twin = copy.deepcopy(net)
+
+    def loss(model: nn.Module, x: al.Value, y: np.ndarray) -> al.Value:
+        d = model(x) - y
+        return (d * d).mean()
+
+    return net, twin, loss, batches
+
+
+def _assert_same_statistics(a: nn.Module, b: nn.Module) -> None:
+    bn, bn_eager = a[1], b[1]  # both models: BatchNorm second
+    assert int(bn.num_batches_tracked) == int(bn_eager.num_batches_tracked)
+    np.testing.assert_allclose(bn.running_mean, bn_eager.running_mean, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(bn.running_var, bn_eager.running_var, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv"])
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batchnorm_training_compiled_as_eager(kind: str, momentum: float | None) -> None:
+    net, twin, loss, batches = _bn_models(kind, momentum)
+    fast = al.compile(lambda x, y: loss(net, x, y))
+    opt, opt_eager = optim.SGD(net.parameters(), lr=0.1), optim.SGD(twin.parameters(), lr=0.1)
+    for step, (xs, ys) in enumerate(batches, start=1):
+        x = al.Value(xs, requires_grad=False)
+        opt.zero_grad()
+        opt_eager.zero_grad()
+        got, want = fast(x, ys), loss(twin, x, ys)
+        got.backward()
+        want.backward()
+        assert got.data == pytest.approx(want.data, rel=1e-12)
+        for p, q in zip(net.parameters(), twin.parameters()):
+            np.testing.assert_allclose(p.grad, q.grad, rtol=1e-9, atol=1e-12)
+        _assert_same_statistics(net, twin)  # updated once per call, the first one too
+        assert int(net[1].num_batches_tracked) == step
+        opt.step()
+        opt_eager.step()
+    assert fast.traces == 1  # the statistics change, the code stays
+    with al.no_grad():  # eagerly BatchNorm in training updates under no_grad too
+        fast(x, ys)
+        loss(twin, x, ys)
+    _assert_same_statistics(net, twin)
+    assert int(net[1].num_batches_tracked) == len(batches) + 1
+    net.eval()
+    twin.eval()
+    forward = al.compile(lambda x: net(x))
+    x = al.Value(batches[0][0], requires_grad=False)
+    np.testing.assert_allclose(forward(x).data, twin(x).data, rtol=1e-12, atol=1e-12)
+    assert got.data != pytest.approx(fast(x, batches[0][1]).data)  # eval: traced again
+    assert int(net[1].num_batches_tracked) == len(batches) + 1  # eval counts nothing
+
+
+def test_batchnorm_training_with_check_updates_once_per_call() -> None:
+    net, twin, loss, batches = _bn_models("linear", 0.1)
+    fast = al.compile(lambda x, y: loss(net, x, y), check=True)  # check runs fn eagerly too
+    for xs, ys in batches[:2]:
+        x = al.Value(xs, requires_grad=False)
+        fast(x, ys)
+        loss(twin, x, ys)
+        _assert_same_statistics(net, twin)
 
 
 def test_train_and_eval_flips_are_never_served_stale() -> None:
-    net, x, _ = _bn_net()
+    net, x, bn = _bn_net()
+    twin = copy.deepcopy(net)
     net.eval()
     fast = al.compile(lambda x: net(x).sum())
     assert fast(x).data == pytest.approx(net(x).sum().data)
     net.train()  # Dropout draws masks and BatchNorm updates statistics again
     with pytest.raises(CompileError):
         fast(x)
-    net[3].p = 0.0
-    with pytest.raises(CompileError, match="running statistics"):
-        fast(x)
-    net(x)  # one eager training step: new running statistics (new arrays)
+    assert bn.num_batches_tracked == 0  # the refused traces changed nothing
+    net[3].p = twin[3].p = 0.0
+    assert fast(x).data == pytest.approx(twin(x).sum().data)  # training, compiled
+    _assert_same_statistics(net, twin)
+    assert bn.num_batches_tracked == 1
     net.eval()
+    twin.eval()
     got = fast(x)
-    assert got.data == pytest.approx(net(x).sum().data)  # traced again, not the old statistics
-    assert fast.traces == 2
+    assert got.data == pytest.approx(twin(x).sum().data)  # traced again, the new statistics
+    assert fast.traces == 3
     fast(x)
-    assert fast.traces == 2  # unchanged state: the same code
+    assert fast.traces == 3  # unchanged state: the same code
 
 
 def test_a_leaf_rebound_to_another_shape_before_backward() -> None:

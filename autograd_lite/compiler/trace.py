@@ -474,8 +474,10 @@ def effect(callback: Any, *values: Value) -> None:
     """
     if not all(isinstance(v, Value) for v in values):
         kinds = ", ".join(type(v).__name__ for v in values)
-        raise TypeError(f"effect({getattr(callback, '__name__', callback)!r}): the values "
-                        f"must be Values (pass other parameters in the callback), got {kinds}")
+        raise TypeError(
+            f"effect({getattr(callback, '__name__', callback)!r}): the values "
+            f"must be Values (pass other parameters in the callback), got {kinds}"
+        )
     if _effects:
         _effects[-1].append((callback, values))
         return
