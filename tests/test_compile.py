@@ -614,6 +614,23 @@ def test_batchnorm_training_with_check_updates_once_per_call() -> None:
         _assert_same_statistics(net, twin)
 
 
+def test_a_compiled_batchnorm_called_inside_another_trace_updates_once_per_call() -> None:
+    net, twin, loss, batches = _bn_models("linear", 0.1)
+    inner = al.compile(lambda x: net(x))
+    x, y = al.Value(batches[0][0], requires_grad=False), batches[0][1]
+    inner(x)  # traced and run on its own: one update
+    twin(x)
+    drop = nn.Dropout(0.5, seed=0)
+    with pytest.raises(CompileError, match="random"):
+        al.compile(lambda x: drop(inner(x)).sum())(x)
+    _assert_same_statistics(net, twin)  # the refused traces changed nothing
+    outer = al.compile(lambda x: ((inner(x) - y) ** 2).mean())
+    for _ in range(2):
+        assert outer(x).data == pytest.approx(loss(twin, x, y).data, rel=1e-12)
+        _assert_same_statistics(net, twin)
+    assert int(net[1].num_batches_tracked) == 3
+
+
 def test_train_and_eval_flips_are_never_served_stale() -> None:
     net, x, bn = _bn_net()
     twin = copy.deepcopy(net)

@@ -34,7 +34,15 @@ from ..graph import _unpin
 from ..registry import Op
 from ..value import MANY, Value
 from .codegen import Generated, generate
-from .trace import CompileError, Program, deferred_effects, run_eager, same_state, trace
+from .trace import (
+    CompileError,
+    Program,
+    _effects,
+    deferred_effects,
+    run_eager,
+    same_state,
+    trace,
+)
 
 _STATIC = (type(None), bool, int, float, str)
 _MAX_ENTRIES = 32
@@ -329,6 +337,9 @@ class _Entry:
             short.append("return _constant(_r[0], _pool, _call)")
         else:
             short = [f"return _constant(_forward({call_in})[0], _pool, _call)"]
+        if effect_calls:  # inside a trace (or check=True's eager run): eagerly, see _call
+            ns["_deferring"] = _effects
+            lines += ["    if _deferring:", "        return _MISS"]
         lines += [
             "    _call = _pool.pop() if _pool else _new_call()",
             "    if not _modes.recording:  # no_grad(): the forward only; anomaly mode: eager",
@@ -625,6 +636,8 @@ class Compiled:
             )
         if graph.modes._anomaly:  # detect_anomaly checks every op: run the eager function
             return self.fn(*args)
+        if _effects:  # another function is being traced (or checked): its effects are
+            return self.fn(*args)  # being collected, so run this one eagerly, collected too
         key = self._key(args)
         entry = self._entries.get(key)
         if entry is None or not entry.captured_unchanged():
