@@ -180,7 +180,8 @@ class _Entry:
         self.op = Op(
             f"compiled {name}",
             forward=self._no_forward,
-            vjps=tuple(self._vjp(k) for k in range(len(prog.grads))),
+            # nothing wants a gradient: no node is ever made, a placeholder for the op table
+            vjps=tuple(self._vjp(k) for k in range(len(prog.grads))) or (self._no_forward,),
             label=f"compiled {name}",
             inputs=tuple(var for _, var in prog.grads) or ("z",),
             keeps_inputs=True,

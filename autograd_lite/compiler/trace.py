@@ -434,6 +434,10 @@ def reads_state(obj: Any, attr: str) -> Any:
     return value
 
 
+def _shown(v: Any) -> str:
+    return repr(v) if type(v) in (bool, int, float, str) else f"a {type(v).__name__}"
+
+
 def same_state(a: Any, b: Any) -> bool:
     """Whether a value read by :func:`reads_state` still holds (the rule its guard uses).
 
@@ -553,7 +557,17 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
         _tracing.pop()
         reads = _reads.pop()
     effect_values = tuple(v for _, vs in effects for v in vs)
-    state = list({(id(o), a): (o, a, v) for o, a, v in reads}.values())
+    first: dict[tuple[int, str], tuple[Any, str, Any]] = {}
+    for o, a, v in reads:
+        seen = first.setdefault((id(o), a), (o, a, v))
+        if not same_state(seen[2], v):  # no guard at the call's start could hold
+            raise CompileError(
+                f"compile({name}): the function changes {type(o).__name__}.{a} that it "
+                f"reads (first {_shown(seen[2])}, then {_shown(v)}), so no state before a call "
+                "tells "
+                "which code it needs; set it outside the function, or call it eagerly"
+            )
+    state = list(first.values())
     t = _Tracer(name, args, _parameter_names(fn))
     arg_index: dict[int, int] = {}
     for i, a in enumerate(args):
