@@ -17,7 +17,12 @@ it and it can be differentiated again:
 * the pools: ``∂x = window_scatter2d(g, weights)`` (each output's gradient
   spread over its window, weighted: ``1/(kh·kw)`` for the average, the tie
   share of the maxima for the max), whose vjp is ``window_sum2d`` (the weighted
-  window sum) and back.
+  window sum) and back. Both take the pool's ``padding``: the scatter adds into
+  the padded input and cuts the border off, the sum zero-pads first.
+
+Pool padding follows PyTorch: ``max_pool2d`` pads with −inf (padding never
+wins a max), ``avg_pool2d`` pads with zeros and counts them in the mean
+(``count_include_pad=True``); padding may be at most half the kernel size.
 
 ``dropout`` takes its mask as a parameter (drawn by :func:`dropout` from
 ``rng``), so backward and SymPy checks see a fixed mask.
@@ -26,6 +31,8 @@ it and it can be differentiated again:
 >>> x = al.Value(np.arange(16.0).reshape(1, 1, 4, 4))
 >>> al.max_pool2d(x, 2).data.tolist()
 [[[[5.0, 7.0], [13.0, 15.0]]]]
+>>> al.avg_pool2d(x, 3, stride=2, padding=1).data[0, 0, 0].tolist()  # zeros count
+[1.1111111111111112, 2.6666666666666665]
 """
 
 from __future__ import annotations
@@ -107,11 +114,20 @@ def _check_fits(hw: tuple, kernel: tuple, padding: tuple, op: str) -> None:
         )
 
 
-def _padded(x: np.ndarray, padding: tuple) -> np.ndarray:
+def _padded(x: np.ndarray, padding: tuple, value: Any = 0) -> np.ndarray:
+    """``x`` with ``padding`` (ph, pw) rows/columns of ``value`` on each side of H and W."""
     ph, pw = padding
     if ph == 0 and pw == 0:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _cropped(xp: np.ndarray, padding: tuple) -> np.ndarray:
+    """The inverse of :func:`_padded`: ``xp`` without its ``padding`` border."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return xp
+    return xp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw].copy()
 
 
 def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
@@ -307,12 +323,29 @@ conv2d_grad_weight = register(
 # ----------------------------------------------------------------- pooling
 
 
-def _pool_geometry(xs: tuple, kernel_size: Any, stride: Any, op: str) -> tuple:
-    _check_image_shape(xs, op)
+def _pool_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
+    """Kernel, stride (default: the kernel) and padding as pairs, checked as PyTorch does.
+
+    >>> _pool_params(3, None, 1, "max_pool2d")
+    ((3, 3), (3, 3), (1, 1))
+    >>> _pool_params(2, 1, 2, "avg_pool2d")
+    Traceback (most recent call last):
+    ...
+    ValueError: avg_pool2d: padding (2, 2) must be at most half the kernel size (2, 2)
+    """
     k = _pair(kernel_size, "kernel_size", op)
     s = k if stride is None else _pair(stride, "stride", op)
-    _check_fits(xs[2:], k, (0, 0), op)
-    return k, s
+    p = _pair(padding, "padding", op, minimum=0)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
+    return k, s, p
+
+
+def _pool_geometry(xs: tuple, kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
+    _check_image_shape(xs, op)
+    k, s, p = _pool_params(kernel_size, stride, padding, op)
+    _check_fits(xs[2:], k, p, op)
+    return k, s, p
 
 
 def _check_image_shape(xs: tuple, op: str) -> None:
@@ -320,28 +353,30 @@ def _check_image_shape(xs: tuple, op: str) -> None:
         raise ValueError(f"{op} needs an input of shape (N, C, H, W), got shape {xs}")
 
 
-def _max_pool_forward(x: Any, kernel_size: Any, stride: Any) -> np.ndarray:
-    k, s = _pool_geometry(np.shape(x), kernel_size, stride, "max_pool2d")
-    return np.maximum.reduce(windows(np.asarray(x), k, s), axis=(4, 5))
+def _max_pool_forward(x: Any, kernel_size: Any, stride: Any, padding: Any) -> np.ndarray:
+    k, s, p = _pool_geometry(np.shape(x), kernel_size, stride, padding, "max_pool2d")
+    return np.maximum.reduce(windows(_padded(np.asarray(x), p, -np.inf), k, s), axis=(4, 5))
 
 
-def _max_share(x: Any, out: Any, k: tuple, s: tuple) -> np.ndarray:
-    """Per window, 1/(number of maxima) at each maximum, else 0 (ties split evenly)."""
-    win = windows(np.asarray(data_of(x)), k, s)
+def _max_share(x: Any, out: Any, k: tuple, s: tuple, p: tuple) -> np.ndarray:
+    """Per window, 1/(number of maxima) at each maximum, else 0 (ties split evenly).
+
+    Over the windows of x padded with −inf (padding never holds a finite maximum).
+    """
+    win = windows(_padded(np.asarray(data_of(x)), p, -np.inf), k, s)
     hit = win == np.asarray(data_of(out))[..., None, None]
     return hit / np.add.reduce(hit, axis=(4, 5), keepdims=True, dtype=win.dtype)
 
 
-def _max_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
-    k, s = _pool_geometry(shape_of(x), kernel_size, stride, "max_pool2d")
-    return window_scatter2d.poly(g, _max_share(x, out, k, s), shape_of(x), k, s)
+def _max_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
+    k, s, p = _pool_geometry(shape_of(x), kernel_size, stride, padding, "max_pool2d")
+    return window_scatter2d.poly(g, _max_share(x, out, k, s, p), shape_of(x), k, s, p)
 
 
-def _pool_sympy(reduce_window: Any) -> Any:
-    def define(sp: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
-        k = _pair(kernel_size, "kernel_size", "pool")
-        s = k if stride is None else _pair(stride, "stride", "pool")
-        return reduce(windows(x, k, s), reduce_window(sp), axis=(4, 5))
+def _pool_sympy(reduce_window: Any, pad_value: Any) -> Any:
+    def define(sp: Any, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
+        k, s, p = _pool_params(kernel_size, stride, padding, "pool")
+        return reduce(windows(_padded(x, p, pad_value(sp)), k, s), reduce_window(sp), axis=(4, 5))
 
     return define
 
@@ -352,27 +387,30 @@ max_pool2d = register(
         forward=_max_pool_forward,
         vjps=(_max_pool_vjp,),
         label="max pool",
-        params=("kernel_size", "stride"),
-        defaults={"stride": None},
-        doc="maximum over kernel windows of x (N, C, H, W); tied maxima share the gradient",
-        sympy_def=_pool_sympy(lambda sp: sp.Max),
+        params=("kernel_size", "stride", "padding"),
+        defaults={"stride": None, "padding": 0},
+        doc="maximum over kernel windows of x (N, C, H, W) padded with −inf; "
+        "tied maxima share the gradient",
+        sympy_def=_pool_sympy(lambda sp: sp.Max, lambda sp: sp.S.NegativeInfinity),
         cases=(
-            SymCase(((1, 1, 4, 4),), (2, None), note="2×2 windows"),
-            SymCase(((1, 1, 3, 3),), ((2, 3), 1), note="overlapping 2×3 windows"),
+            SymCase(((1, 1, 4, 4),), (2, None, 0), note="2×2 windows"),
+            SymCase(((1, 1, 3, 3),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
+            SymCase(((1, 1, 3, 3),), (2, 2, 1), note="padding 1"),
+            SymCase(((1, 1, 2, 3),), (3, 1, (1, 0)), note="3×3 windows, padding (1, 0)"),
         ),
     )
 )
 
 
-def _avg_pool_forward(x: Any, kernel_size: Any, stride: Any) -> np.ndarray:
-    k, s = _pool_geometry(np.shape(x), kernel_size, stride, "avg_pool2d")
-    win = windows(np.asarray(x), k, s)
+def _avg_pool_forward(x: Any, kernel_size: Any, stride: Any, padding: Any) -> np.ndarray:
+    k, s, p = _pool_geometry(np.shape(x), kernel_size, stride, padding, "avg_pool2d")
+    win = windows(_padded(np.asarray(x), p), k, s)
     return np.add.reduce(win, axis=(4, 5)) * (1.0 / (k[0] * k[1]))
 
 
-def _avg_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any) -> Any:
-    k, s = _pool_geometry(shape_of(x), kernel_size, stride, "avg_pool2d")
-    return window_scatter2d.poly(g, 1.0 / (k[0] * k[1]), shape_of(x), k, s)
+def _avg_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
+    k, s, p = _pool_geometry(shape_of(x), kernel_size, stride, padding, "avg_pool2d")
+    return window_scatter2d.poly(g, 1.0 / (k[0] * k[1]), shape_of(x), k, s, p)
 
 
 avg_pool2d = register(
@@ -381,42 +419,60 @@ avg_pool2d = register(
         forward=_avg_pool_forward,
         vjps=(_avg_pool_vjp,),
         label="avg pool",
-        params=("kernel_size", "stride"),
-        defaults={"stride": None},
+        params=("kernel_size", "stride", "padding"),
+        defaults={"stride": None, "padding": 0},
         keeps_inputs=False,
-        doc="mean over kernel windows of x (N, C, H, W)",
-        sympy_def=_pool_sympy(lambda sp: lambda *items: sp.Add(*items) / len(items)),
+        doc="mean over kernel windows of x (N, C, H, W) padded with zeros "
+        "(counted in the mean, as PyTorch's count_include_pad=True)",
+        sympy_def=_pool_sympy(
+            lambda sp: lambda *items: sp.Add(*items) / len(items), lambda sp: sp.Integer(0)
+        ),
         cases=(
-            SymCase(((1, 2, 4, 4),), (2, None), note="2×2 windows"),
-            SymCase(((1, 1, 3, 4),), ((2, 3), 1), note="overlapping 2×3 windows"),
+            SymCase(((1, 2, 4, 4),), (2, None, 0), note="2×2 windows"),
+            SymCase(((1, 1, 3, 4),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
+            SymCase(((1, 1, 3, 3),), (3, 2, 1), note="3×3 windows, padding 1"),
         ),
     )
 )
 
 
+def _padded_shape(x_shape: tuple, padding: Any, op: str) -> tuple[tuple, tuple]:
+    p = _pair(padding, "padding", op, minimum=0)
+    n, c, h, w = x_shape
+    return (n, c, h + 2 * p[0], w + 2 * p[1]), p
+
+
 def _window_scatter_forward(
-    g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple
+    g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple, padding: Any
 ) -> np.ndarray:
     g = np.asarray(g)
     per_window = g[..., None, None] * weights
     if np.ndim(weights) == 0:  # the same weight everywhere: broadcast to the windows
         per_window = np.broadcast_to(per_window, g.shape + tuple(kernel))
-    return _add_windows(np.zeros(x_shape, dtype=per_window.dtype), per_window, kernel, stride)
+    xp_shape, p = _padded_shape(x_shape, padding, "window_scatter2d")
+    target = np.zeros(xp_shape, dtype=per_window.dtype)
+    return _cropped(_add_windows(target, per_window, kernel, stride), p)
 
 
-def _window_sum_forward(h: Any, weights: Any, kernel: tuple, stride: tuple) -> np.ndarray:
-    win = windows(np.asarray(h), kernel, stride)
+def _window_sum_forward(
+    h: Any, weights: Any, kernel: tuple, stride: tuple, padding: Any
+) -> np.ndarray:
+    p = _pair(padding, "padding", "window_sum2d", minimum=0)
+    win = windows(_padded(np.asarray(h), p), kernel, stride)
     if np.ndim(weights) == 0:
         return np.add.reduce(win, axis=(4, 5)) * weights
     return np.einsum("ncijkl,ncijkl->ncij", win, weights)
 
 
-def _scatter_sympy(sp: Any, g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple):
-    out = np.full(x_shape, sp.Integer(0), dtype=object)
+def _scatter_sympy(
+    sp: Any, g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple, padding: Any
+) -> Any:
+    xp_shape, p = _padded_shape(x_shape, padding, "window_scatter2d")
+    out = np.full(xp_shape, sp.Integer(0), dtype=object)
     per_window = g[..., None, None] * np.broadcast_to(weights, g.shape + tuple(kernel))
     for n, c, i, j, a, b in np.ndindex(per_window.shape):
         out[n, c, i * stride[0] + a, j * stride[1] + b] += per_window[n, c, i, j, a, b]
-    return out
+    return _cropped(out, p)
 
 
 window_scatter2d = register(
@@ -424,24 +480,29 @@ window_scatter2d = register(
         "window_scatter2d",
         forward=_window_scatter_forward,
         vjps=(
-            lambda h, out, g, weights, x_shape, kernel, stride: window_sum2d.poly(
-                h, weights, kernel, stride
+            lambda h, out, g, weights, x_shape, kernel, stride, padding: window_sum2d.poly(
+                h, weights, kernel, stride, padding
             ),
         ),
         label="scatter windows",
         inputs=("g",),
-        params=("weights", "x_shape", "kernel", "stride"),
+        params=("weights", "x_shape", "kernel", "stride", "padding"),
+        defaults={"padding": 0},
         keeps_inputs=False,
-        doc="each window's value g (N, C, OH, OW) spread over its window, times weights "
-        "(the gradient of the pools)",
+        doc="each window's value g (N, C, OH, OW) spread over its window of the padded "
+        "x_shape, times weights, padding cut off (the gradient of the pools)",
         sympy_def=_scatter_sympy,
-        cases=(SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (1, 1)), note="overlapping"),),
+        cases=(
+            SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (1, 1), 0), note="overlapping"),
+            SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (2, 2), 1), note="padding 1"),
+        ),
     )
 )
 
 
-def _sum_sympy(sp: Any, h: Any, weights: Any, kernel: tuple, stride: tuple) -> Any:
-    win = windows(h, kernel, stride)
+def _sum_sympy(sp: Any, h: Any, weights: Any, kernel: tuple, stride: tuple, padding: Any) -> Any:
+    p = _pair(padding, "padding", "window_sum2d", minimum=0)
+    win = windows(_padded(h, p, sp.Integer(0)), kernel, stride)
     return (win * np.broadcast_to(weights, win.shape)).sum(axis=(4, 5))
 
 
@@ -450,17 +511,22 @@ window_sum2d = register(
         "window_sum2d",
         forward=_window_sum_forward,
         vjps=(
-            lambda k, out, h, weights, kernel, stride: window_scatter2d.poly(
-                k, weights, shape_of(h), kernel, stride
+            lambda k, out, h, weights, kernel, stride, padding: window_scatter2d.poly(
+                k, weights, shape_of(h), kernel, stride, padding
             ),
         ),
         label="sum windows",
         inputs=("h",),
-        params=("weights", "kernel", "stride"),
+        params=("weights", "kernel", "stride", "padding"),
+        defaults={"padding": 0},
         keeps_inputs=False,
-        doc="weighted sum over each kernel window of h (the vjp of window_scatter2d)",
+        doc="weighted sum over each kernel window of h zero-padded by padding "
+        "(the vjp of window_scatter2d)",
         sympy_def=_sum_sympy,
-        cases=(SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (1, 1)), note="overlapping"),),
+        cases=(
+            SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (1, 1), 0), note="overlapping"),
+            SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (2, 2), 1), note="padding 1"),
+        ),
     )
 )
 

@@ -42,16 +42,27 @@ def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0)) -> np.ndarray:
     return out
 
 
-def pool_reference(x, kernel, stride, reduce) -> np.ndarray:
+def pool_reference(x, kernel, stride, kind, padding=(0, 0)) -> np.ndarray:
+    """PyTorch's max/avg pool by its definition, one output element at a time.
+
+    A window may reach ``padding`` past the border: max takes the in-bounds elements
+    only; avg sums them and divides by kh·kw (``count_include_pad=True``).
+    """
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw) = kernel, stride
-    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     out = np.zeros((n, c, oh, ow))
     for i in range(n):
         for ch in range(c):
             for r in range(oh):
                 for q in range(ow):
-                    out[i, ch, r, q] = reduce(x[i, ch, r * sh : r * sh + kh, q * sw : q * sw + kw])
+                    inside = [
+                        x[i, ch, r * sh + a - ph, q * sw + e - pw]
+                        for a in range(kh)
+                        for e in range(kw)
+                        if 0 <= r * sh + a - ph < h and 0 <= q * sw + e - pw < w
+                    ]
+                    out[i, ch, r, q] = max(inside) if kind == "max" else sum(inside) / (kh * kw)
     return out
 
 
@@ -169,10 +180,10 @@ def test_pools_match_reference_and_finite_differences(kernel, stride) -> None:
     k = (kernel, kernel) if isinstance(kernel, int) else kernel
     s = k if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
     np.testing.assert_allclose(
-        al.max_pool2d(x, kernel, stride).data, pool_reference(x.data, k, s, np.max)
+        al.max_pool2d(x, kernel, stride).data, pool_reference(x.data, k, s, "max")
     )
     np.testing.assert_allclose(
-        al.avg_pool2d(x, kernel, stride).data, pool_reference(x.data, k, s, np.mean)
+        al.avg_pool2d(x, kernel, stride).data, pool_reference(x.data, k, s, "avg")
     )
     assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride), x)
     assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride=stride), x)
@@ -193,29 +204,71 @@ def test_pool_second_derivatives() -> None:
     assert_second_derivatives(lambda v: al.avg_pool2d(v, 3, 1).tanh().sum(), x)
 
 
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding"),
+    [(2, None, 1), (3, 2, 1), ((3, 2), 1, (1, 0)), ((2, 4), (2, 3), (1, 2)), (3, 1, (0, 1))],
+)
+def test_padded_pools_match_reference_and_finite_differences(kernel, stride, padding) -> None:
+    rng = np.random.default_rng(4)
+    # all values negative: a max pool that let its padding win would return 0 (or -inf)
+    x = al.Value(rng.permutation(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) * 0.01 - 10.0)
+    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
+    k, p = pair(kernel), pair(padding)
+    s = k if stride is None else pair(stride)
+    max_out = al.max_pool2d(x, kernel, stride, padding)
+    assert np.all(np.isfinite(max_out.data)) and np.all(max_out.data < -8.0)
+    np.testing.assert_allclose(max_out.data, pool_reference(x.data, k, s, "max", p))
+    np.testing.assert_allclose(
+        al.avg_pool2d(x, kernel, stride, padding=padding).data,
+        pool_reference(x.data, k, s, "avg", p),
+    )
+    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride, padding=padding), x)
+    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride, padding), x)
+
+
+def test_avg_pool_padding_counts_the_zeros() -> None:
+    # a corner window of a 3×3 kernel with padding 1 sees 4 of the 9 ones
+    out = al.avg_pool2d(al.Value(np.ones((1, 1, 4, 4))), 3, stride=3, padding=1).data
+    np.testing.assert_allclose(out[0, 0], [[4 / 9, 4 / 9], [4 / 9, 4 / 9]])
+
+
+def test_padded_pool_second_derivatives() -> None:
+    x = np.random.default_rng(6).permutation(16).reshape(1, 1, 4, 4) * 0.3 - 2.0
+    assert_second_derivatives(lambda v: (al.max_pool2d(v * v, 3, 2, 1) ** 2).sum(), x)
+    assert_second_derivatives(lambda v: al.avg_pool2d(v, 2, 1, padding=1).tanh().sum(), x)
+
+
 @given(
     h=st.integers(1, 7),
     w=st.integers(1, 7),
     kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     stride=st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
     seed=st.integers(0, 50),
 )
-def test_pools_random_geometry(h, w, kernel, stride, seed) -> None:
+def test_pools_random_geometry(h, w, kernel, stride, padding, seed) -> None:
     x = al.Value(np.random.default_rng(seed).permutation(2 * h * w).reshape(1, 2, h, w) * 0.1)
-    if kernel[0] > h or kernel[1] > w:
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        for pool in (al.max_pool2d, al.avg_pool2d):
+            with pytest.raises(ValueError, match=r"pool2d: padding .* at most half the kernel"):
+                pool(x, kernel, stride, padding)
+        return
+    if kernel[0] > h + 2 * padding[0] or kernel[1] > w + 2 * padding[1]:
         for pool in (al.max_pool2d, al.avg_pool2d):
             with pytest.raises(ValueError, match=r"pool2d.*larger than the padded input"):
-                pool(x, kernel, stride)
+                pool(x, kernel, stride, padding)
         return
     s = kernel if stride is None else stride
     np.testing.assert_allclose(
-        al.max_pool2d(x, kernel, stride).data, pool_reference(x.data, kernel, s, np.max)
+        al.max_pool2d(x, kernel, stride, padding).data,
+        pool_reference(x.data, kernel, s, "max", padding),
     )
     np.testing.assert_allclose(
-        al.avg_pool2d(x, kernel, stride).data, pool_reference(x.data, kernel, s, np.mean)
+        al.avg_pool2d(x, kernel, stride, padding).data,
+        pool_reference(x.data, kernel, s, "avg", padding),
     )
-    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride), x)
-    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride), x)
+    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride, padding), x)
+    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride, padding), x)
 
 
 @pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
@@ -227,6 +280,22 @@ def test_pool_bad_input(pool) -> None:
         f(al.Value(np.zeros((1, 1, 4, 4))), 5)
     with pytest.raises(ValueError, match=rf"{pool}.*kernel_size"):
         f(al.Value(np.zeros((1, 1, 4, 4))), 0)
+
+
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize(
+    ("kernel", "padding", "pattern"),
+    [
+        (2, 2, r"padding \(2, 2\) must be at most half the kernel size \(2, 2\)"),
+        ((3, 2), (1, 2), r"padding \(1, 2\) must be at most half the kernel size \(3, 2\)"),
+        (1, 1, r"padding \(1, 1\) must be at most half the kernel size \(1, 1\)"),
+        (2, -1, r"padding must be an int >= 0 or a pair of them, got -1"),
+        (2, (1, 1, 1), r"padding must be an int >= 0 or a pair of them"),
+    ],
+)
+def test_pool_bad_padding(pool, kernel, padding, pattern) -> None:
+    with pytest.raises(ValueError, match=rf"{pool}: {pattern}"):
+        getattr(al, pool)(al.Value(np.zeros((1, 1, 6, 6))), kernel, padding=padding)
 
 
 # ------------------------------------------------------------------ dropout

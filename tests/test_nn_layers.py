@@ -33,13 +33,20 @@ def ref_conv2d(x, w, b, stride, padding):
     return out
 
 
-def ref_pool(x, k, stride, reduce):
+def ref_pool(x, k, stride, reduce, padding=0):
+    """PyTorch's pools by their definition; a padded window holds -inf (max) or 0 (avg).
+
+    The average divides by k·k, zeros included (PyTorch's count_include_pad=True).
+    """
     n, c, h, w = x.shape
-    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
+    fill = -np.inf if reduce is np.max else 0.0
+    xp = np.full((n, c, h + 2 * padding, w + 2 * padding), fill)
+    xp[:, :, padding : padding + h, padding : padding + w] = x
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
     out = np.zeros((n, c, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            win = x[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
+            win = xp[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
             out[:, :, i, j] = reduce(win, axis=(2, 3))
     return out
 
@@ -77,6 +84,40 @@ def test_pooling_matches_the_definition_and_has_gradients():
     xv = al.Value(x)
     assert al.gradcheck(lambda v: (nn.MaxPool2d(2)(v) ** 2).sum(), xv)
     assert al.gradcheck(lambda v: (nn.AvgPool2d(2, 1)(v) ** 2).sum(), xv)
+
+
+def test_padded_pooling_matches_the_definition_and_has_gradients():
+    x = RNG.normal(size=(2, 3, 5, 6)) - 10.0  # all negative: padding must never win a max
+    for k, stride, padding in [(2, 2, 1), (3, 1, 1), (3, 2, 1)]:
+        out = nn.MaxPool2d(k, stride, padding)(x).data
+        np.testing.assert_allclose(out, ref_pool(x, k, stride, np.max, padding))
+        assert np.all(out < -5.0)
+        np.testing.assert_allclose(
+            nn.AvgPool2d(k, stride=stride, padding=padding)(x).data,
+            ref_pool(x, k, stride, np.mean, padding),
+        )
+    xv = al.Value(x)
+    assert al.gradcheck(lambda v: (nn.MaxPool2d(3, 2, padding=1)(v) ** 2).sum(), xv)
+    assert al.gradcheck(lambda v: (nn.AvgPool2d(2, 1, padding=1)(v) ** 2).sum(), xv)
+
+
+def test_pooling_repr_shows_kernel_stride_and_padding():
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert (
+        repr(nn.AvgPool2d((3, 2), stride=1, padding=(1, 0)))
+        == "AvgPool2d(kernel_size=(3, 2), stride=(1, 1), padding=(1, 0))"
+    )
+
+
+@pytest.mark.parametrize("cls", [nn.MaxPool2d, nn.AvgPool2d])
+def test_pool_padding_over_half_the_kernel_is_refused(cls):
+    name = cls.__name__
+    with pytest.raises(
+        ValueError, match=rf"{name}: padding \(2, 2\) .* half the kernel size \(3, 3\)"
+    ):
+        cls(3, padding=2)
+    with pytest.raises(ValueError, match=rf"{name}: padding must be an int >= 0"):
+        cls(3, padding=-1)
 
 
 def test_flatten_keeps_the_batch_axis():

@@ -248,10 +248,19 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             "overlapping (2,3) stride 1", lambda x: al.max_pool2d(x, (2, 3), 1), [_distinct(*_IMG)]
         ),
         Case("3x3 stride 2", lambda x: al.max_pool2d(x, 3, stride=2), [_distinct(*_IMG, seed=3)]),
+        Case(
+            "3x3 stride 2 padding 1",
+            lambda x: al.max_pool2d(x, 3, 2, padding=1),
+            [_distinct(*_IMG, seed=4) - 50.0],  # all negative: padding must not win
+        ),
+        Case(
+            "(2,3) padding (1,0)", lambda x: al.max_pool2d(x, (2, 3), 1, (1, 0)), [_distinct(*_IMG)]
+        ),
     ],
     "avg_pool2d": lambda: [
         Case("2x2", lambda x: al.avg_pool2d(x, 2), [_r(*_IMG)]),
         Case("overlapping (2,3) stride 1", lambda x: al.avg_pool2d(x, (2, 3), 1), [_r(*_IMG)]),
+        Case("3x3 stride 2 padding 1", lambda x: al.avg_pool2d(x, 3, 2, padding=1), [_r(*_IMG)]),
     ],
     "window_scatter2d": lambda: [
         Case(
@@ -265,6 +274,14 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             lambda g: al.window_scatter2d(g, 0.25, (1, 1, 4, 4), (2, 2), (2, 2)),
             [_r(1, 1, 2, 2)],
         ),
+        Case(
+            "weights, padding (1, 0)",
+            lambda g: al.window_scatter2d(
+                g, _r(1, 2, 2, 2, 2, 2), (1, 2, 1, 3), (2, 2), (1, 1), (1, 0)
+            ),
+            [_r(1, 2, 2, 2)],
+            f32=False,
+        ),
     ],
     "window_sum2d": lambda: [
         Case(
@@ -274,6 +291,11 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             f32=False,
         ),
         Case("scalar weight", lambda h: al.window_sum2d(h, 0.25, (2, 2), (2, 2)), [_r(1, 1, 4, 4)]),
+        Case(
+            "scalar weight, padding 1",
+            lambda h: al.window_sum2d(h, 0.25, (2, 2), (2, 2), padding=1),
+            [_r(1, 1, 3, 3)],
+        ),
     ],
     "dropout": lambda: [
         Case("p=0.5", lambda x: al.dropout(x, 0.5, rng=0), [_r(3, 4)]),

@@ -103,26 +103,34 @@ class Conv2d(Module):
 class _Pool(Module):
     op = staticmethod(image_ops.max_pool2d)
 
-    def __init__(self, kernel_size: Any, stride: Any = None) -> None:
-        name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name)
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        self.kernel_size, self.stride, self.padding = image_ops._pool_params(
+            kernel_size, stride, padding, type(self).__name__
+        )
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         _check_image(self, x)
-        return type(self).op(x, self.kernel_size, self.stride)
+        return type(self).op(x, self.kernel_size, self.stride, self.padding)
 
 
 class MaxPool2d(_Pool):
     """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
 
+    ``padding`` (at most half the kernel) pads with −inf, as PyTorch: padding never
+    wins a max.
+
     >>> import numpy as np
     >>> MaxPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
     [[5.0, 7.0], [13.0, 15.0]]
+    >>> pool = MaxPool2d(3, stride=2, padding=1)
+    >>> pool
+    MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
+    >>> pool(-np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
+    [[-0.0, -1.0], [-4.0, -5.0]]
     """
 
     op = staticmethod(image_ops.max_pool2d)
@@ -131,9 +139,18 @@ class MaxPool2d(_Pool):
 class AvgPool2d(_Pool):
     """Mean over each ``kernel_size`` window (stride defaults to the kernel size).
 
+    ``padding`` (at most half the kernel) pads with zeros that count in the mean,
+    as PyTorch's default ``count_include_pad=True``.
+
     >>> import numpy as np
     >>> AvgPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
     [[2.5, 4.5], [10.5, 12.5]]
+    >>> AvgPool2d(2, padding=1)(np.ones((1, 1, 2, 2))).data[0, 0].tolist()
+    [[0.25, 0.25], [0.25, 0.25]]
+    >>> AvgPool2d(2, padding=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: AvgPool2d: padding (2, 2) must be at most half the kernel size (2, 2)
     """
 
     op = staticmethod(image_ops.avg_pool2d)
