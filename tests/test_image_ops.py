@@ -212,7 +212,7 @@ def test_padded_pools_match_reference_and_finite_differences(kernel, stride, pad
     rng = np.random.default_rng(4)
     # all values negative: a max pool that let its padding win would return 0 (or -inf)
     x = al.Value(rng.permutation(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) * 0.01 - 10.0)
-    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
+    pair = lambda v: (v, v) if isinstance(v, int) else v
     k, p = pair(kernel), pair(padding)
     s = k if stride is None else pair(stride)
     max_out = al.max_pool2d(x, kernel, stride, padding)
