@@ -2,7 +2,8 @@
 
 Convolution and pooling work on *windows*: a read-only strided view of the
 (padded) input with shape ``(N, C, OH, OW, kh, kw)`` (no copy; see
-:func:`windows`). ``conv2d`` copies the windows once into a matrix (im2col) and
+:func:`windows`; a convolution's ``dilation`` only widens the strides of the
+kernel axes). ``conv2d`` copies the windows once into a matrix (im2col) and
 multiplies it by the flattened filters; the pools reduce the view directly.
 Python loops only ever run over the ``kh·kw`` kernel offsets (to add gradients
 back into overlapping windows), never over pixels.
@@ -74,42 +75,63 @@ def _out_size(size: int, k: int, s: int) -> int:
     return (size - k) // s + 1
 
 
-def windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+def _span(kernel: tuple, dilation: tuple) -> tuple[int, int]:
+    """The extent of a dilated kernel: ``(k − 1)·d + 1`` per axis (PyTorch's rule)."""
+    return (kernel[0] - 1) * dilation[0] + 1, (kernel[1] - 1) * dilation[1] + 1
+
+
+def windows(
+    xp: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+) -> np.ndarray:
     """Read-only view ``(N, C, OH, OW, kh, kw)`` of every kernel window of ``xp``.
+
+    With ``dilation`` (dh, dw) a window takes every dh-th row and dw-th column (still
+    a strided view, no copy).
 
     >>> w = windows(np.arange(16.0).reshape(1, 1, 4, 4), (2, 2), (2, 2))
     >>> w.shape, w[0, 0, 1, 0].tolist()
     ((1, 1, 2, 2, 2, 2), [[8.0, 9.0], [12.0, 13.0]])
+    >>> windows(np.arange(16.0).reshape(1, 1, 4, 4), (2, 2), (1, 1), (2, 3))[0, 0, 1, 0].tolist()
+    [[4.0, 7.0], [12.0, 15.0]]
     """
     n, c, h, w = xp.shape
-    (kh, kw), (sh, sw) = kernel, stride
+    (sh, sw), (dh, dw) = stride, dilation
+    eh, ew = _span(kernel, dilation)
     bn, bc, bh, bw = xp.strides
-    shape = (n, c, _out_size(h, kh, sh), _out_size(w, kw, sw), kh, kw)
-    return as_strided(xp, shape, (bn, bc, bh * sh, bw * sw, bh, bw), writeable=False)
+    shape = (n, c, _out_size(h, eh, sh), _out_size(w, ew, sw), *kernel)
+    return as_strided(xp, shape, (bn, bc, bh * sh, bw * sw, bh * dh, bw * dw), writeable=False)
 
 
 def _add_windows(
-    target: np.ndarray, per_window: np.ndarray, kernel: tuple, stride: tuple
+    target: np.ndarray,
+    per_window: np.ndarray,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple = (1, 1),
 ) -> np.ndarray:
     """Add ``per_window`` ``(N, C, OH, OW, kh, kw)`` into ``target`` at the windows' places.
 
     One strided slice add per kernel offset (overlapping windows add up).
     """
-    (kh, kw), (sh, sw) = kernel, stride
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = per_window.shape[2:4]
     for i in range(kh):
         for j in range(kw):
-            target[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += (
+            a, e = i * dh, j * dw
+            target[:, :, a : a + sh * (oh - 1) + 1 : sh, e : e + sw * (ow - 1) + 1 : sw] += (
                 per_window[:, :, :, :, i, j]
             )
     return target
 
 
-def _check_fits(hw: tuple, kernel: tuple, padding: tuple, op: str) -> None:
+def _check_fits(hw: tuple, kernel: tuple, padding: tuple, op: str, what: str = "") -> None:
     (h, w), (kh, kw), (ph, pw) = hw, kernel, padding
     if kh > h + 2 * ph or kw > w + 2 * pw:
         raise ValueError(
-            f"{op}: kernel {kernel} is larger than the padded input "
+            f"{op}: {what or f'kernel {kernel}'} is larger than the padded input "
             f"{(h + 2 * ph, w + 2 * pw)} (input {hw}, padding {padding})"
         )
 
@@ -130,9 +152,11 @@ def _cropped(xp: np.ndarray, padding: tuple) -> np.ndarray:
     return xp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw].copy()
 
 
-def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+def _im2col(
+    x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple
+) -> np.ndarray:
     """The windows of padded ``x`` as rows: ``(N·OH·OW, C·kh·kw)``, one copy."""
-    win = windows(_padded(x, padding), kernel, stride)
+    win = windows(_padded(x, padding), kernel, stride, dilation)
     n, c, oh, ow, kh, kw = win.shape
     cols = np.empty((n, oh, ow, c, kh, kw), dtype=x.dtype)
     cols[...] = win.transpose(0, 2, 3, 1, 4, 5)
@@ -157,7 +181,7 @@ def _as_rows(g: np.ndarray) -> np.ndarray:
 _COLS_SAVED: list = [None, None, None]
 
 
-def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any) -> tuple:
+def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any, dilation: Any) -> tuple:
     if len(xs) != 4:
         raise ValueError(f"conv2d needs x of shape (N, C, H, W), got shape {xs}")
     if len(ws) != 4:
@@ -166,22 +190,30 @@ def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any) -> tuple:
         raise ValueError(
             f"conv2d: x has {xs[1]} channels (shape {xs}) but weight expects {ws[1]} (shape {ws})"
         )
+    s, p, d = _conv_params(stride, padding, dilation)
+    span = _span(ws[2:], d)
+    what = f"kernel {tuple(ws[2:])} with dilation {d} (span {span})" if d != (1, 1) else ""
+    _check_fits(xs[2:], span, p, "conv2d", what)
+    return s, p, d
+
+
+def _conv_params(stride: Any, padding: Any, dilation: Any) -> tuple:
     s = _pair(stride, "stride", "conv2d")
     p = _pair(padding, "padding", "conv2d", minimum=0)
-    _check_fits(xs[2:], ws[2:], p, "conv2d")
-    return s, p
+    return s, p, _pair(dilation, "dilation", "conv2d")
 
 
-def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> np.ndarray:
+def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any) -> Any:
     xs, ws = np.shape(x), np.shape(w)
-    s, p = _conv_geometry(xs, ws, stride, padding)
+    s, p, d = _conv_geometry(xs, ws, stride, padding, dilation)
     if np.ndim(b) and np.shape(b) != ws[:1]:
         raise ValueError(f"conv2d: bias of shape {np.shape(b)} for {ws[0]} filters (weight {ws})")
     n, o = xs[0], ws[0]
-    oh, ow = (_out_size(xs[2] + 2 * p[0], ws[2], s[0]), _out_size(xs[3] + 2 * p[1], ws[3], s[1]))
-    cols = _im2col(np.asarray(x), ws[2:], s, p)
+    cols = _im2col(np.asarray(x), ws[2:], s, p, d)
+    eh, ew = _span(ws[2:], d)
+    oh, ow = (_out_size(xs[2] + 2 * p[0], eh, s[0]), _out_size(xs[3] + 2 * p[1], ew, s[1]))
     if type(x) is np.ndarray and not x.flags.writeable and is_grad_enabled():
-        _COLS_SAVED[:] = x, (ws, s, p), cols  # a Value's array, and a backward may follow
+        _COLS_SAVED[:] = x, (ws, s, p, d), cols  # a Value's array, and a backward may follow
     rows = cols @ np.asarray(w).reshape(o, -1).T
     if np.ndim(b) or b != 0:
         rows += b
@@ -191,57 +223,58 @@ def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any) -> np.nda
 
 
 def _conv_grad_input_forward(
-    g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any
+    g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any, dilation: Any
 ) -> np.ndarray:
     """The transposed convolution: ``Σ`` of each output's gradient times the filters."""
-    s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
+    s, p, d = _conv_params(stride, padding, dilation)
     n, c, h, wd = x_shape
     o, _, kh, kw = np.shape(w)
     g = np.asarray(g)
     oh, ow = g.shape[2:]
     per_window = (_as_rows(g) @ np.asarray(w).reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
     gxp = np.zeros((n, c, h + 2 * p[0], wd + 2 * p[1]), dtype=per_window.dtype)
-    _add_windows(gxp, per_window.transpose(0, 3, 1, 2, 4, 5), (kh, kw), s)
+    _add_windows(gxp, per_window.transpose(0, 3, 1, 2, 4, 5), (kh, kw), s, d)
     return gxp[:, :, p[0] : p[0] + h, p[1] : p[1] + wd].copy() if p != (0, 0) else gxp
 
 
 def _conv_grad_weight_forward(
-    x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any
+    x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any, dilation: Any
 ) -> np.ndarray:
     """``Σ_n,oh,ow`` of each output's gradient times its input window."""
-    s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
+    s, p, d = _conv_params(stride, padding, dilation)
     saved, key, cols = _COLS_SAVED
-    if saved is x and key == (tuple(w_shape), s, p):
+    if saved is x and key == (tuple(w_shape), s, p, d):
         _COLS_SAVED[:] = None, None, None  # used once: the usual backward after a forward
     else:
-        cols = _im2col(np.asarray(x), w_shape[2:], s, p)
+        cols = _im2col(np.asarray(x), w_shape[2:], s, p, d)
     return (_as_rows(np.asarray(g)).T @ cols).reshape(w_shape)
 
 
-def _conv_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
-    return conv2d_grad_input.poly(g, w, shape_of(x), stride, padding)
+def _conv_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any, *geometry: Any) -> Any:
+    return conv2d_grad_input.poly(g, w, shape_of(x), *geometry)
 
 
-def _conv_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
-    return conv2d_grad_weight.poly(x, g, shape_of(w), stride, padding)
+def _conv_vjp_w(g: Any, out: Any, x: Any, w: Any, b: Any, *geometry: Any) -> Any:
+    return conv2d_grad_weight.poly(x, g, shape_of(w), *geometry)
 
 
-def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any, *geometry: Any) -> Any:
     total = g.sum(axis=(0, 2, 3))
     return total if len(shape_of(b)) else total.sum()
 
 
-def _conv_sympy(sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any) -> Any:
+def _conv_sympy(sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any) -> Any:
     """The convolution written out: one SymPy sum per output element (slow, tiny shapes)."""
-    s, p = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", 0)
+    s, p, d = _conv_params(stride, padding, dilation)
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=sp.Integer(0))
     n, _, h, wd = xp.shape
     o, _, kh, kw = w.shape
-    oh, ow = _out_size(h, kh, s[0]), _out_size(wd, kw, s[1])
+    eh, ew = _span((kh, kw), d)
+    oh, ow = _out_size(h, eh, s[0]), _out_size(wd, ew, s[1])
     out = np.empty((n, o, oh, ow), dtype=object)
     for idx in np.ndindex(out.shape):
         i, j, r, q = idx
-        patch = xp[i, :, r * s[0] : r * s[0] + kh, q * s[1] : q * s[1] + kw]
+        patch = xp[i, :, r * s[0] : r * s[0] + eh : d[0], q * s[1] : q * s[1] + ew : d[1]]
         out[idx] = sp.Add(*(patch * w[j]).ravel()) + (b[j] if np.ndim(b) else b)
     return out
 
@@ -253,28 +286,31 @@ conv2d_op = register(
         vjps=(_conv_vjp_x, _conv_vjp_w, _conv_vjp_b),
         label="conv2d",
         inputs=("x", "W", "b"),
-        params=("stride", "padding"),
-        defaults={"stride": 1, "padding": 0},
+        params=("stride", "padding", "dilation"),
+        defaults={"stride": 1, "padding": 0, "dilation": 1},
         doc="2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), W (O, C, kh, kw)",
         sympy_def=_conv_sympy,
         cases=(
             SymCase(((1, 2, 3, 3), (2, 2, 2, 2), (2,)), (1, 0), note="2 filters"),
             SymCase(((1, 1, 3, 3), (1, 1, 2, 2), (1,)), (2, 1), note="stride 2, padding 1"),
+            SymCase(
+                ((1, 1, 3, 4), (1, 1, 2, 2), (1,)), (1, (1, 0), (2, 3)), note="dilation (2, 3)"
+            ),
         ),
     )
 )
 
 
-def _grad_input_sympy(sp: Any, g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any) -> Any:
+def _grad_input_sympy(sp: Any, g: Any, w: Any, x_shape: tuple, *geometry: Any) -> Any:
     # <h, conv2d_grad_input(g, W)> = <conv2d(h, W), g>: differentiate that in h's symbols
     h = symbols_like("_h", tuple(x_shape))
-    inner = sp.Add(*(_conv_sympy(sp, h, w, 0, stride, padding) * g).ravel())
+    inner = sp.Add(*(_conv_sympy(sp, h, w, 0, *geometry) * g).ravel())
     return elementwise(lambda v: sp.diff(inner, v), h)
 
 
-def _grad_weight_sympy(sp: Any, x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any) -> Any:
+def _grad_weight_sympy(sp: Any, x: Any, g: Any, w_shape: tuple, *geometry: Any) -> Any:
     k = symbols_like("_k", tuple(w_shape))
-    inner = sp.Add(*(_conv_sympy(sp, x, k, 0, stride, padding) * g).ravel())
+    inner = sp.Add(*(_conv_sympy(sp, x, k, 0, *geometry) * g).ravel())
     return elementwise(lambda v: sp.diff(inner, v), k)
 
 
@@ -283,19 +319,21 @@ conv2d_grad_input = register(
         "conv2d_grad_input",
         forward=_conv_grad_input_forward,
         vjps=(
-            lambda h, out, g, w, x_shape, stride, padding: conv2d_op.poly(
-                h, w, 0.0, stride, padding
-            ),
-            lambda h, out, g, w, x_shape, stride, padding: conv2d_grad_weight.poly(
-                h, g, shape_of(w), stride, padding
+            lambda h, out, g, w, x_shape, *geometry: conv2d_op.poly(h, w, 0.0, *geometry),
+            lambda h, out, g, w, x_shape, *geometry: conv2d_grad_weight.poly(
+                h, g, shape_of(w), *geometry
             ),
         ),
         label="conv2dᵀ",
         inputs=("g", "W"),
-        params=("x_shape", "stride", "padding"),
+        params=("x_shape", "stride", "padding", "dilation"),
+        defaults={"dilation": 1},
         doc="the gradient of conv2d for its input x (the transposed convolution of g with W)",
         sympy_def=_grad_input_sympy,
-        cases=(SymCase(((1, 2, 2, 2), (2, 1, 2, 2)), ((1, 1, 3, 3), 1, 0)),),
+        cases=(
+            SymCase(((1, 2, 2, 2), (2, 1, 2, 2)), ((1, 1, 3, 3), 1, 0, 1)),
+            SymCase(((1, 1, 2, 1), (1, 1, 2, 2)), ((1, 1, 4, 3), 1, 0, 2), note="dilation 2"),
+        ),
     )
 )
 
@@ -304,19 +342,21 @@ conv2d_grad_weight = register(
         "conv2d_grad_weight",
         forward=_conv_grad_weight_forward,
         vjps=(
-            lambda k, out, x, g, w_shape, stride, padding: conv2d_grad_input.poly(
-                g, k, shape_of(x), stride, padding
+            lambda k, out, x, g, w_shape, *geometry: conv2d_grad_input.poly(
+                g, k, shape_of(x), *geometry
             ),
-            lambda k, out, x, g, w_shape, stride, padding: conv2d_op.poly(
-                x, k, 0.0, stride, padding
-            ),
+            lambda k, out, x, g, w_shape, *geometry: conv2d_op.poly(x, k, 0.0, *geometry),
         ),
         label="∂conv2d/∂W",
         inputs=("x", "g"),
-        params=("w_shape", "stride", "padding"),
+        params=("w_shape", "stride", "padding", "dilation"),
+        defaults={"dilation": 1},
         doc="the gradient of conv2d for its weight W (input windows times g, summed)",
         sympy_def=_grad_weight_sympy,
-        cases=(SymCase(((1, 1, 3, 3), (1, 2, 2, 2)), ((2, 1, 2, 2), 1, 0)),),
+        cases=(
+            SymCase(((1, 1, 3, 3), (1, 2, 2, 2)), ((2, 1, 2, 2), 1, 0, 1)),
+            SymCase(((1, 1, 4, 3), (1, 1, 2, 1)), ((1, 1, 2, 2), 1, 0, 2), note="dilation 2"),
+        ),
     )
 )
 
@@ -587,11 +627,14 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> V
 # ------------------------------------------------- conv2d with optional bias
 
 
-def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Value:
+def conv2d(
+    x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> Value:
     """2-D convolution as PyTorch's ``F.conv2d``: x (N, C, H, W), weight (O, C, kh, kw).
 
-    ``bias`` (O,) is optional; ``stride`` and ``padding`` are ints or (h, w) pairs.
-    Output (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1).
+    ``bias`` (O,) is optional; ``stride``, ``padding`` and ``dilation`` are ints or (h, w)
+    pairs. A dilation d spaces the kernel taps d apart (the kernel spans (k − 1)·d + 1).
+    Output (N, O, (H + 2p - (kh-1)·d - 1)//s + 1, (W + 2p - (kw-1)·d - 1)//s + 1).
 
     >>> import numpy as np, autograd_lite as al
     >>> x = al.Value(np.ones((1, 1, 3, 3)))
@@ -601,8 +644,11 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     ((1, 2, 2, 2), [4.0, 5.0])
     >>> y.sum().backward(); x.grad[0, 0].tolist()
     [[2.0, 4.0, 2.0], [4.0, 8.0, 4.0], [2.0, 4.0, 2.0]]
+    >>> x5 = al.Value(np.arange(25.0).reshape(1, 1, 5, 5))
+    >>> al.conv2d(x5, al.Value(np.ones((1, 1, 2, 2))), dilation=2).data[0, 0, 0].tolist()
+    [24.0, 28.0, 32.0]
     """
-    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride, padding)
+    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride, padding, dilation)
 
 
 # functions of images, not methods of every Value (as in PyTorch's torch.nn.functional)

@@ -20,14 +20,15 @@ def _r(*shape: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0)) -> np.ndarray:
+def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> np.ndarray:
     """The definition of PyTorch's conv2d, one output element at a time."""
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
     xp[:, :, ph : ph + h, pw : pw + wd] = x
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, o, oh, ow))
     for i in range(n):
         for j in range(o):
@@ -37,7 +38,8 @@ def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0)) -> np.ndarray:
                     for ch in range(c):
                         for a in range(kh):
                             for e in range(kw):
-                                total += xp[i, ch, r * sh + a, q * sw + e] * w[j, ch, a, e]
+                                pixel = xp[i, ch, r * sh + a * dh, q * sw + e * dw]
+                                total += pixel * w[j, ch, a, e]
                     out[i, j, r, q] = total + (0.0 if b is None else b[j])
     return out
 
@@ -82,6 +84,26 @@ def test_conv2d_matches_reference_and_finite_differences(stride, padding) -> Non
     assert al.gradcheck(lambda *vs: al.conv2d(*vs, stride=stride, padding=padding), x, w, b)
 
 
+@pytest.mark.parametrize(
+    ("dilation", "stride", "padding"),
+    [(2, 1, 0), ((2, 3), 1, (1, 2)), (2, 2, 1), ((1, 2), (2, 1), 0)],
+)
+def test_conv2d_dilation_matches_reference_and_finite_differences(dilation, stride, padding):
+    x, w, b = al.Value(_r(2, 3, 6, 7)), al.Value(_r(4, 3, 2, 3, seed=1)), al.Value(_r(4, seed=2))
+    out = al.conv2d(x, w, b, stride, padding, dilation=dilation)
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    ref = conv_reference(x.data, w.data, b.data, pair(stride), pair(padding), pair(dilation))
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.data, ref, atol=1e-12)
+    assert al.gradcheck(lambda *vs: al.conv2d(*vs, stride, padding, dilation), x, w, b)
+
+
+def test_conv2d_dilation_second_derivatives() -> None:
+    w, x = _r(2, 2, 2, 2, seed=1), _r(1, 2, 4, 4)
+    assert_second_derivatives(lambda v: al.conv2d(v, w, padding=1, dilation=2).tanh().sum(), x)
+    assert_second_derivatives(lambda k: (al.conv2d(x, k, dilation=(2, 1)) ** 2).sum(), w)
+
+
 def test_conv2d_without_bias_and_float32() -> None:
     x = al.Value(_r(1, 2, 4, 4).astype(np.float32))
     w = al.Value(_r(3, 2, 2, 2, seed=1).astype(np.float32))
@@ -122,25 +144,27 @@ def _grad_of_input(x: np.ndarray, k: al.Value) -> al.Value:
     kw=st.integers(1, 3),
     stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
     seed=st.integers(0, 100),
 )
-def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, seed) -> None:
-    if kh > h + 2 * padding[0] or kw > w + 2 * padding[1]:
+def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, dilation, seed) -> None:
+    span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    if span[0] > h + 2 * padding[0] or span[1] > w + 2 * padding[1]:
         with pytest.raises(ValueError, match=r"conv2d.*larger than the padded input"):
-            al.conv2d(_r(n, c, h, w), _r(o, c, kh, kw))
+            al.conv2d(_r(n, c, h, w), _r(o, c, kh, kw), None, stride, padding, dilation)
         return
     x, k, b = al.Value(_r(n, c, h, w, seed=seed)), al.Value(_r(o, c, kh, kw, seed=seed + 1)), None
     if seed % 2:
         b = al.Value(_r(o, seed=seed + 2))
-    out = al.conv2d(x, k, b, stride, padding)
-    ref = conv_reference(x.data, k.data, None if b is None else b.data, stride, padding)
+    out = al.conv2d(x, k, b, stride, padding, dilation)
+    ref = conv_reference(x.data, k.data, None if b is None else b.data, stride, padding, dilation)
     np.testing.assert_allclose(out.data, ref, atol=1e-12)
     weights = _r(*out.shape, seed=seed + 3)
     (out * weights).sum().backward()
     # the gradients are the adjoints: <conv(dx), weights> = <dx, x.grad> for any dx
     dx, dk = _r(n, c, h, w, seed=seed + 4), _r(o, c, kh, kw, seed=seed + 5)
-    lhs_x = (conv_reference(dx, k.data, None, stride, padding) * weights).sum()
-    lhs_k = (conv_reference(x.data, dk, None, stride, padding) * weights).sum()
+    lhs_x = (conv_reference(dx, k.data, None, stride, padding, dilation) * weights).sum()
+    lhs_k = (conv_reference(x.data, dk, None, stride, padding, dilation) * weights).sum()
     assert lhs_x == pytest.approx((dx * x.grad).sum(), abs=1e-9)
     assert lhs_k == pytest.approx((dk * k.grad).sum(), abs=1e-9)
     if b is not None:
@@ -158,6 +182,14 @@ def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, seed) ->
         ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": -1}, "conv2d.*padding"),
         ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 1.5}, "conv2d.*stride"),
         ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": (1, 1, 1)}, "conv2d.*padding"),
+        ((1, 3, 5, 5), (2, 3, 3, 3), {"dilation": 0}, r"conv2d: dilation must be an int >= 1"),
+        (
+            (1, 3, 4, 4),
+            (2, 3, 3, 2),
+            {"dilation": 2},
+            r"conv2d: kernel \(3, 2\) with dilation \(2, 2\) \(span \(5, 3\)\) is larger than "
+            r"the padded input \(4, 4\)",
+        ),
     ],
 )
 def test_conv2d_bad_input(x_shape, w_shape, kwargs, pattern) -> None:

@@ -18,17 +18,20 @@ RNG = np.random.default_rng(0)
 # ------------------------------------------------------------ convolution, pooling
 
 
-def ref_conv2d(x, w, b, stride, padding):
+def ref_conv2d(x, w, b, stride, padding, dilation=1):
     """PyTorch's Conv2d by its definition: a loop over output pixels (cross-correlation)."""
     n, _, h, wd = x.shape
     o, _, kh, kw = w.shape
+    d = dilation
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    oh = (h + 2 * padding - kh) // stride + 1
-    ow = (wd + 2 * padding - kw) // stride + 1
+    oh = (h + 2 * padding - d * (kh - 1) - 1) // stride + 1
+    ow = (wd + 2 * padding - d * (kw - 1) - 1) // stride + 1
     out = np.zeros((n, o, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            patch = xp[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            rows = [i * stride + d * u for u in range(kh)]
+            cols = [j * stride + d * v for v in range(kw)]
+            patch = xp[:, :, rows][:, :, :, cols]
             out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w) + b
     return out
 
@@ -57,6 +60,29 @@ def test_conv2d_forward_matches_the_definition(stride, padding):
     x = RNG.normal(size=(2, 3, 7, 6))
     ref = ref_conv2d(x, conv.weight.data, conv.bias.data, stride, padding)
     np.testing.assert_allclose(conv(x).data, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 2), (2, 1, 2), (1, 2, 3)])
+def test_conv2d_dilation_matches_the_definition_and_has_gradients(stride, padding, dilation):
+    conv = nn.Conv2d(3, 4, 3, stride=stride, padding=padding, dilation=dilation, seed=1)
+    x = RNG.normal(size=(2, 3, 8, 7))
+    ref = ref_conv2d(x, conv.weight.data, conv.bias.data, stride, padding, dilation)
+    np.testing.assert_allclose(conv(x).data, ref, atol=1e-12)
+    xv = al.Value(x)
+    assert al.gradcheck(lambda x, w, b: (conv(x) ** 2).sum(), xv, conv.weight, conv.bias)
+
+
+def test_conv2d_repr_shows_dilation_when_not_1():
+    assert (
+        repr(nn.Conv2d(1, 2, 3))
+        == "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0))"
+    )
+    assert repr(nn.Conv2d(1, 2, 3, dilation=(2, 1), bias=False)) == (
+        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(2, 1), "
+        "bias=False)"
+    )
+    with pytest.raises(ValueError, match=r"Conv2d: dilation must be an int >= 1"):
+        nn.Conv2d(1, 2, 3, dilation=0)
 
 
 def test_conv2d_parameters_and_init_as_pytorch():

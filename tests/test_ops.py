@@ -227,6 +227,11 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
         Case(
             "constant input", lambda x, w: al.conv2d(x, w), [_r(*_IMG), _r(2, 3, 2, 2)], const=(0,)
         ),
+        Case(
+            "dilation (2,1), padding 1",
+            lambda x, w, b: al.conv2d(x, w, b, padding=1, dilation=(2, 1)),
+            [_r(*_IMG), _r(2, 3, 2, 3), _r(2)],
+        ),
     ],
     "conv2d_grad_input": lambda: [
         Case(
@@ -234,11 +239,21 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             lambda g, w: al.conv2d_grad_input(g, w, (2, 3, 5, 4), 2, 1),
             [_r(2, 2, 3, 2), _r(2, 3, 3, 3)],
         ),
+        Case(
+            "dilation 2",
+            lambda g, w: al.conv2d_grad_input(g, w, (2, 3, 5, 4), 1, 0, 2),
+            [_r(2, 2, 3, 2), _r(2, 3, 2, 2)],
+        ),
     ],
     "conv2d_grad_weight": lambda: [
         Case(
             "stride 2, padding 1",
             lambda x, g: al.conv2d_grad_weight(x, g, (2, 3, 3, 3), 2, 1),
+            [_r(*_IMG), _r(2, 2, 3, 2)],
+        ),
+        Case(
+            "dilation 2",
+            lambda x, g: al.conv2d_grad_weight(x, g, (2, 3, 2, 2), 1, 0, 2),
             [_r(*_IMG), _r(2, 2, 3, 2)],
         ),
     ],

@@ -46,9 +46,10 @@ def _check_image(layer: Module, x: Value, channels: int | None = None) -> None:
 
 
 class Conv2d(Module):
-    """2-D convolution: x (N, C, H, W) → (N, O, H', W'), H' = (H + 2p − kh)//s + 1.
+    """2-D convolution: x (N, C, H, W) → (N, O, H', W'), H' = (H + 2p − (kh−1)·d − 1)//s + 1.
 
-    ``.weight`` (out_channels, in_channels, kh, kw) and ``.bias`` (out_channels,).
+    ``.weight`` (out_channels, in_channels, kh, kw) and ``.bias`` (out_channels,);
+    ``dilation`` d spaces the kernel taps d pixels apart, as PyTorch.
 
     >>> import numpy as np
     >>> conv = Conv2d(3, 8, kernel_size=3, stride=1, padding=1, seed=0)
@@ -56,6 +57,11 @@ class Conv2d(Module):
     Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
     >>> conv(np.zeros((2, 3, 16, 16))).shape
     (2, 8, 16, 16)
+    >>> wide = Conv2d(3, 8, 3, dilation=2, seed=0)
+    >>> wide
+    Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(2, 2))
+    >>> wide(np.zeros((2, 3, 16, 16))).shape  # the 3×3 kernel spans 5×5
+    (2, 8, 12, 12)
     >>> conv(np.zeros((2, 4, 16, 16)))
     Traceback (most recent call last):
     ...
@@ -69,6 +75,7 @@ class Conv2d(Module):
         kernel_size: Any,
         stride: Any = 1,
         padding: Any = 0,
+        dilation: Any = 1,
         bias: bool = True,
         *,
         rng: np.random.Generator | None = None,
@@ -80,6 +87,7 @@ class Conv2d(Module):
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = _pair(stride, "stride", "Conv2d")
         self.padding = _pair(padding, "padding", "Conv2d", minimum=0)
+        self.dilation = _pair(dilation, "dilation", "Conv2d")
         gen = _init.make_rng(rng, seed)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
@@ -92,12 +100,14 @@ class Conv2d(Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}"
         )
+        if self.dilation != (1, 1):  # shown when not the default, as PyTorch
+            text += f", dilation={self.dilation}"
         return text if self.bias is not None else text + ", bias=False"
 
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         _check_image(self, x, self.in_channels)
-        return image_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return image_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
 
 class _Pool(Module):
