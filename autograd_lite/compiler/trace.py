@@ -408,8 +408,9 @@ def _same_twice(first: Value, second: Value, name: str, args: tuple) -> None:
             )
 
 
-_tracing: list[str] = []  # the names of the functions being traced now (innermost last)
-_reads: list[list[tuple[Any, str, Any]]] = []  # per trace: (object, attribute, value read)
+# The functions being traced now (innermost last): each one's name, and the attributes
+# read through reads_state while it ran, as (object, attribute, value)
+_tracing: list[tuple[str, list[tuple[Any, str, Any]]]] = []
 
 
 def reads_state(obj: Any, attr: str) -> Any:
@@ -429,8 +430,8 @@ def reads_state(obj: Any, attr: str) -> Any:
     True
     """
     value = getattr(obj, attr)
-    if _reads:
-        _reads[-1].append((obj, attr, value))
+    if _tracing:
+        _tracing[-1][1].append((obj, attr, value))
     return value
 
 
@@ -526,7 +527,7 @@ def refuse_side_effect(what: str) -> None:
     """
     if _tracing:
         raise CompileError(
-            f"compile({_tracing[-1]}): {what} at every call, a side effect compiled code "
+            f"compile({_tracing[-1][0]}): {what} at every call, a side effect compiled code "
             "would run once while tracing and then never again; nothing was changed. "
             "Compile it without that, or call it eagerly"
         )
@@ -540,8 +541,8 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
     """
     if wanted is None:
         wanted = tuple(isinstance(a, Value) and a.requires_grad for a in args)
-    _tracing.append(name)
-    _reads.append([])
+    reads: list[tuple[Any, str, Any]] = []
+    _tracing.append((name, reads))
     try:  # effects are collected, not run: the compiled calls run them (once each)
         with deferred_effects() as effects:
             root = run_eager(fn, args, {}, name)
@@ -555,7 +556,6 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
             )
     finally:
         _tracing.pop()
-        reads = _reads.pop()
     effect_values = tuple(v for _, vs in effects for v in vs)
     first: dict[tuple[int, str], tuple[Any, str, Any]] = {}
     for o, a, v in reads:
@@ -564,8 +564,7 @@ def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = Non
             raise CompileError(
                 f"compile({name}): the function changes {type(o).__name__}.{a} that it "
                 f"reads (first {_shown(seen[2])}, then {_shown(v)}), so no state before a call "
-                "tells "
-                "which code it needs; set it outside the function, or call it eagerly"
+                "tells which code it needs; set it outside the function, or call it eagerly"
             )
     state = list(first.values())
     t = _Tracer(name, args, _parameter_names(fn))
