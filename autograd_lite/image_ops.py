@@ -181,31 +181,68 @@ def _as_rows(g: np.ndarray) -> np.ndarray:
 _COLS_SAVED: list = [None, None, None]
 
 
-def _conv_geometry(xs: tuple, ws: tuple, stride: Any, padding: Any, dilation: Any) -> tuple:
+def _conv_geometry(
+    xs: tuple, ws: tuple, stride: Any, padding: Any, dilation: Any, groups: Any, op: str = "conv2d"
+) -> tuple:
+    """Stride, padding, dilation as pairs and groups, with x and weight shapes checked."""
     if len(xs) != 4:
-        raise ValueError(f"conv2d needs x of shape (N, C, H, W), got shape {xs}")
+        raise ValueError(f"{op} needs x of shape (N, C, H, W), got shape {xs}")
     if len(ws) != 4:
-        raise ValueError(f"conv2d needs weight of shape (O, C, kh, kw), got shape {ws}")
-    if xs[1] != ws[1]:
+        raise ValueError(f"{op} needs weight of shape (O, C/groups, kh, kw), got shape {ws}")
+    s, p, d, g = _conv_params(stride, padding, dilation, groups, op)
+    if xs[1] % g:
+        raise ValueError(f"{op}: x has {xs[1]} channels (shape {xs}), not divisible by groups={g}")
+    if ws[0] % g:
         raise ValueError(
-            f"conv2d: x has {xs[1]} channels (shape {xs}) but weight expects {ws[1]} (shape {ws})"
+            f"{op}: weight has {ws[0]} filters (shape {ws}), not divisible by groups={g}"
         )
-    s, p, d = _conv_params(stride, padding, dilation)
+    if xs[1] != ws[1] * g:
+        grouped = f" with groups={g}" if g != 1 else ""
+        raise ValueError(
+            f"{op}: x has {xs[1]} channels (shape {xs}) but weight of shape {ws}{grouped} "
+            f"expects {ws[1] * g}" + (f" ({ws[1]} per group)" if g != 1 else "")
+        )
     span = _span(ws[2:], d)
     what = f"kernel {tuple(ws[2:])} with dilation {d} (span {span})" if d != (1, 1) else ""
-    _check_fits(xs[2:], span, p, "conv2d", what)
-    return s, p, d
+    _check_fits(xs[2:], span, p, op, what)
+    return s, p, d, g
 
 
-def _conv_params(stride: Any, padding: Any, dilation: Any) -> tuple:
-    s = _pair(stride, "stride", "conv2d")
-    p = _pair(padding, "padding", "conv2d", minimum=0)
-    return s, p, _pair(dilation, "dilation", "conv2d")
+def _conv_params(
+    stride: Any, padding: Any, dilation: Any, groups: Any, op: str = "conv2d"
+) -> tuple:
+    s = _pair(stride, "stride", op)
+    p = _pair(padding, "padding", op, minimum=0)
+    return s, p, _pair(dilation, "dilation", op), _groups(groups, op)
 
 
-def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any) -> Any:
+def _groups(groups: Any, op: str) -> int:
+    """``groups`` as an int >= 1; ``ValueError`` naming ``op`` otherwise."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+    return int(groups)
+
+
+def _grouped_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a`` (M, G·K) times the block-diagonal matrix of ``b`` (G, K, J): (M, G·J).
+
+    Column block i of ``a`` (group i's K columns) times ``b[i]``; one matrix product
+    when G = 1, else one batched product (the groups of a grouped convolution).
+    """
+    groups, k, j = b.shape
+    if groups == 1:
+        return a @ b[0]
+    m = a.shape[0]
+    out = np.empty((m, groups, j), dtype=np.result_type(a, b))
+    np.matmul(a.reshape(m, groups, k).transpose(1, 0, 2), b, out=out.transpose(1, 0, 2))
+    return out.reshape(m, groups * j)
+
+
+def _conv2d_forward(
+    x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: Any
+) -> Any:
     xs, ws = np.shape(x), np.shape(w)
-    s, p, d = _conv_geometry(xs, ws, stride, padding, dilation)
+    s, p, d, g = _conv_geometry(xs, ws, stride, padding, dilation, groups)
     if np.ndim(b) and np.shape(b) != ws[:1]:
         raise ValueError(f"conv2d: bias of shape {np.shape(b)} for {ws[0]} filters (weight {ws})")
     n, o = xs[0], ws[0]
@@ -214,7 +251,8 @@ def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation:
     oh, ow = (_out_size(xs[2] + 2 * p[0], eh, s[0]), _out_size(xs[3] + 2 * p[1], ew, s[1]))
     if type(x) is np.ndarray and not x.flags.writeable and is_grad_enabled():
         _COLS_SAVED[:] = x, (ws, s, p, d), cols  # a Value's array, and a backward may follow
-    rows = cols @ np.asarray(w).reshape(o, -1).T
+    # each group's filters (O/G, C/G·kh·kw) as a (C/G·kh·kw, O/G) block
+    rows = _grouped_product(cols, np.asarray(w).reshape(g, o // g, -1).transpose(0, 2, 1))
     if np.ndim(b) or b != 0:
         rows += b
     out = np.empty((n, o, oh, ow), dtype=rows.dtype)
@@ -223,31 +261,39 @@ def _conv2d_forward(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation:
 
 
 def _conv_grad_input_forward(
-    g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any, dilation: Any
+    g: Any, w: Any, x_shape: tuple, stride: Any, padding: Any, dilation: Any, groups: Any
 ) -> np.ndarray:
     """The transposed convolution: ``Σ`` of each output's gradient times the filters."""
-    s, p, d = _conv_params(stride, padding, dilation)
+    geometry = stride, padding, dilation, groups, "conv2d_grad_input"
+    s, p, d, groups = _conv_geometry(tuple(x_shape), np.shape(w), *geometry)
     n, c, h, wd = x_shape
     o, _, kh, kw = np.shape(w)
     g = np.asarray(g)
     oh, ow = g.shape[2:]
-    per_window = (_as_rows(g) @ np.asarray(w).reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
+    w_blocks = np.asarray(w).reshape(groups, o // groups, -1)
+    per_window = _grouped_product(_as_rows(g), w_blocks).reshape(n, oh, ow, c, kh, kw)
     gxp = np.zeros((n, c, h + 2 * p[0], wd + 2 * p[1]), dtype=per_window.dtype)
     _add_windows(gxp, per_window.transpose(0, 3, 1, 2, 4, 5), (kh, kw), s, d)
     return gxp[:, :, p[0] : p[0] + h, p[1] : p[1] + wd].copy() if p != (0, 0) else gxp
 
 
 def _conv_grad_weight_forward(
-    x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any, dilation: Any
+    x: Any, g: Any, w_shape: tuple, stride: Any, padding: Any, dilation: Any, groups: Any
 ) -> np.ndarray:
     """``Σ_n,oh,ow`` of each output's gradient times its input window."""
-    s, p, d = _conv_params(stride, padding, dilation)
+    geometry = stride, padding, dilation, groups, "conv2d_grad_weight"
+    s, p, d, groups = _conv_geometry(np.shape(x), tuple(w_shape), *geometry)
     saved, key, cols = _COLS_SAVED
     if saved is x and key == (tuple(w_shape), s, p, d):
         _COLS_SAVED[:] = None, None, None  # used once: the usual backward after a forward
     else:
         cols = _im2col(np.asarray(x), w_shape[2:], s, p, d)
-    return (_as_rows(np.asarray(g)).T @ cols).reshape(w_shape)
+    rows = _as_rows(np.asarray(g))
+    if groups == 1:
+        return (rows.T @ cols).reshape(w_shape)
+    m = rows.shape[0]  # group i: its O/G output columns against its C/G·kh·kw input columns
+    by_group = rows.reshape(m, groups, -1).transpose(1, 2, 0)
+    return (by_group @ cols.reshape(m, groups, -1).transpose(1, 0, 2)).reshape(w_shape)
 
 
 def _conv_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any, *geometry: Any) -> Any:
@@ -263,18 +309,27 @@ def _conv_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any, *geometry: Any) -> Any
     return total if len(shape_of(b)) else total.sum()
 
 
-def _conv_sympy(sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any) -> Any:
-    """The convolution written out: one SymPy sum per output element (slow, tiny shapes)."""
-    s, p, d = _conv_params(stride, padding, dilation)
+def _conv_sympy(
+    sp: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: Any
+) -> Any:
+    """The convolution written out: one SymPy sum per output element (slow, tiny shapes).
+
+    Filter j sees the input channels of its group only: the C/G channels from
+    (j // (O/G))·C/G on.
+    """
+    s, p, d, groups = _conv_params(stride, padding, dilation, groups)
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=sp.Integer(0))
     n, _, h, wd = xp.shape
-    o, _, kh, kw = w.shape
+    o, cg, kh, kw = w.shape
     eh, ew = _span((kh, kw), d)
     oh, ow = _out_size(h, eh, s[0]), _out_size(wd, ew, s[1])
     out = np.empty((n, o, oh, ow), dtype=object)
     for idx in np.ndindex(out.shape):
         i, j, r, q = idx
-        patch = xp[i, :, r * s[0] : r * s[0] + eh : d[0], q * s[1] : q * s[1] + ew : d[1]]
+        first = j // (o // groups) * cg
+        patch = xp[
+            i, first : first + cg, r * s[0] : r * s[0] + eh : d[0], q * s[1] : q * s[1] + ew : d[1]
+        ]
         out[idx] = sp.Add(*(patch * w[j]).ravel()) + (b[j] if np.ndim(b) else b)
     return out
 
@@ -286,15 +341,22 @@ conv2d_op = register(
         vjps=(_conv_vjp_x, _conv_vjp_w, _conv_vjp_b),
         label="conv2d",
         inputs=("x", "W", "b"),
-        params=("stride", "padding", "dilation"),
-        defaults={"stride": 1, "padding": 0, "dilation": 1},
-        doc="2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), W (O, C, kh, kw)",
+        params=("stride", "padding", "dilation", "groups"),
+        defaults={"stride": 1, "padding": 0, "dilation": 1, "groups": 1},
+        doc="2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), "
+        "W (O, C/groups, kh, kw)",
         sympy_def=_conv_sympy,
         cases=(
             SymCase(((1, 2, 3, 3), (2, 2, 2, 2), (2,)), (1, 0), note="2 filters"),
             SymCase(((1, 1, 3, 3), (1, 1, 2, 2), (1,)), (2, 1), note="stride 2, padding 1"),
             SymCase(
                 ((1, 1, 3, 4), (1, 1, 2, 2), (1,)), (1, (1, 0), (2, 3)), note="dilation (2, 3)"
+            ),
+            SymCase(((1, 4, 3, 3), (2, 2, 2, 2), (2,)), (1, 0, 1, 2), note="groups 2"),
+            SymCase(
+                ((1, 2, 3, 3), (4, 1, 2, 2), (4,)),
+                (2, 1, 1, 2),
+                note="depthwise ×2, stride 2, pad 1",
             ),
         ),
     )
@@ -326,13 +388,14 @@ conv2d_grad_input = register(
         ),
         label="conv2dᵀ",
         inputs=("g", "W"),
-        params=("x_shape", "stride", "padding", "dilation"),
-        defaults={"dilation": 1},
+        params=("x_shape", "stride", "padding", "dilation", "groups"),
+        defaults={"dilation": 1, "groups": 1},
         doc="the gradient of conv2d for its input x (the transposed convolution of g with W)",
         sympy_def=_grad_input_sympy,
         cases=(
             SymCase(((1, 2, 2, 2), (2, 1, 2, 2)), ((1, 1, 3, 3), 1, 0, 1)),
             SymCase(((1, 1, 2, 1), (1, 1, 2, 2)), ((1, 1, 4, 3), 1, 0, 2), note="dilation 2"),
+            SymCase(((1, 4, 2, 2), (4, 1, 2, 2)), ((1, 2, 3, 3), 1, 0, 1, 2), note="groups 2"),
         ),
     )
 )
@@ -349,13 +412,14 @@ conv2d_grad_weight = register(
         ),
         label="∂conv2d/∂W",
         inputs=("x", "g"),
-        params=("w_shape", "stride", "padding", "dilation"),
-        defaults={"dilation": 1},
+        params=("w_shape", "stride", "padding", "dilation", "groups"),
+        defaults={"dilation": 1, "groups": 1},
         doc="the gradient of conv2d for its weight W (input windows times g, summed)",
         sympy_def=_grad_weight_sympy,
         cases=(
             SymCase(((1, 1, 3, 3), (1, 2, 2, 2)), ((2, 1, 2, 2), 1, 0, 1)),
             SymCase(((1, 1, 4, 3), (1, 1, 2, 1)), ((1, 1, 2, 2), 1, 0, 2), note="dilation 2"),
+            SymCase(((1, 2, 3, 3), (1, 4, 2, 2)), ((4, 1, 2, 2), 1, 0, 1, 2), note="groups 2"),
         ),
     )
 )
@@ -628,13 +692,22 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> V
 
 
 def conv2d(
-    x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
 ) -> Value:
-    """2-D convolution as PyTorch's ``F.conv2d``: x (N, C, H, W), weight (O, C, kh, kw).
+    """2-D convolution as PyTorch's ``F.conv2d``: x (N, C, H, W), weight (O, C/groups, kh, kw).
 
     ``bias`` (O,) is optional; ``stride``, ``padding`` and ``dilation`` are ints or (h, w)
     pairs. A dilation d spaces the kernel taps d apart (the kernel spans (k − 1)·d + 1).
     Output (N, O, (H + 2p - (kh-1)·d - 1)//s + 1, (W + 2p - (kw-1)·d - 1)//s + 1).
+    With ``groups`` G (C and O divisible by G) the channels split into G groups: the
+    O/G filters of group i see only input channels i·C/G … (i+1)·C/G − 1 (G = C: a
+    depthwise convolution).
 
     >>> import numpy as np, autograd_lite as al
     >>> x = al.Value(np.ones((1, 1, 3, 3)))
@@ -647,8 +720,11 @@ def conv2d(
     >>> x5 = al.Value(np.arange(25.0).reshape(1, 1, 5, 5))
     >>> al.conv2d(x5, al.Value(np.ones((1, 1, 2, 2))), dilation=2).data[0, 0, 0].tolist()
     [24.0, 28.0, 32.0]
+    >>> two = np.stack([np.ones((3, 3)), 10 * np.ones((3, 3))])[None]  # 2 channels
+    >>> al.conv2d(two, np.ones((2, 1, 3, 3)), groups=2).data.ravel().tolist()  # depthwise
+    [9.0, 90.0]
     """
-    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride, padding, dilation)
+    return conv2d_op(x, weight, 0.0 if bias is None else bias, stride, padding, dilation, groups)
 
 
 # functions of images, not methods of every Value (as in PyTorch's torch.nn.functional)

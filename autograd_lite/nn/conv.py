@@ -5,9 +5,9 @@ A convolution slides ``out_channels`` filters of shape (C, kh, kw) over the imag
     y[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v W[o, c, u, v] · x[n, c, s·i + u, s·j + v]
 
 (with the input zero-padded by ``padding`` on each side), which is what PyTorch's
-``nn.Conv2d`` computes (a cross-correlation). Weights are drawn from
-U(−1/√fan_in, 1/√fan_in) with fan_in = C·kh·kw, PyTorch's default, so weights copy
-both ways.
+``nn.Conv2d`` computes (a cross-correlation; with ``groups`` G, filter o sums over the
+C/G channels of its group only). Weights are drawn from U(−1/√fan_in, 1/√fan_in) with
+fan_in = (C/G)·kh·kw, PyTorch's default, so weights copy both ways.
 
 >>> import numpy as np
 >>> from autograd_lite import nn
@@ -48,8 +48,10 @@ def _check_image(layer: Module, x: Value, channels: int | None = None) -> None:
 class Conv2d(Module):
     """2-D convolution: x (N, C, H, W) → (N, O, H', W'), H' = (H + 2p − (kh−1)·d − 1)//s + 1.
 
-    ``.weight`` (out_channels, in_channels, kh, kw) and ``.bias`` (out_channels,);
-    ``dilation`` d spaces the kernel taps d pixels apart, as PyTorch.
+    ``.weight`` (out_channels, in_channels/groups, kh, kw) and ``.bias`` (out_channels,);
+    ``dilation`` d spaces the kernel taps d pixels apart, and ``groups`` G splits the
+    channels into G groups that are convolved separately (both channel counts divisible
+    by G; G = in_channels is a depthwise convolution), as PyTorch.
 
     >>> import numpy as np
     >>> conv = Conv2d(3, 8, kernel_size=3, stride=1, padding=1, seed=0)
@@ -66,6 +68,15 @@ class Conv2d(Module):
     Traceback (most recent call last):
     ...
     ValueError: Conv2d(3, 8, ...): expected input (N, 3, H, W), got shape (2, 4, 16, 16)
+    >>> depthwise = Conv2d(8, 16, 3, padding=1, groups=8, seed=0)
+    >>> depthwise.weight.shape  # each filter sees in_channels/groups = 1 channel
+    (16, 1, 3, 3)
+    >>> depthwise
+    Conv2d(8, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=8)
+    >>> Conv2d(6, 4, 3, groups=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: Conv2d: in_channels (6) must be divisible by groups (4)
     """
 
     def __init__(
@@ -76,6 +87,7 @@ class Conv2d(Module):
         stride: Any = 1,
         padding: Any = 0,
         dilation: Any = 1,
+        groups: int = 1,
         bias: bool = True,
         *,
         rng: np.random.Generator | None = None,
@@ -88,9 +100,16 @@ class Conv2d(Module):
         self.stride = _pair(stride, "stride", "Conv2d")
         self.padding = _pair(padding, "padding", "Conv2d", minimum=0)
         self.dilation = _pair(dilation, "dilation", "Conv2d")
+        self.groups = _positive(groups, "Conv2d: groups")
+        for what in ("in_channels", "out_channels"):
+            if getattr(self, what) % self.groups:
+                raise ValueError(
+                    f"Conv2d: {what} ({getattr(self, what)}) must be divisible by groups "
+                    f"({self.groups})"
+                )
         gen = _init.make_rng(rng, seed)
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        bound = 1.0 / math.sqrt(shape[1] * self.kernel_size[0] * self.kernel_size[1])  # fan_in
         self.weight = Parameter(gen.uniform(-bound, bound, size=shape).astype(dtype), label="W")
         b = gen.uniform(-bound, bound, size=self.out_channels).astype(dtype)
         self.bias = Parameter(b, label="b") if bias else None
@@ -102,12 +121,16 @@ class Conv2d(Module):
         )
         if self.dilation != (1, 1):  # shown when not the default, as PyTorch
             text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         return text if self.bias is not None else text + ", bias=False"
 
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         _check_image(self, x, self.in_channels)
-        return image_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return image_ops.conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class _Pool(Module):
