@@ -20,10 +20,17 @@ def _r(*shape: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> np.ndarray:
-    """The definition of PyTorch's conv2d, one output element at a time."""
+def conv_reference(
+    x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1
+) -> np.ndarray:
+    """The definition of PyTorch's conv2d, one output element at a time.
+
+    With ``groups`` G, filter j belongs to group j // (O/G) and sums over that group's
+    C/G input channels only (w has C/G channels).
+    """
     n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
+    o, cg, kh, kw = w.shape
+    assert cg * groups == c and o % groups == 0
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
     xp[:, :, ph : ph + h, pw : pw + wd] = x
@@ -32,13 +39,14 @@ def conv_reference(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1))
     out = np.zeros((n, o, oh, ow))
     for i in range(n):
         for j in range(o):
+            group = j // (o // groups)
             for r in range(oh):
                 for q in range(ow):
                     total = 0.0
-                    for ch in range(c):
+                    for ch in range(cg):
                         for a in range(kh):
                             for e in range(kw):
-                                pixel = xp[i, ch, r * sh + a * dh, q * sw + e * dw]
+                                pixel = xp[i, group * cg + ch, r * sh + a * dh, q * sw + e * dw]
                                 total += pixel * w[j, ch, a, e]
                     out[i, j, r, q] = total + (0.0 if b is None else b[j])
     return out
@@ -104,6 +112,50 @@ def test_conv2d_dilation_second_derivatives() -> None:
     assert_second_derivatives(lambda k: (al.conv2d(x, k, dilation=(2, 1)) ** 2).sum(), w)
 
 
+@pytest.mark.parametrize(
+    ("c", "o", "groups", "stride", "padding", "dilation"),
+    [
+        (4, 6, 2, 1, 0, 1),  # two groups of 2 channels, 3 filters each
+        (6, 6, 3, (2, 1), 1, 1),
+        (3, 3, 3, 1, 1, 1),  # depthwise
+        (3, 6, 3, 2, (1, 2), (2, 1)),  # depthwise, two filters per channel, all combined
+        (4, 4, 4, 1, 2, 2),
+    ],
+)
+def test_conv2d_groups_match_reference_and_finite_differences(
+    c, o, groups, stride, padding, dilation
+) -> None:
+    x = al.Value(_r(2, c, 6, 7))
+    w, b = al.Value(_r(o, c // groups, 3, 2, seed=1)), al.Value(_r(o, seed=2))
+    out = al.conv2d(x, w, b, stride, padding, dilation, groups=groups)
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    ref = conv_reference(
+        x.data, w.data, b.data, pair(stride), pair(padding), pair(dilation), groups
+    )
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.data, ref, atol=1e-12)
+    assert al.gradcheck(lambda *vs: al.conv2d(*vs, stride, padding, dilation, groups), x, w, b)
+
+
+def test_conv2d_groups_keep_the_groups_apart() -> None:
+    # group 1's filters must not see group 0's channels: change only channel 0
+    x, w = _r(1, 4, 5, 5), _r(4, 2, 3, 3, seed=1)
+    before = al.conv2d(x, w, groups=2).data
+    x2 = x.copy()
+    x2[:, 0] += 1.0
+    after = al.conv2d(x2, w, groups=2).data
+    assert np.all(after[:, :2] != before[:, :2])
+    np.testing.assert_array_equal(after[:, 2:], before[:, 2:])
+
+
+def test_conv2d_groups_second_derivatives() -> None:
+    w, x = _r(4, 1, 2, 2, seed=1), _r(1, 2, 4, 4)
+    assert_second_derivatives(lambda v: al.conv2d(v, w, padding=1, groups=2).tanh().sum(), x)
+    assert_second_derivatives(lambda k: (al.conv2d(x, k, stride=2, groups=2) ** 2).sum(), w)
+    # mixed: d²/dx dW through the recorded gradient ops, which carry the groups
+    assert al.gradcheck(lambda k: _grad_of_input(x, k, groups=2), al.Value(w))
+
+
 def test_conv2d_without_bias_and_float32() -> None:
     x = al.Value(_r(1, 2, 4, 4).astype(np.float32))
     w = al.Value(_r(3, 2, 2, 2, seed=1).astype(np.float32))
@@ -125,11 +177,11 @@ def test_conv2d_second_derivatives_in_input_and_weight() -> None:
     assert al.gradcheck(lambda k: _grad_of_input(x, k), al.Value(w))
 
 
-def _grad_of_input(x: np.ndarray, k: al.Value) -> al.Value:
+def _grad_of_input(x: np.ndarray, k: al.Value, groups: int = 1) -> al.Value:
     """The gradient of sum(conv2d(x, k)²) for x, as a differentiable function of k."""
     xv = al.Value(x)
     with al.enable_grad():
-        (al.conv2d(xv, k) ** 2).sum().backward(create_graph=True)
+        (al.conv2d(xv, k, groups=groups) ** 2).sum().backward(create_graph=True)
     k.zero_grad()  # that backward reached k too; only the outer one should count
     return xv.grad
 
@@ -138,6 +190,7 @@ def _grad_of_input(x: np.ndarray, k: al.Value) -> al.Value:
     n=st.integers(1, 2),
     c=st.integers(1, 3),
     o=st.integers(1, 3),
+    groups=st.integers(1, 3),
     h=st.integers(1, 6),
     w=st.integers(1, 6),
     kh=st.integers(1, 3),
@@ -147,24 +200,29 @@ def _grad_of_input(x: np.ndarray, k: al.Value) -> al.Value:
     dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
     seed=st.integers(0, 100),
 )
-def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, dilation, seed) -> None:
+def test_conv2d_random_geometry(
+    n, c, o, groups, h, w, kh, kw, stride, padding, dilation, seed
+) -> None:
+    c, o = c * groups, o * groups  # c and o: channels and filters per group
+    geometry = stride, padding, dilation, groups
     span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
     if span[0] > h + 2 * padding[0] or span[1] > w + 2 * padding[1]:
         with pytest.raises(ValueError, match=r"conv2d.*larger than the padded input"):
-            al.conv2d(_r(n, c, h, w), _r(o, c, kh, kw), None, stride, padding, dilation)
+            al.conv2d(_r(n, c, h, w), _r(o, c // groups, kh, kw), None, *geometry)
         return
-    x, k, b = al.Value(_r(n, c, h, w, seed=seed)), al.Value(_r(o, c, kh, kw, seed=seed + 1)), None
+    x, b = al.Value(_r(n, c, h, w, seed=seed)), None
+    k = al.Value(_r(o, c // groups, kh, kw, seed=seed + 1))
     if seed % 2:
         b = al.Value(_r(o, seed=seed + 2))
-    out = al.conv2d(x, k, b, stride, padding, dilation)
-    ref = conv_reference(x.data, k.data, None if b is None else b.data, stride, padding, dilation)
+    out = al.conv2d(x, k, b, *geometry)
+    ref = conv_reference(x.data, k.data, None if b is None else b.data, *geometry)
     np.testing.assert_allclose(out.data, ref, atol=1e-12)
     weights = _r(*out.shape, seed=seed + 3)
     (out * weights).sum().backward()
     # the gradients are the adjoints: <conv(dx), weights> = <dx, x.grad> for any dx
-    dx, dk = _r(n, c, h, w, seed=seed + 4), _r(o, c, kh, kw, seed=seed + 5)
-    lhs_x = (conv_reference(dx, k.data, None, stride, padding, dilation) * weights).sum()
-    lhs_k = (conv_reference(x.data, dk, None, stride, padding, dilation) * weights).sum()
+    dx, dk = _r(n, c, h, w, seed=seed + 4), _r(o, c // groups, kh, kw, seed=seed + 5)
+    lhs_x = (conv_reference(dx, k.data, None, *geometry) * weights).sum()
+    lhs_k = (conv_reference(x.data, dk, None, *geometry) * weights).sum()
     assert lhs_x == pytest.approx((dx * x.grad).sum(), abs=1e-9)
     assert lhs_k == pytest.approx((dk * k.grad).sum(), abs=1e-9)
     if b is not None:
@@ -190,6 +248,32 @@ def test_conv2d_random_geometry(n, c, o, h, w, kh, kw, stride, padding, dilation
             r"conv2d: kernel \(3, 2\) with dilation \(2, 2\) \(span \(5, 3\)\) is larger than "
             r"the padded input \(4, 4\)",
         ),
+        (
+            (1, 3, 5, 5),
+            (4, 1, 3, 3),
+            {"groups": 2},
+            r"conv2d: x has 3 channels \(shape "
+            r"\(1, 3, 5, 5\)\), not divisible by groups=2",
+        ),
+        (
+            (1, 4, 5, 5),
+            (3, 2, 3, 3),
+            {"groups": 2},
+            r"conv2d: weight has 3 filters \(shape "
+            r"\(3, 2, 3, 3\)\), not divisible by groups=2",
+        ),
+        (
+            (1, 4, 5, 5),
+            (4, 4, 3, 3),
+            {"groups": 2},
+            r"conv2d: x has 4 channels \(shape "
+            r"\(1, 4, 5, 5\)\) but weight of shape \(4, 4, 3, 3\) with groups=2 expects 8 "
+            r"\(4 per group\)",
+        ),
+        ((1, 4, 5, 5), (4, 1, 3, 3), {"groups": 2}, r"conv2d: .* with groups=2 expects 2"),
+        ((1, 4, 5, 5), (4, 2, 3, 3), {"groups": 0}, r"conv2d: groups must be an int >= 1"),
+        ((1, 4, 5, 5), (4, 2, 3, 3), {"groups": 2.0}, r"conv2d: groups must be an int >= 1"),
+        ((1, 4, 5, 5), (4, 4, 3, 3), {"groups": True}, r"conv2d: groups must be an int >= 1"),
     ],
 )
 def test_conv2d_bad_input(x_shape, w_shape, kwargs, pattern) -> None:

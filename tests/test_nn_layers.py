@@ -18,22 +18,29 @@ RNG = np.random.default_rng(0)
 # ------------------------------------------------------------ convolution, pooling
 
 
-def ref_conv2d(x, w, b, stride, padding, dilation=1):
-    """PyTorch's Conv2d by its definition: a loop over output pixels (cross-correlation)."""
-    n, _, h, wd = x.shape
+def ref_conv2d(x, w, b, stride, padding, dilation=1, groups=1):
+    """PyTorch's Conv2d by its definition: a loop over output pixels (cross-correlation).
+
+    With groups G, the filters of group g (O/G of them) see only input channels
+    g·C/G … (g+1)·C/G − 1.
+    """
+    n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
     d = dilation
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     oh = (h + 2 * padding - d * (kh - 1) - 1) // stride + 1
     ow = (wd + 2 * padding - d * (kw - 1) - 1) // stride + 1
     out = np.zeros((n, o, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            rows = [i * stride + d * u for u in range(kh)]
-            cols = [j * stride + d * v for v in range(kw)]
-            patch = xp[:, :, rows][:, :, :, cols]
-            out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w) + b
-    return out
+    for g in range(groups):
+        chans = slice(g * c // groups, (g + 1) * c // groups)
+        filters = slice(g * o // groups, (g + 1) * o // groups)
+        for i in range(oh):
+            for j in range(ow):
+                rows = [i * stride + d * u for u in range(kh)]
+                cols = [j * stride + d * v for v in range(kw)]
+                patch = xp[:, chans][:, :, rows][:, :, :, cols]
+                out[:, filters, i, j] = np.einsum("nckl,ockl->no", patch, w[filters])
+    return out + b[:, None, None]
 
 
 def ref_pool(x, k, stride, reduce, padding=0):
@@ -83,6 +90,37 @@ def test_conv2d_repr_shows_dilation_when_not_1():
     )
     with pytest.raises(ValueError, match=r"Conv2d: dilation must be an int >= 1"):
         nn.Conv2d(1, 2, 3, dilation=0)
+
+
+@pytest.mark.parametrize(
+    "cin, cout, groups, stride, padding, dilation",
+    [(4, 6, 2, 1, 1, 1), (3, 3, 3, 1, 1, 1), (3, 6, 3, 2, 0, 1), (6, 4, 2, 1, 2, 2)],
+)
+def test_conv2d_groups_match_the_definition_and_have_gradients(
+    cin, cout, groups, stride, padding, dilation
+):
+    conv = nn.Conv2d(cin, cout, 3, stride, padding, dilation, groups, seed=1)
+    assert conv.weight.shape == (cout, cin // groups, 3, 3)
+    x = RNG.normal(size=(2, cin, 7, 6))
+    ref = ref_conv2d(x, conv.weight.data, conv.bias.data, stride, padding, dilation, groups)
+    np.testing.assert_allclose(conv(x).data, ref, atol=1e-12)
+    xv = al.Value(x)
+    assert al.gradcheck(lambda x, w, b: (conv(x) ** 2).sum(), xv, conv.weight, conv.bias)
+
+
+def test_conv2d_groups_init_repr_and_bad_counts():
+    conv = nn.Conv2d(6, 4, (3, 2), groups=2, bias=False, seed=2)
+    bound = 1 / np.sqrt(3 * 3 * 2)  # fan_in: in_channels/groups · kh · kw, as PyTorch
+    assert bound * 0.8 < np.abs(conv.weight.data).max() <= bound
+    assert repr(conv) == (
+        "Conv2d(6, 4, kernel_size=(3, 2), stride=(1, 1), padding=(0, 0), groups=2, bias=False)"
+    )
+    with pytest.raises(ValueError, match=r"Conv2d: in_channels \(6\) must be divisible by "):
+        nn.Conv2d(6, 8, 3, groups=4)
+    with pytest.raises(ValueError, match=r"Conv2d: out_channels \(3\) must be divisible by "):
+        nn.Conv2d(4, 3, 3, groups=2)
+    with pytest.raises(ValueError, match=r"Conv2d: groups must be a positive integer"):
+        nn.Conv2d(4, 4, 3, groups=0)
 
 
 def test_conv2d_parameters_and_init_as_pytorch():

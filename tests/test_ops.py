@@ -232,6 +232,16 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             lambda x, w, b: al.conv2d(x, w, b, padding=1, dilation=(2, 1)),
             [_r(*_IMG), _r(2, 3, 2, 3), _r(2)],
         ),
+        Case(
+            "depthwise x2, stride 2, padding 1",
+            lambda x, w, b: al.conv2d(x, w, b, 2, 1, groups=3),
+            [_r(*_IMG), _r(6, 1, 3, 2), _r(6)],
+        ),
+        Case(
+            "groups 2, dilation 2",
+            lambda x, w: al.conv2d(x, w, None, 1, 1, 2, 2),
+            [_r(1, 4, 5, 4), _r(2, 2, 2, 2)],
+        ),
     ],
     "conv2d_grad_input": lambda: [
         Case(
@@ -244,6 +254,11 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             lambda g, w: al.conv2d_grad_input(g, w, (2, 3, 5, 4), 1, 0, 2),
             [_r(2, 2, 3, 2), _r(2, 3, 2, 2)],
         ),
+        Case(
+            "depthwise, padding 1",
+            lambda g, w: al.conv2d_grad_input(g, w, (2, 3, 5, 4), 1, 1, 1, 3),
+            [_r(2, 3, 5, 4), _r(3, 1, 3, 3)],
+        ),
     ],
     "conv2d_grad_weight": lambda: [
         Case(
@@ -255,6 +270,11 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             "dilation 2",
             lambda x, g: al.conv2d_grad_weight(x, g, (2, 3, 2, 2), 1, 0, 2),
             [_r(*_IMG), _r(2, 2, 3, 2)],
+        ),
+        Case(
+            "depthwise x2, stride 2",
+            lambda x, g: al.conv2d_grad_weight(x, g, (6, 1, 2, 2), 2, 0, 1, 3),
+            [_r(*_IMG), _r(2, 6, 2, 2)],
         ),
     ],
     "max_pool2d": lambda: [
