@@ -46,7 +46,7 @@ from numpy.lib.stride_tricks import as_strided
 from .graph import is_grad_enabled
 from .ops import data_of, shape_of
 from .registry import Op, SymCase, _remove_method, register
-from .sympy_arrays import elementwise, reduce, symbols_like
+from .sympy_arrays import elementwise, symbols_like
 from .value import Value
 
 # ---------------------------------------------------------------- helpers
@@ -136,20 +136,28 @@ def _check_fits(hw: tuple, kernel: tuple, padding: tuple, op: str, what: str = "
         )
 
 
+def _sides(padding: tuple) -> tuple:
+    """``(ph, pw)`` or ``((top, bottom), (left, right))`` as the latter."""
+    return tuple((v, v) if isinstance(v, (int, np.integer)) else tuple(v) for v in padding)
+
+
 def _padded(x: np.ndarray, padding: tuple, value: Any = 0) -> np.ndarray:
-    """``x`` with ``padding`` (ph, pw) rows/columns of ``value`` on each side of H and W."""
-    ph, pw = padding
-    if ph == 0 and pw == 0:
+    """``x`` with rows/columns of ``value`` around H and W.
+
+    ``padding``: (ph, pw) on each side, or ((top, bottom), (left, right)).
+    """
+    (t, b), (le, r) = _sides(padding)
+    if t == b == le == r == 0:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (le, r)), constant_values=value)
 
 
 def _cropped(xp: np.ndarray, padding: tuple) -> np.ndarray:
     """The inverse of :func:`_padded`: ``xp`` without its ``padding`` border."""
-    ph, pw = padding
-    if ph == 0 and pw == 0:
+    (t, b), (le, r) = _sides(padding)
+    if t == b == le == r == 0:
         return xp
-    return xp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw].copy()
+    return xp[:, :, t : xp.shape[2] - b, le : xp.shape[3] - r].copy()
 
 
 def _im2col(
@@ -445,11 +453,50 @@ def _pool_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
     return k, s, p
 
 
-def _pool_geometry(xs: tuple, kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
+def _flag(value: Any, what: str, op: str) -> bool:
+    """A bool option (``ceil_mode``, ``count_include_pad``); ``ValueError`` naming ``op``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{op}: {what} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _pool_out_size(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's number of windows along one axis.
+
+    ⌊(size + 2p − k)/s⌋ + 1, or with ``ceil_mode`` ⌈…⌉ + 1 less the last window when it
+    would start in the right padding (a window must start inside the input or the
+    left padding).
+
+    >>> _pool_out_size(5, 2, 2, 0, False), _pool_out_size(5, 2, 2, 0, True)
+    (2, 3)
+    >>> _pool_out_size(3, 2, 2, 1, True)  # a third window would start in the right padding
+    2
+    """
+    span = size + 2 * p - k
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(
+    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, op: str
+) -> tuple:
+    """Kernel, stride and padding pairs, the output size (OH, OW) and the padding per side.
+
+    The padding per side is ``padding`` itself unless ceil-mode windows hang over the
+    bottom or right edge: then ((ph, ph + extra_h), (pw, pw + extra_w)), so that every
+    window is a window of the padded input.
+    """
     _check_image_shape(xs, op)
     k, s, p = _pool_params(kernel_size, stride, padding, op)
-    _check_fits(xs[2:], k, p, op)
-    return k, s, p
+    ceil = _flag(ceil_mode, "ceil_mode", op)
+    out = tuple(_pool_out_size(xs[2 + i], k[i], s[i], p[i], ceil) for i in (0, 1))
+    if min(out) < 1:  # then the kernel is larger than the padded input: say so
+        _check_fits(xs[2:], k, p, op)
+    extra = [max(0, (out[i] - 1) * s[i] + k[i] - xs[2 + i] - 2 * p[i]) for i in (0, 1)]
+    sides = ((p[0], p[0] + extra[0]), (p[1], p[1] + extra[1])) if any(extra) else p
+    return k, s, p, out, sides
 
 
 def _check_image_shape(xs: tuple, op: str) -> None:
@@ -457,30 +504,64 @@ def _check_image_shape(xs: tuple, op: str) -> None:
         raise ValueError(f"{op} needs an input of shape (N, C, H, W), got shape {xs}")
 
 
-def _max_pool_forward(x: Any, kernel_size: Any, stride: Any, padding: Any) -> np.ndarray:
-    k, s, p = _pool_geometry(np.shape(x), kernel_size, stride, padding, "max_pool2d")
-    return np.maximum.reduce(windows(_padded(np.asarray(x), p, -np.inf), k, s), axis=(4, 5))
+def _max_pool_forward(
+    x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
+) -> np.ndarray:
+    k, s, _, _, sides = _pool_geometry(
+        np.shape(x), kernel_size, stride, padding, ceil_mode, "max_pool2d"
+    )
+    return np.maximum.reduce(windows(_padded(np.asarray(x), sides, -np.inf), k, s), axis=(4, 5))
 
 
-def _max_share(x: Any, out: Any, k: tuple, s: tuple, p: tuple) -> np.ndarray:
+def _max_share(x: Any, out: Any, k: tuple, s: tuple, sides: tuple) -> np.ndarray:
     """Per window, 1/(number of maxima) at each maximum, else 0 (ties split evenly).
 
     Over the windows of x padded with −inf (padding never holds a finite maximum).
     """
-    win = windows(_padded(np.asarray(data_of(x)), p, -np.inf), k, s)
+    win = windows(_padded(np.asarray(data_of(x)), sides, -np.inf), k, s)
     hit = win == np.asarray(data_of(out))[..., None, None]
     return hit / np.add.reduce(hit, axis=(4, 5), keepdims=True, dtype=win.dtype)
 
 
-def _max_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
-    k, s, p = _pool_geometry(shape_of(x), kernel_size, stride, padding, "max_pool2d")
-    return window_scatter2d.poly(g, _max_share(x, out, k, s, p), shape_of(x), k, s, p)
+def _max_pool_vjp(
+    g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
+) -> Any:
+    xs = shape_of(x)
+    k, s, _, _, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "max_pool2d")
+    return window_scatter2d.poly(g, _max_share(x, out, k, s, sides), xs, k, s, sides)
 
 
-def _pool_sympy(reduce_window: Any, pad_value: Any) -> Any:
-    def define(sp: Any, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
+def _pool_sympy(kind: str) -> Any:
+    """The pool by its definition, window by window (PyTorch's rule, SymPy entries).
+
+    Window (r, q) covers rows r·sh − ph … up to r·sh − ph + kh, cut at the end of the
+    right padding; max takes the Max of its elements inside the input, avg their sum
+    over the positions it covers (padding included) or, with ``count_include_pad``
+    False, over the elements inside the input.
+    """
+
+    def define(
+        sp: Any,
+        x: Any,
+        kernel_size: Any,
+        stride: Any,
+        padding: Any,
+        ceil_mode: Any,
+        count_include_pad: Any = True,
+    ) -> Any:
         k, s, p = _pool_params(kernel_size, stride, padding, "pool")
-        return reduce(windows(_padded(x, p, pad_value(sp)), k, s), reduce_window(sp), axis=(4, 5))
+        n, c, h, w = x.shape
+        oh, ow = (_pool_out_size(x.shape[2 + i], k[i], s[i], p[i], ceil_mode) for i in (0, 1))
+        out = np.empty((n, c, oh, ow), dtype=object)
+        for r, q in np.ndindex(oh, ow):
+            r0, q0 = r * s[0] - p[0], q * s[1] - p[1]
+            r1, q1 = min(r0 + k[0], h + p[0]), min(q0 + k[1], w + p[1])
+            inside = x[:, :, max(r0, 0) : min(r1, h), max(q0, 0) : min(q1, w)]
+            count = (r1 - r0) * (q1 - q0) if count_include_pad else inside[0, 0].size
+            for i, ch in np.ndindex(n, c):
+                items = inside[i, ch].ravel()
+                out[i, ch, r, q] = sp.Max(*items) if kind == "max" else sp.Add(*items) / count
+        return out
 
     return define
 
@@ -491,30 +572,68 @@ max_pool2d = register(
         forward=_max_pool_forward,
         vjps=(_max_pool_vjp,),
         label="max pool",
-        params=("kernel_size", "stride", "padding"),
-        defaults={"stride": None, "padding": 0},
+        params=("kernel_size", "stride", "padding", "ceil_mode"),
+        defaults={"stride": None, "padding": 0, "ceil_mode": False},
         doc="maximum over kernel windows of x (N, C, H, W) padded with −inf; "
         "tied maxima share the gradient",
-        sympy_def=_pool_sympy(lambda sp: sp.Max, lambda sp: sp.S.NegativeInfinity),
+        sympy_def=_pool_sympy("max"),
         cases=(
             SymCase(((1, 1, 4, 4),), (2, None, 0), note="2×2 windows"),
             SymCase(((1, 1, 3, 3),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
             SymCase(((1, 1, 3, 3),), (2, 2, 1), note="padding 1"),
             SymCase(((1, 1, 2, 3),), (3, 1, (1, 0)), note="3×3 windows, padding (1, 0)"),
+            SymCase(((1, 1, 3, 5),), (2, 2, 0, True), note="ceil_mode, windows hang over"),
+            SymCase(((1, 1, 4, 3),), (3, 2, 1, True), note="ceil_mode, padding 1"),
         ),
     )
 )
 
 
-def _avg_pool_forward(x: Any, kernel_size: Any, stride: Any, padding: Any) -> np.ndarray:
-    k, s, p = _pool_geometry(np.shape(x), kernel_size, stride, padding, "avg_pool2d")
-    win = windows(_padded(np.asarray(x), p), k, s)
-    return np.add.reduce(win, axis=(4, 5)) * (1.0 / (k[0] * k[1]))
+def _avg_weights(
+    xs: tuple, k: tuple, s: tuple, p: tuple, out: tuple, sides: tuple, count_include_pad: Any
+) -> Any:
+    """1/divisor of each window: ``1/(kh·kw)`` if that is every window's, else (OH, OW, 1, 1).
+
+    The divisor counts the positions a window covers, padding included but not past
+    the right padding (a ceil-mode window hanging over); with ``count_include_pad``
+    False only the input's own elements (PyTorch's rule).
+    """
+    include = _flag(count_include_pad, "count_include_pad", "avg_pool2d")
+    if sides == p and (include or p == (0, 0)):
+        return 1.0 / (k[0] * k[1])  # every window covers kh·kw counted positions
+    counts = []
+    for size, kk, ss, pp, oo in zip(xs[2:], k, s, p, out):
+        start = np.arange(oo) * ss - pp
+        end = np.minimum(start + kk, size + pp)
+        if not include:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    return (1.0 / np.outer(*counts))[:, :, None, None]
 
 
-def _avg_pool_vjp(g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
-    k, s, p = _pool_geometry(shape_of(x), kernel_size, stride, padding, "avg_pool2d")
-    return window_scatter2d.poly(g, 1.0 / (k[0] * k[1]), shape_of(x), k, s, p)
+def _avg_pool_forward(
+    x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
+) -> np.ndarray:
+    xs = np.shape(x)
+    k, s, p, out, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
+    weights = _avg_weights(xs, k, s, p, out, sides, count_include_pad)
+    return _window_sum_forward(x, weights, k, s, sides)
+
+
+def _avg_pool_vjp(
+    g: Any,
+    out: Any,
+    x: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: Any,
+    count_include_pad: Any,
+) -> Any:
+    xs = shape_of(x)
+    k, s, p, o, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
+    weights = _avg_weights(xs, k, s, p, o, sides, count_include_pad)
+    return window_scatter2d.poly(g, weights, xs, k, s, sides)
 
 
 avg_pool2d = register(
@@ -523,61 +642,93 @@ avg_pool2d = register(
         forward=_avg_pool_forward,
         vjps=(_avg_pool_vjp,),
         label="avg pool",
-        params=("kernel_size", "stride", "padding"),
-        defaults={"stride": None, "padding": 0},
+        params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+        defaults={"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True},
         keeps_inputs=False,
         doc="mean over kernel windows of x (N, C, H, W) padded with zeros "
-        "(counted in the mean, as PyTorch's count_include_pad=True)",
-        sympy_def=_pool_sympy(
-            lambda sp: lambda *items: sp.Add(*items) / len(items), lambda sp: sp.Integer(0)
-        ),
+        "(counted in the mean unless count_include_pad=False, as PyTorch)",
+        sympy_def=_pool_sympy("avg"),
         cases=(
             SymCase(((1, 2, 4, 4),), (2, None, 0), note="2×2 windows"),
             SymCase(((1, 1, 3, 4),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
             SymCase(((1, 1, 3, 3),), (3, 2, 1), note="3×3 windows, padding 1"),
+            SymCase(((1, 1, 3, 3),), (3, 2, 1, False, False), note="count_include_pad=False"),
+            SymCase(((1, 1, 3, 5),), (2, 2, 0, True), note="ceil_mode, windows hang over"),
+            SymCase(
+                ((1, 1, 4, 3),), ((3, 2), 2, (1, 0), True, False), note="ceil_mode, without pad"
+            ),
         ),
     )
 )
 
 
+def _pad_sides(padding: Any, op: str) -> tuple:
+    """The window ops' padding: an int, (ph, pw), or ((top, bottom), (left, right)), all >= 0.
+
+    >>> _pad_sides(1, "window_sum2d"), _pad_sides(((0, 1), (1, 2)), "window_sum2d")
+    (((1, 1), (1, 1)), ((0, 1), (1, 2)))
+    """
+    pairs = isinstance(padding, (tuple, list)) and len(padding) == 2
+    if not (pairs and all(isinstance(v, (tuple, list)) for v in padding)):
+        return _sides(_pair(padding, "padding", op, minimum=0))
+    flat = (*padding[0], *padding[1])
+    if len(flat) != 4 or any(
+        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in flat
+    ):
+        raise ValueError(
+            f"{op}: padding must be ((top, bottom), (left, right)) ints >= 0, got {padding!r}"
+        )
+    return tuple(map(int, padding[0])), tuple(map(int, padding[1]))
+
+
 def _padded_shape(x_shape: tuple, padding: Any, op: str) -> tuple[tuple, tuple]:
-    p = _pair(padding, "padding", op, minimum=0)
+    (t, b), (le, r) = sides = _pad_sides(padding, op)
     n, c, h, w = x_shape
-    return (n, c, h + 2 * p[0], w + 2 * p[1]), p
+    return (n, c, h + t + b, w + le + r), sides
+
+
+def _window_weights(weights: Any, dtype: Any) -> Any:
+    """A window op's weights in the data's dtype (a Python float stays one)."""
+    return weights if np.ndim(weights) == 0 else np.asarray(weights, dtype=dtype)
 
 
 def _window_scatter_forward(
     g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple, padding: Any
 ) -> np.ndarray:
     g = np.asarray(g)
-    per_window = g[..., None, None] * weights
-    if np.ndim(weights) == 0:  # the same weight everywhere: broadcast to the windows
-        per_window = np.broadcast_to(per_window, g.shape + tuple(kernel))
-    xp_shape, p = _padded_shape(x_shape, padding, "window_scatter2d")
+    per_window = g[..., None, None] * _window_weights(weights, g.dtype)
+    # the same weight everywhere, or one per window: broadcast to the kernel offsets
+    per_window = np.broadcast_to(per_window, g.shape + tuple(kernel))
+    xp_shape, sides = _padded_shape(x_shape, padding, "window_scatter2d")
     target = np.zeros(xp_shape, dtype=per_window.dtype)
-    return _cropped(_add_windows(target, per_window, kernel, stride), p)
+    return _cropped(_add_windows(target, per_window, kernel, stride), sides)
 
 
 def _window_sum_forward(
     h: Any, weights: Any, kernel: tuple, stride: tuple, padding: Any
 ) -> np.ndarray:
-    p = _pair(padding, "padding", "window_sum2d", minimum=0)
-    win = windows(_padded(np.asarray(h), p), kernel, stride)
+    win = windows(_padded(np.asarray(h), _pad_sides(padding, "window_sum2d")), kernel, stride)
+    weights = _window_weights(weights, win.dtype)
     if np.ndim(weights) == 0:
         return np.add.reduce(win, axis=(4, 5)) * weights
-    return np.einsum("ncijkl,ncijkl->ncij", win, weights)
+    if weights.shape[-2:] == (1, 1):  # one weight per window
+        return np.add.reduce(win, axis=(4, 5)) * weights[..., 0, 0]
+    return np.einsum("ncijkl,ncijkl->ncij", win, np.broadcast_to(weights, win.shape))
 
 
 def _scatter_sympy(
     sp: Any, g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple, padding: Any
 ) -> Any:
-    xp_shape, p = _padded_shape(x_shape, padding, "window_scatter2d")
+    xp_shape, sides = _padded_shape(x_shape, padding, "window_scatter2d")
     out = np.full(xp_shape, sp.Integer(0), dtype=object)
     per_window = g[..., None, None] * np.broadcast_to(weights, g.shape + tuple(kernel))
     for n, c, i, j, a, b in np.ndindex(per_window.shape):
         out[n, c, i * stride[0] + a, j * stride[1] + b] += per_window[n, c, i, j, a, b]
-    return _cropped(out, p)
+    return _cropped(out, sides)
 
+
+# the avg pool's weights when its windows differ: 1/divisor per window, shape (OH, OW, 1, 1)
+_PER_WINDOW = np.array([[0.25, 0.5], [0.5, 1.0]])[:, :, None, None]
 
 window_scatter2d = register(
     Op(
@@ -599,14 +750,19 @@ window_scatter2d = register(
         cases=(
             SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (1, 1), 0), note="overlapping"),
             SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (2, 2), 1), note="padding 1"),
+            SymCase(
+                ((1, 1, 2, 2),),
+                (_PER_WINDOW, (1, 1, 3, 3), (2, 2), (2, 2), ((0, 1), (0, 1))),
+                note="a weight per window, padding (0, 1) per side (ceil_mode)",
+            ),
         ),
     )
 )
 
 
 def _sum_sympy(sp: Any, h: Any, weights: Any, kernel: tuple, stride: tuple, padding: Any) -> Any:
-    p = _pair(padding, "padding", "window_sum2d", minimum=0)
-    win = windows(_padded(h, p, sp.Integer(0)), kernel, stride)
+    sides = _pad_sides(padding, "window_sum2d")
+    win = windows(_padded(h, sides, sp.Integer(0)), kernel, stride)
     return (win * np.broadcast_to(weights, win.shape)).sum(axis=(4, 5))
 
 
@@ -630,6 +786,11 @@ window_sum2d = register(
         cases=(
             SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (1, 1), 0), note="overlapping"),
             SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (2, 2), 1), note="padding 1"),
+            SymCase(
+                ((1, 1, 3, 3),),
+                (_PER_WINDOW, (2, 2), (2, 2), ((1, 0), (0, 1))),
+                note="a weight per window, padding per side",
+            ),
         ),
     )
 )

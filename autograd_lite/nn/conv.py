@@ -136,25 +136,34 @@ class Conv2d(Module):
 class _Pool(Module):
     op = staticmethod(image_ops.max_pool2d)
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False
+    ) -> None:
+        name = type(self).__name__
         self.kernel_size, self.stride, self.padding = image_ops._pool_params(
-            kernel_size, stride, padding, type(self).__name__
+            kernel_size, stride, padding, name
         )
+        self.ceil_mode = image_ops._flag(ceil_mode, "ceil_mode", name)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
+
+    def _options(self) -> tuple:
+        return self.kernel_size, self.stride, self.padding, self.ceil_mode
 
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         _check_image(self, x)
-        return type(self).op(x, self.kernel_size, self.stride, self.padding)
+        return type(self).op(x, *self._options())
 
 
 class MaxPool2d(_Pool):
     """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
 
     ``padding`` (at most half the kernel) pads with −inf, as PyTorch: padding never
-    wins a max.
+    wins a max. ``ceil_mode=True`` rounds the number of windows up: a last window may
+    hang over the bottom/right edge if it starts inside the input or the left padding.
 
     >>> import numpy as np
     >>> MaxPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
@@ -164,6 +173,8 @@ class MaxPool2d(_Pool):
     MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
     >>> pool(-np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
     [[-0.0, -1.0], [-4.0, -5.0]]
+    >>> MaxPool2d(2, ceil_mode=True)(np.arange(9.0).reshape(1, 1, 3, 3)).data[0, 0].tolist()
+    [[4.0, 5.0], [7.0, 8.0]]
     """
 
     op = staticmethod(image_ops.max_pool2d)
@@ -172,14 +183,21 @@ class MaxPool2d(_Pool):
 class AvgPool2d(_Pool):
     """Mean over each ``kernel_size`` window (stride defaults to the kernel size).
 
-    ``padding`` (at most half the kernel) pads with zeros that count in the mean,
-    as PyTorch's default ``count_include_pad=True``.
+    ``padding`` (at most half the kernel) pads with zeros that count in the mean, as
+    PyTorch's default ``count_include_pad=True``; with ``count_include_pad=False`` a
+    window divides by the number of input elements it covers. ``ceil_mode=True`` as
+    in :class:`MaxPool2d`; a window hanging over the edge divides by the positions it
+    covers inside the input and padding only.
 
     >>> import numpy as np
     >>> AvgPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     >>> AvgPool2d(2, padding=1)(np.ones((1, 1, 2, 2))).data[0, 0].tolist()
     [[0.25, 0.25], [0.25, 0.25]]
+    >>> AvgPool2d(2, padding=1, count_include_pad=False)(np.ones((1, 1, 2, 2))).data[0, 0].tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    >>> AvgPool2d(2, ceil_mode=True)(np.arange(9.0).reshape(1, 1, 3, 3)).data[0, 0].tolist()
+    [[2.0, 3.5], [6.5, 8.0]]
     >>> AvgPool2d(2, padding=2)
     Traceback (most recent call last):
     ...
@@ -187,6 +205,27 @@ class AvgPool2d(_Pool):
     """
 
     op = staticmethod(image_ops.avg_pool2d)
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad = image_ops._flag(
+            count_include_pad, "count_include_pad", "AvgPool2d"
+        )
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (
+            "" if self.count_include_pad else ", count_include_pad=False"
+        )
+
+    def _options(self) -> tuple:
+        return (*super()._options(), self.count_include_pad)
 
 
 class Flatten(Module):
