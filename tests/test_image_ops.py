@@ -7,6 +7,8 @@ finite differences of first derivatives; hypothesis draws the geometry.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -52,27 +54,49 @@ def conv_reference(
     return out
 
 
-def pool_reference(x, kernel, stride, kind, padding=(0, 0)) -> np.ndarray:
+def pool_out_size(size, k, s, p, ceil_mode=False) -> int:
+    """PyTorch's output length: floor (ceil) of (size + 2p - k) / s, plus one; in ceil
+    mode a window that would start in the right padding is dropped."""
+    out = (math.ceil if ceil_mode else math.floor)((size + 2 * p - k) / s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def pool_reference(
+    x, kernel, stride, kind, padding=(0, 0), ceil_mode=False, count_include_pad=True
+) -> np.ndarray:
     """PyTorch's max/avg pool by its definition, one output element at a time.
 
-    A window may reach ``padding`` past the border: max takes the in-bounds elements
-    only; avg sums them and divides by kh·kw (``count_include_pad=True``).
+    Window (r, q) starts at (r·sh − ph, q·sw − pw) and stops after the kernel or at the
+    end of the right padding, whichever comes first (ceil-mode windows hang over).
+    Max takes the in-bounds elements only; avg sums them and divides by the number of
+    positions the window covers, padding included (``count_include_pad=True``), or by
+    the number of in-bounds elements.
     """
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    oh, ow = pool_out_size(h, kh, sh, ph, ceil_mode), pool_out_size(w, kw, sw, pw, ceil_mode)
     out = np.zeros((n, c, oh, ow))
     for i in range(n):
         for ch in range(c):
             for r in range(oh):
                 for q in range(ow):
+                    top, left = r * sh - ph, q * sw - pw
+                    bottom, right = min(top + kh, h + ph), min(left + kw, w + pw)
                     inside = [
-                        x[i, ch, r * sh + a - ph, q * sw + e - pw]
-                        for a in range(kh)
-                        for e in range(kw)
-                        if 0 <= r * sh + a - ph < h and 0 <= q * sw + e - pw < w
+                        x[i, ch, a, e]
+                        for a in range(top, bottom)
+                        for e in range(left, right)
+                        if 0 <= a < h and 0 <= e < w
                     ]
-                    out[i, ch, r, q] = max(inside) if kind == "max" else sum(inside) / (kh * kw)
+                    if kind == "max":
+                        out[i, ch, r, q] = max(inside)
+                    else:
+                        covered = (bottom - top) * (right - left)
+                        out[i, ch, r, q] = sum(inside) / (
+                            covered if count_include_pad else len(inside)
+                        )
     return out
 
 
@@ -354,37 +378,110 @@ def test_padded_pool_second_derivatives() -> None:
     assert_second_derivatives(lambda v: al.avg_pool2d(v, 2, 1, padding=1).tanh().sum(), x)
 
 
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding"),
+    [(2, None, 0), (3, 2, 1), (3, 2, 0), ((2, 3), (3, 2), (1, 1)), ((2, 3), 2, (0, 1))],
+)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_ceil_mode_pools_match_reference_and_finite_differences(
+    kernel, stride, padding, count_include_pad
+) -> None:
+    rng = np.random.default_rng(7)
+    x = al.Value(rng.permutation(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) * 0.01 - 10.0)
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    k, p = pair(kernel), pair(padding)
+    s = k if stride is None else pair(stride)
+    floor_shape = al.avg_pool2d(x, kernel, stride, padding).shape
+    max_out = al.max_pool2d(x, kernel, stride, padding, ceil_mode=True)
+    ref = pool_reference(x.data, k, s, "max", p, ceil_mode=True)
+    assert max_out.shape == ref.shape and max_out.shape != floor_shape  # windows hang over
+    assert np.all(np.isfinite(max_out.data)) and np.all(max_out.data < -8.0)
+    np.testing.assert_allclose(max_out.data, ref)
+    avg = lambda v: al.avg_pool2d(v, kernel, stride, padding, True, count_include_pad)
+    ref = pool_reference(x.data, k, s, "avg", p, True, count_include_pad)
+    np.testing.assert_allclose(avg(x).data, ref)
+    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride, padding, True), x)
+    assert al.gradcheck(avg, x)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding"), [(3, 2, 1), ((2, 3), 1, (1, 1)), (3, 3, 0)]
+)
+def test_avg_pool_without_counting_the_padding(kernel, stride, padding) -> None:
+    x = al.Value(_r(2, 3, 5, 4))
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    out = al.avg_pool2d(x, kernel, stride, padding, count_include_pad=False)
+    ref = pool_reference(x.data, pair(kernel), pair(stride), "avg", pair(padding), False, False)
+    np.testing.assert_allclose(out.data, ref)
+    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride, padding, False, False), x)
+
+
+def test_avg_pool_divisors_by_hand() -> None:
+    ones = al.Value(np.ones((1, 1, 4, 4)))
+    # 3×3 windows, stride 2, padding 1 on a 4×4 input, ceil mode: three windows per axis;
+    # the third starts at row 3 and covers row 3 and one padding row (of its 3):
+    # 2 counted positions (padding included), 1 real element
+    out = al.avg_pool2d(ones, 3, 2, 1, ceil_mode=True).data[0, 0]
+    np.testing.assert_allclose(out[0], [4 / 9, 6 / 9, 2 / 6])
+    np.testing.assert_allclose(out[2], [2 / 6, 3 / 6, 1 / 4])
+    real = al.avg_pool2d(ones, 3, 2, 1, ceil_mode=True, count_include_pad=False).data
+    np.testing.assert_allclose(real, np.ones((1, 1, 3, 3)))  # only real elements: ones
+
+
+def test_ceil_mode_keeps_a_window_larger_than_the_input_as_pytorch() -> None:
+    # floor: (1 - 2)//2 + 1 = 0 windows, an error; ceil: one window over the single pixel
+    x = al.Value(np.array([[[[3.0]]]]))
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel \(2, 2\) is larger"):
+        al.max_pool2d(x, 2)
+    assert al.max_pool2d(x, 2, ceil_mode=True).data.tolist() == [[[[3.0]]]]
+    assert al.avg_pool2d(x, 2, ceil_mode=True).data.tolist() == [[[[3.0]]]]
+
+
+def test_ceil_mode_and_count_include_pad_second_derivatives() -> None:
+    x = np.random.default_rng(8).permutation(20).reshape(1, 1, 4, 5) * 0.3 - 2.0
+    assert_second_derivatives(lambda v: (al.max_pool2d(v * v, 3, 2, 1, True) ** 2).sum(), x)
+    assert_second_derivatives(lambda v: al.avg_pool2d(v, 2, 2, 1, True, False).tanh().sum(), x)
+    assert_second_derivatives(lambda v: al.avg_pool2d(v, 3, 2, 0, True).tanh().sum(), x)
+
+
 @given(
     h=st.integers(1, 7),
     w=st.integers(1, 7),
     kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     stride=st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)),
     padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    ceil_mode=st.booleans(),
+    count_include_pad=st.booleans(),
     seed=st.integers(0, 50),
 )
-def test_pools_random_geometry(h, w, kernel, stride, padding, seed) -> None:
+def test_pools_random_geometry(
+    h, w, kernel, stride, padding, ceil_mode, count_include_pad, seed
+) -> None:
     x = al.Value(np.random.default_rng(seed).permutation(2 * h * w).reshape(1, 2, h, w) * 0.1)
+    max_options = (kernel, stride, padding, ceil_mode)
+    avg_options = (*max_options, count_include_pad)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        for pool in (al.max_pool2d, al.avg_pool2d):
+        for pool, options in ((al.max_pool2d, max_options), (al.avg_pool2d, avg_options)):
             with pytest.raises(ValueError, match=r"pool2d: padding .* at most half the kernel"):
-                pool(x, kernel, stride, padding)
-        return
-    if kernel[0] > h + 2 * padding[0] or kernel[1] > w + 2 * padding[1]:
-        for pool in (al.max_pool2d, al.avg_pool2d):
-            with pytest.raises(ValueError, match=r"pool2d.*larger than the padded input"):
-                pool(x, kernel, stride, padding)
+                pool(x, *options)
         return
     s = kernel if stride is None else stride
+    sizes = [pool_out_size(n, kernel[i], s[i], padding[i], ceil_mode) for i, n in enumerate((h, w))]
+    if min(sizes) < 1:
+        for pool, options in ((al.max_pool2d, max_options), (al.avg_pool2d, avg_options)):
+            with pytest.raises(ValueError, match=r"pool2d.*larger than the padded input"):
+                pool(x, *options)
+        return
     np.testing.assert_allclose(
-        al.max_pool2d(x, kernel, stride, padding).data,
-        pool_reference(x.data, kernel, s, "max", padding),
+        al.max_pool2d(x, *max_options).data,
+        pool_reference(x.data, kernel, s, "max", padding, ceil_mode),
     )
     np.testing.assert_allclose(
-        al.avg_pool2d(x, kernel, stride, padding).data,
-        pool_reference(x.data, kernel, s, "avg", padding),
+        al.avg_pool2d(x, *avg_options).data,
+        pool_reference(x.data, kernel, s, "avg", padding, ceil_mode, count_include_pad),
     )
-    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride, padding), x)
-    assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride, padding), x)
+    assert al.gradcheck(lambda v: al.max_pool2d(v, *max_options), x)
+    assert al.gradcheck(lambda v: al.avg_pool2d(v, *avg_options), x)
 
 
 @pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
@@ -412,6 +509,42 @@ def test_pool_bad_input(pool) -> None:
 def test_pool_bad_padding(pool, kernel, padding, pattern) -> None:
     with pytest.raises(ValueError, match=rf"{pool}: {pattern}"):
         getattr(al, pool)(al.Value(np.zeros((1, 1, 6, 6))), kernel, padding=padding)
+
+
+@pytest.mark.parametrize(
+    ("pool", "options", "pattern"),
+    [
+        ("max_pool2d", {"ceil_mode": 1}, r"max_pool2d: ceil_mode must be True or False, got 1"),
+        ("avg_pool2d", {"ceil_mode": "yes"}, r"avg_pool2d: ceil_mode must be True or False"),
+        (
+            "avg_pool2d",
+            {"count_include_pad": None},
+            r"avg_pool2d: count_include_pad must be True or False, got None",
+        ),
+    ],
+)
+def test_pool_bad_flags(pool, options, pattern) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        getattr(al, pool)(al.Value(np.zeros((1, 1, 4, 4))), 2, **options)
+
+
+def test_max_pool_refuses_pytorchs_positional_dilation() -> None:
+    # F.max_pool2d(x, k, s, p, dilation, ...) has dilation 5th; here that is ceil_mode
+    with pytest.raises(ValueError, match=r"max_pool2d: ceil_mode must be True or False"):
+        al.max_pool2d(al.Value(np.zeros((1, 1, 4, 4))), 2, 2, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("padding", "pattern"),
+    [
+        (((0, 1), (1,)), r"window_sum2d: padding must be \(\(top, bottom\), \(left, right\)\)"),
+        (((0, -1), (1, 1)), r"window_sum2d: padding must be .* ints >= 0"),
+        ((1, 2, 3), r"window_sum2d: padding must be an int >= 0 or a pair of them"),
+    ],
+)
+def test_window_ops_bad_padding(padding, pattern) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        al.window_sum2d(al.Value(np.zeros((1, 1, 4, 4))), 0.25, (2, 2), (2, 2), padding)
 
 
 # ------------------------------------------------------------------ dropout

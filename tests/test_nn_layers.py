@@ -6,6 +6,8 @@ equations written here, its gradients with finite differences.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -43,21 +45,38 @@ def ref_conv2d(x, w, b, stride, padding, dilation=1, groups=1):
     return out + b[:, None, None]
 
 
-def ref_pool(x, k, stride, reduce, padding=0):
+def ref_pool(x, k, stride, reduce, padding=0, ceil_mode=False, count_include_pad=True):
     """PyTorch's pools by their definition; a padded window holds -inf (max) or 0 (avg).
 
-    The average divides by k·k, zeros included (PyTorch's count_include_pad=True).
+    The average divides by the positions a window covers, zeros included (PyTorch's
+    count_include_pad=True), or by the input elements it covers. With ceil_mode a last
+    window may hang past the padding (it must start inside the input or left padding):
+    those positions hold NaN here and are neither reduced nor counted.
     """
     n, c, h, w = x.shape
+    p = padding
+
+    def size(m):
+        out = (math.ceil if ceil_mode else math.floor)((m + 2 * p - k) / stride) + 1
+        return out - 1 if ceil_mode and (out - 1) * stride >= m + p else out
+
     fill = -np.inf if reduce is np.max else 0.0
-    xp = np.full((n, c, h + 2 * padding, w + 2 * padding), fill)
-    xp[:, :, padding : padding + h, padding : padding + w] = x
-    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    xp = np.full((n, c, h + 2 * p + k, w + 2 * p + k), np.nan)
+    xp[:, :, : h + 2 * p, : w + 2 * p] = fill
+    xp[:, :, p : p + h, p : p + w] = x
+    oh, ow = size(h), size(w)
     out = np.zeros((n, c, oh, ow))
     for i in range(oh):
         for j in range(ow):
             win = xp[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
-            out[:, :, i, j] = reduce(win, axis=(2, 3))
+            if reduce is np.max:
+                out[:, :, i, j] = np.nanmax(win, axis=(2, 3))
+                continue
+            rows = range(i * stride - p, i * stride - p + k)
+            cols = range(j * stride - p, j * stride - p + k)
+            inside = sum(0 <= a < h and 0 <= b < w for a in rows for b in cols)
+            count = np.sum(~np.isnan(win[0, 0])) if count_include_pad else inside
+            out[:, :, i, j] = np.nansum(win, axis=(2, 3)) / count
     return out
 
 
@@ -171,6 +190,49 @@ def test_pooling_repr_shows_kernel_stride_and_padding():
         repr(nn.AvgPool2d((3, 2), stride=1, padding=(1, 0)))
         == "AvgPool2d(kernel_size=(3, 2), stride=(1, 1), padding=(1, 0))"
     )
+    assert repr(nn.MaxPool2d(2, ceil_mode=True)) == (
+        "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=True)"
+    )
+    assert repr(nn.AvgPool2d(3, 2, 1, True, False)) == (
+        "AvgPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), ceil_mode=True, "
+        "count_include_pad=False)"
+    )
+
+
+@pytest.mark.parametrize("k, stride, padding", [(2, 2, 0), (3, 2, 1), (2, 3, 1), (3, 2, 0)])
+def test_ceil_mode_pooling_matches_the_definition_and_has_gradients(k, stride, padding):
+    x = RNG.normal(size=(2, 3, 5, 6)) - 10.0  # all negative: padding must never win a max
+    out = nn.MaxPool2d(k, stride, padding, ceil_mode=True)(x).data
+    np.testing.assert_allclose(out, ref_pool(x, k, stride, np.max, padding, True))
+    assert np.all(out < -5.0)
+    for include in (True, False):
+        avg = nn.AvgPool2d(k, stride, padding, ceil_mode=True, count_include_pad=include)
+        np.testing.assert_allclose(
+            avg(x).data, ref_pool(x, k, stride, np.mean, padding, True, include)
+        )
+    xv = al.Value(x)
+    assert al.gradcheck(lambda v: (nn.MaxPool2d(k, stride, padding, True)(v) ** 2).sum(), xv)
+    avg = nn.AvgPool2d(k, stride, padding, True, count_include_pad=False)
+    assert al.gradcheck(lambda v: (avg(v) ** 2).sum(), xv)
+
+
+def test_avg_pool_count_include_pad_false_matches_the_definition():
+    x = RNG.normal(size=(2, 3, 5, 6))
+    for k, stride, padding in [(2, 2, 1), (3, 1, 1), (3, 2, 1)]:
+        pool = nn.AvgPool2d(k, stride, padding, count_include_pad=False)
+        np.testing.assert_allclose(
+            pool(x).data, ref_pool(x, k, stride, np.mean, padding, count_include_pad=False)
+        )
+
+
+@pytest.mark.parametrize("cls", [nn.MaxPool2d, nn.AvgPool2d])
+def test_pool_flags_must_be_bools(cls):
+    name = cls.__name__
+    with pytest.raises(ValueError, match=rf"{name}: ceil_mode must be True or False, got 1"):
+        cls(2, 2, 0, 1)  # PyTorch's MaxPool2d has dilation in this place
+    if cls is nn.AvgPool2d:
+        with pytest.raises(ValueError, match=r"AvgPool2d: count_include_pad must be True or Fal"):
+            cls(2, count_include_pad="no")
 
 
 @pytest.mark.parametrize("cls", [nn.MaxPool2d, nn.AvgPool2d])

@@ -291,11 +291,28 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
         Case(
             "(2,3) padding (1,0)", lambda x: al.max_pool2d(x, (2, 3), 1, (1, 0)), [_distinct(*_IMG)]
         ),
+        Case(
+            "3x3 stride 2 padding 1 ceil_mode",
+            lambda x: al.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+            [_distinct(2, 3, 6, 4, seed=5) - 50.0],
+        ),
+        Case("2x2 ceil_mode", lambda x: al.max_pool2d(x, 2, ceil_mode=True), [_distinct(*_IMG)]),
     ],
     "avg_pool2d": lambda: [
         Case("2x2", lambda x: al.avg_pool2d(x, 2), [_r(*_IMG)]),
         Case("overlapping (2,3) stride 1", lambda x: al.avg_pool2d(x, (2, 3), 1), [_r(*_IMG)]),
         Case("3x3 stride 2 padding 1", lambda x: al.avg_pool2d(x, 3, 2, padding=1), [_r(*_IMG)]),
+        Case(
+            "padding 1 without counting it",
+            lambda x: al.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+            [_r(*_IMG)],
+        ),
+        Case("2x2 ceil_mode", lambda x: al.avg_pool2d(x, 2, ceil_mode=True), [_r(*_IMG)]),
+        Case(
+            "(3,2) stride 2 padding (1,0) ceil_mode, without counting the padding",
+            lambda x: al.avg_pool2d(x, (3, 2), 2, (1, 0), True, False),
+            [_r(2, 3, 6, 5)],
+        ),
     ],
     "window_scatter2d": lambda: [
         Case(
@@ -317,6 +334,13 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             [_r(1, 2, 2, 2)],
             f32=False,
         ),
+        Case(
+            "a weight per window, padding per side",
+            lambda g: al.window_scatter2d(
+                g, _r(2, 3, 1, 1) ** 2, (1, 2, 3, 5), (2, 2), (2, 2), ((0, 1), (1, 0))
+            ),
+            [_r(1, 2, 2, 3)],
+        ),
     ],
     "window_sum2d": lambda: [
         Case(
@@ -330,6 +354,11 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             "scalar weight, padding 1",
             lambda h: al.window_sum2d(h, 0.25, (2, 2), (2, 2), padding=1),
             [_r(1, 1, 3, 3)],
+        ),
+        Case(
+            "a weight per window, padding per side",
+            lambda h: al.window_sum2d(h, _r(2, 3, 1, 1) ** 2, (2, 2), (2, 2), ((0, 1), (1, 0))),
+            [_r(1, 2, 3, 5)],
         ),
     ],
     "dropout": lambda: [
