@@ -235,12 +235,15 @@ def _grouped_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a`` (M, G·K) times the block-diagonal matrix of ``b`` (G, K, J): (M, G·J).
 
     Column block i of ``a`` (group i's K columns) times ``b[i]``; one matrix product
-    when G = 1, else one batched product (the groups of a grouped convolution).
+    when G = 1, else one batched product (the groups of a grouped convolution), or an
+    einsum when K or J is 1 (depthwise), where numpy's batched matmul is 2-4x slower.
     """
     groups, k, j = b.shape
     if groups == 1:
         return a @ b[0]
     m = a.shape[0]
+    if k == 1 or j == 1:
+        return np.einsum("mgk,gkj->mgj", a.reshape(m, groups, k), b).reshape(m, groups * j)
     out = np.empty((m, groups, j), dtype=np.result_type(a, b))
     np.matmul(a.reshape(m, groups, k).transpose(1, 0, 2), b, out=out.transpose(1, 0, 2))
     return out.reshape(m, groups * j)
@@ -300,8 +303,10 @@ def _conv_grad_weight_forward(
     if groups == 1:
         return (rows.T @ cols).reshape(w_shape)
     m = rows.shape[0]  # group i: its O/G output columns against its C/G·kh·kw input columns
-    by_group = rows.reshape(m, groups, -1).transpose(1, 2, 0)
-    return (by_group @ cols.reshape(m, groups, -1).transpose(1, 0, 2)).reshape(w_shape)
+    by_group, cols = rows.reshape(m, groups, -1), cols.reshape(m, groups, -1)
+    if by_group.shape[2] == 1:  # depthwise: einsum is ~2x numpy's batched matmul here
+        return np.einsum("mgj,mgk->gjk", by_group, cols).reshape(w_shape)
+    return (by_group.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)).reshape(w_shape)
 
 
 def _conv_vjp_x(g: Any, out: Any, x: Any, w: Any, b: Any, *geometry: Any) -> Any:
