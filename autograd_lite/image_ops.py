@@ -4,7 +4,8 @@ Convolution and pooling work on *windows*: a read-only strided view of the
 (padded) input with shape ``(N, C, OH, OW, kh, kw)`` (no copy; see
 :func:`windows`; a convolution's ``dilation`` only widens the strides of the
 kernel axes). ``conv2d`` copies the windows once into a matrix (im2col) and
-multiplies it by the flattened filters; the pools reduce the view directly.
+multiplies it by the flattened filters (with ``groups``, each group's block of
+columns by its own filters); the pools reduce the view directly.
 Python loops only ever run over the ``kh·kw`` kernel offsets (to add gradients
 back into overlapping windows), never over pixels.
 
@@ -23,7 +24,11 @@ it and it can be differentiated again:
 
 Pool padding follows PyTorch: ``max_pool2d`` pads with −inf (padding never
 wins a max), ``avg_pool2d`` pads with zeros and counts them in the mean
-(``count_include_pad=True``); padding may be at most half the kernel size.
+(``count_include_pad=True``; ``False`` divides by the input elements only);
+padding may be at most half the kernel size. ``ceil_mode`` windows that hang
+over the bottom/right edge become windows of an input padded a little more on
+that side, so the window ops take the padding per side; the average's divisor
+is then one weight per window.
 
 ``dropout`` takes its mask as a parameter (drawn by :func:`dropout` from
 ``rng``), so backward and SymPy checks see a fixed mask.
@@ -34,6 +39,10 @@ wins a max), ``avg_pool2d`` pads with zeros and counts them in the mean
 [[[[5.0, 7.0], [13.0, 15.0]]]]
 >>> al.avg_pool2d(x, 3, stride=2, padding=1).data[0, 0, 0].tolist()  # zeros count
 [1.1111111111111112, 2.6666666666666665]
+>>> al.avg_pool2d(x, 3, 2, 1, count_include_pad=False).data[0, 0, 0].tolist()
+[2.5, 4.0]
+>>> al.max_pool2d(x, 3, stride=2, ceil_mode=True).data[0, 0].tolist()  # hangs over
+[[10.0, 11.0], [14.0, 15.0]]
 """
 
 from __future__ import annotations
