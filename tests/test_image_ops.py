@@ -276,23 +276,20 @@ def test_conv2d_random_geometry(
             (1, 3, 5, 5),
             (4, 1, 3, 3),
             {"groups": 2},
-            r"conv2d: x has 3 channels \(shape "
-            r"\(1, 3, 5, 5\)\), not divisible by groups=2",
+            r"conv2d: x has 3 channels \(shape \(1, 3, 5, 5\)\), not divisible by groups=2",
         ),
         (
             (1, 4, 5, 5),
             (3, 2, 3, 3),
             {"groups": 2},
-            r"conv2d: weight has 3 filters \(shape "
-            r"\(3, 2, 3, 3\)\), not divisible by groups=2",
+            r"conv2d: weight has 3 filters \(shape \(3, 2, 3, 3\)\), not divisible by groups=2",
         ),
         (
             (1, 4, 5, 5),
             (4, 4, 3, 3),
             {"groups": 2},
-            r"conv2d: x has 4 channels \(shape "
-            r"\(1, 4, 5, 5\)\) but weight of shape \(4, 4, 3, 3\) with groups=2 expects 8 "
-            r"\(4 per group\)",
+            r"conv2d: x has 4 channels \(shape \(1, 4, 5, 5\)\) but weight of shape "
+            r"\(4, 4, 3, 3\) with groups=2 expects 8 \(4 per group\)",
         ),
         ((1, 4, 5, 5), (4, 1, 3, 3), {"groups": 2}, r"conv2d: .* with groups=2 expects 2"),
         ((1, 4, 5, 5), (4, 2, 3, 3), {"groups": 0}, r"conv2d: groups must be an int >= 1"),
@@ -303,6 +300,14 @@ def test_conv2d_random_geometry(
 def test_conv2d_bad_input(x_shape, w_shape, kwargs, pattern) -> None:
     with pytest.raises(ValueError, match=pattern):
         al.conv2d(al.Value(np.zeros(x_shape)), al.Value(np.zeros(w_shape)), **kwargs)
+
+
+def test_conv2d_gradient_ops_check_their_groups() -> None:
+    g, w = np.zeros((1, 4, 3, 3)), np.zeros((4, 2, 3, 3))
+    with pytest.raises(ValueError, match=r"conv2d_grad_input: x has 4 channels .* expects 8"):
+        al.conv2d_grad_input(g, w, (1, 4, 5, 5), 1, 0, 1, 4)
+    with pytest.raises(ValueError, match=r"conv2d_grad_weight: weight has 4 filters .* groups=3"):
+        al.conv2d_grad_weight(np.zeros((1, 6, 5, 5)), g, (4, 2, 3, 3), 1, 0, 1, 3)
 
 
 def test_conv2d_bad_bias_shape() -> None:
