@@ -101,11 +101,10 @@ class Conv2d(Module):
         self.padding = _pair(padding, "padding", "Conv2d", minimum=0)
         self.dilation = _pair(dilation, "dilation", "Conv2d")
         self.groups = _positive(groups, "Conv2d: groups")
-        for what in ("in_channels", "out_channels"):
-            if getattr(self, what) % self.groups:
+        for what, count in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if count % self.groups:
                 raise ValueError(
-                    f"Conv2d: {what} ({getattr(self, what)}) must be divisible by groups "
-                    f"({self.groups})"
+                    f"Conv2d: {what} ({count}) must be divisible by groups ({self.groups})"
                 )
         gen = _init.make_rng(rng, seed)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
