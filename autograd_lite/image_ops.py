@@ -374,11 +374,11 @@ conv2d_op = register(
             SymCase(
                 ((1, 1, 3, 4), (1, 1, 2, 2), (1,)), (1, (1, 0), (2, 3)), note="dilation (2, 3)"
             ),
-            SymCase(((1, 4, 3, 3), (2, 2, 2, 2), (2,)), (1, 0, 1, 2), note="groups 2"),
+            SymCase(((1, 4, 2, 3), (2, 2, 2, 2), (2,)), (1, 0, 1, 2), note="groups 2"),
             SymCase(
-                ((1, 2, 3, 3), (4, 1, 2, 2), (4,)),
-                (2, 1, 1, 2),
-                note="depthwise ×2, stride 2, pad 1",
+                ((1, 2, 3, 2), (4, 1, 2, 1), (4,)),
+                (2, (1, 0), 1, 2),
+                note="depthwise ×2, stride 2, padding (1, 0)",
             ),
         ),
     )
@@ -417,7 +417,7 @@ conv2d_grad_input = register(
         cases=(
             SymCase(((1, 2, 2, 2), (2, 1, 2, 2)), ((1, 1, 3, 3), 1, 0, 1)),
             SymCase(((1, 1, 2, 1), (1, 1, 2, 2)), ((1, 1, 4, 3), 1, 0, 2), note="dilation 2"),
-            SymCase(((1, 4, 2, 2), (4, 1, 2, 2)), ((1, 2, 3, 3), 1, 0, 1, 2), note="groups 2"),
+            SymCase(((1, 4, 1, 2), (4, 1, 2, 2)), ((1, 2, 2, 3), 1, 0, 1, 2), note="groups 2"),
         ),
     )
 )
@@ -441,7 +441,7 @@ conv2d_grad_weight = register(
         cases=(
             SymCase(((1, 1, 3, 3), (1, 2, 2, 2)), ((2, 1, 2, 2), 1, 0, 1)),
             SymCase(((1, 1, 4, 3), (1, 1, 2, 1)), ((1, 1, 2, 2), 1, 0, 2), note="dilation 2"),
-            SymCase(((1, 2, 3, 3), (1, 4, 2, 2)), ((4, 1, 2, 2), 1, 0, 1, 2), note="groups 2"),
+            SymCase(((1, 2, 2, 3), (1, 4, 1, 2)), ((4, 1, 2, 2), 1, 0, 1, 2), note="groups 2"),
         ),
     )
 )
@@ -597,7 +597,7 @@ max_pool2d = register(
             SymCase(((1, 1, 3, 3),), (2, 2, 1), note="padding 1"),
             SymCase(((1, 1, 2, 3),), (3, 1, (1, 0)), note="3×3 windows, padding (1, 0)"),
             SymCase(((1, 1, 3, 5),), (2, 2, 0, True), note="ceil_mode, windows hang over"),
-            SymCase(((1, 1, 4, 3),), (3, 2, 1, True), note="ceil_mode, padding 1"),
+            SymCase(((1, 1, 2, 4),), ((2, 3), 2, 1, True), note="ceil_mode, padding 1"),
         ),
     )
 )
