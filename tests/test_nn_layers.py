@@ -111,6 +111,16 @@ def test_conv2d_repr_shows_dilation_when_not_1():
         nn.Conv2d(1, 2, 3, dilation=0)
 
 
+def test_conv2d_keeps_the_spec_order_bias_sixth():
+    """SPEC: Conv2d(in, out, kernel, stride, padding, bias); dilation and groups by keyword."""
+    assert nn.Conv2d(1, 2, 3, 1, 0, False).bias is None
+    assert nn.Conv2d(1, 2, 3, 1, 0, True).bias.shape == (2,)
+    with pytest.raises(TypeError, match=r"Conv2d: bias must be True or False, got 2 .*dilation="):
+        nn.Conv2d(1, 2, 3, 1, 0, 2)  # PyTorch's positional dilation
+    with pytest.raises(TypeError):
+        nn.Conv2d(1, 2, 3, 1, 0, True, 2)  # dilation is keyword-only
+
+
 @pytest.mark.parametrize(
     "cin, cout, groups, stride, padding, dilation",
     [(4, 6, 2, 1, 1, 1), (3, 3, 3, 1, 1, 1), (3, 6, 3, 2, 0, 1), (6, 4, 2, 1, 2, 2)],
@@ -118,7 +128,7 @@ def test_conv2d_repr_shows_dilation_when_not_1():
 def test_conv2d_groups_match_the_definition_and_have_gradients(
     cin, cout, groups, stride, padding, dilation
 ):
-    conv = nn.Conv2d(cin, cout, 3, stride, padding, dilation, groups, seed=1)
+    conv = nn.Conv2d(cin, cout, 3, stride, padding, dilation=dilation, groups=groups, seed=1)
     assert conv.weight.shape == (cout, cin // groups, 3, 3)
     x = RNG.normal(size=(2, cin, 7, 6))
     ref = ref_conv2d(x, conv.weight.data, conv.bias.data, stride, padding, dilation, groups)

@@ -86,14 +86,19 @@ class Conv2d(Module):
         kernel_size: Any,
         stride: Any = 1,
         padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
         bias: bool = True,
         *,
+        dilation: Any = 1,
+        groups: int = 1,
         rng: np.random.Generator | None = None,
         seed: int | None = None,
         dtype: Any = np.float64,
     ) -> None:
+        if not isinstance(bias, (bool, np.bool_)):  # SPEC's order: bias is the 6th argument
+            raise TypeError(
+                f"Conv2d: bias must be True or False, got {bias!r} (PyTorch's 6th positional "
+                "argument is dilation: pass dilation= and groups= by keyword)"
+            )
         self.in_channels = _positive(in_channels, "Conv2d: in_channels")
         self.out_channels = _positive(out_channels, "Conv2d: out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
