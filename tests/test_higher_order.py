@@ -487,7 +487,7 @@ def test_docs_page_snippets_run(tmp_path):
         text=True,
         cwd=tmp_path,
         env={"PYTHONPATH": str(ROOT), "PATH": "", "MPLBACKEND": "Agg"},
-        timeout=120,
+        timeout=600,  # a guard against a hang: ~45 s alone, several times that on a loaded machine
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Newton: 4 steps" in proc.stdout
