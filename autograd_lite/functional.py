@@ -21,15 +21,20 @@ gives one row of the Hessian (or, seeded with a vector ``v``, the product
 ``H @ v`` without ever forming ``H``).
 
 Transforms compose as JAX's do. Called inside another transform's ``f`` on a
-Value that transform differentiates, ``grad``, ``value_and_grad`` and
-``jacobian`` record their backward pass (``create_graph=True``) and return
-Values, so the outer transform differentiates through them:
+Value that transform differentiates, every transform (``grad``,
+``value_and_grad``, ``jacobian``, ``hessian``, ``hvp``) records its backward
+passes (``create_graph=True``) and returns Values, so the outer transform
+differentiates through them:
 
 >>> d3 = al.grad(al.grad(al.grad(lambda z: z.tanh())))
 >>> round(d3(0.5), 6)
 -0.565209
 >>> al.jacobian(al.grad(f))([1.0, 2.0]).tolist()
 [[6.0, 0.0], [0.0, 12.0]]
+>>> al.jacobian(al.hessian(f))([1.0, 2.0]).tolist()  # third derivatives
+[[[6.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 6.0]]]
+>>> al.grad(lambda x: al.hvp(f, x, [1.0, 1.0]).sum())([1.0, 2.0]).tolist()
+[6.0, 6.0]
 
 Inside, each differentiated argument is a fresh node ``x' = x`` on top of the
 outer Value, so an inner derivative never mixes up with an outer variable that
@@ -412,6 +417,15 @@ def hessian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]
     [[0.0, 2.0], [2.0, 1.0]]
     >>> al.hessian(lambda z: z.tanh())(0.0)
     0.0
+
+    Inside another transform it returns Values, so it can be differentiated
+    again: the gradient of the trace of the Hessian (the Laplacian) of
+    ``Σ x³`` is ``6``:
+
+    >>> import numpy as np
+    >>> laplacian = lambda x: (al.hessian(lambda y: (y ** 3).sum())(x) * np.eye(2)).sum()
+    >>> al.grad(laplacian)([1.0, 2.0]).tolist()
+    [6.0, 6.0]
     """
     who = "hessian"
     _check_callable(f, who)
@@ -458,6 +472,12 @@ def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
     [0.0, 2.0]
     >>> al.hvp(lambda a, b: (a * a * b).sum(), (2.0, 3.0), (1.0, 0.0))
     (6.0, 4.0)
+
+    Inside another transform that differentiates ``x`` or ``v`` it returns
+    Values (``H v`` of ``z ↦ z⁴`` is ``12 z² v``, so d/dz at ``v = 1`` is ``24 z``):
+
+    >>> al.grad(lambda z: al.hvp(lambda y: y ** 4, z, 1.0))(2.0)
+    48.0
     """
     who = "hvp"
     _check_callable(f, who)
