@@ -21,15 +21,20 @@ gives one row of the Hessian (or, seeded with a vector ``v``, the product
 ``H @ v`` without ever forming ``H``).
 
 Transforms compose as JAX's do. Called inside another transform's ``f`` on a
-Value that transform differentiates, ``grad``, ``value_and_grad`` and
-``jacobian`` record their backward pass (``create_graph=True``) and return
-Values, so the outer transform differentiates through them:
+Value that transform differentiates, every transform (``grad``,
+``value_and_grad``, ``jacobian``, ``hessian``, ``hvp``) records its backward
+passes (``create_graph=True``) and returns Values, so the outer transform
+differentiates through them:
 
 >>> d3 = al.grad(al.grad(al.grad(lambda z: z.tanh())))
 >>> round(d3(0.5), 6)
 -0.565209
 >>> al.jacobian(al.grad(f))([1.0, 2.0]).tolist()
 [[6.0, 0.0], [0.0, 12.0]]
+>>> al.jacobian(al.hessian(f))([1.0, 2.0]).tolist()  # third derivatives
+[[[6.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 6.0]]]
+>>> al.grad(lambda x: al.hvp(f, x, [1.0, 1.0]).sum())([1.0, 2.0]).tolist()
+[6.0, 6.0]
 
 Inside, each differentiated argument is a fresh node ``x' = x`` on top of the
 outer Value, so an inner derivative never mixes up with an outer variable that
@@ -237,8 +242,53 @@ def _finish(a: np.ndarray) -> Any:
     return float(a) if a.shape == () else a
 
 
+def _jacobian_values(out: Value | None, oshape: tuple, leaves: list[Value]) -> list[Value]:
+    """Nested: d out / d leaf as one differentiable Value of shape ``oshape + leaf.shape`` each.
+
+    One reverse pass per element of ``out``, each recorded (``create_graph``);
+    ``out`` None or constant gives constant zeros.
+    """
+    per_input: list[list[Value]] = [[] for _ in leaves]
+    live = isinstance(out, Value) and out.requires_grad
+    for k in range(int(np.prod(oshape, dtype=int))):
+        rows = _vjp(out, leaves, _one_hot(oshape, k, out.dtype), True) if live else None
+        for j, x in enumerate(leaves):
+            per_input[j].append(_as_value(rows[j] if rows else None, x))
+    return [_stack_rows(r, oshape, x.shape) for r, x in zip(per_input, leaves)]
+
+
+def _jacobian_arrays(out: Value | None, oshape: tuple, leaves: list[Value]) -> list[Any]:
+    """Top level: d out / d leaf as numpy blocks of shape ``oshape + leaf.shape`` (0 if none)."""
+    blocks = [_block(oshape, x.shape, x.dtype) for x in leaves]
+    if isinstance(out, Value) and out.requires_grad:
+        flat = [b.reshape(out.size, x.size) for b, x in zip(blocks, leaves)]
+        for k in range(out.size):
+            rows = _vjp(out, leaves, _one_hot(oshape, k, out.dtype), create_graph=False)
+            for j, (g, x) in enumerate(zip(rows, leaves)):
+                flat[j][k] = np.reshape(_as_result(g, x), -1)
+    return [_finish(b) for b in blocks]
+
+
 def _pack(items: list[Any], single: bool) -> Any:
     return items[0] if single else tuple(items)
+
+
+def _direction(vi: Any, leaf: Value, i: int, several: bool, nested: bool) -> Any:
+    """hvp's direction ``v_i`` checked against its point's shape, as numpy data.
+
+    Kept a Value when an outer transform differentiates it (``H v`` is linear in ``v``).
+    """
+    if nested and isinstance(vi, Value) and vi.requires_grad:
+        vd = vi
+    else:
+        vd = vi.data if isinstance(vi, Value) else as_data(vi, "hvp: v")
+    shape = vi.shape if isinstance(vi, Value) else np.shape(vd)
+    if shape != leaf.shape:
+        at = f" (argument {i})" if several else ""
+        raise ValueError(
+            f"hvp: v has shape {shape} but x has shape {leaf.shape}{at}; they must match"
+        )
+    return vd
 
 
 # ------------------------------------------------------------- transforms
@@ -345,25 +395,9 @@ def jacobian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any
         nested = _nested(args, nums)
         call_args, leaves = _prepare(args, nums, who, nested)
         out = _call(f, call_args, kwargs, who)
-        oshape = out.shape
-        if nested:  # inside another transform: the rows as one differentiable Value each
-            per_input: list[list[Value]] = [[] for _ in leaves]
-            for k in range(out.size):
-                seed = _one_hot(oshape, k, out.dtype)
-                rows = _vjp(out, leaves, seed, create_graph=True) if out.requires_grad else None
-                for j, x in enumerate(leaves):
-                    per_input[j].append(_as_value(rows[j] if rows else None, x))
-            return _pack(
-                [_stack_rows(r, oshape, x.shape) for r, x in zip(per_input, leaves)], single
-            )
-        blocks = [_block(oshape, x.shape, x.dtype) for x in leaves]
-        flat = [b.reshape(out.size, x.size) for b, x in zip(blocks, leaves)]
-        if out.requires_grad:
-            for k in range(out.size):
-                rows = _vjp(out, leaves, _one_hot(oshape, k, out.dtype), create_graph=False)
-                for j, (g, x) in enumerate(zip(rows, leaves)):
-                    flat[j][k] = np.reshape(_as_result(g, x), -1)
-        return _pack([_finish(b) for b in blocks], single)
+        if nested:  # inside another transform: Values it can differentiate
+            return _pack(_jacobian_values(out, out.shape, leaves), single)
+        return _pack(_jacobian_arrays(out, out.shape, leaves), single)
 
     return jacobian_f
 
@@ -383,6 +417,15 @@ def hessian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]
     [[0.0, 2.0], [2.0, 1.0]]
     >>> al.hessian(lambda z: z.tanh())(0.0)
     0.0
+
+    Inside another transform it returns Values, so it can be differentiated
+    again: the gradient of the trace of the Hessian (the Laplacian) of
+    ``Σ x³`` is ``6``:
+
+    >>> import numpy as np
+    >>> laplacian = lambda x: (al.hessian(lambda y: (y ** 3).sum())(x) * np.eye(2)).sum()
+    >>> al.grad(laplacian)([1.0, 2.0]).tolist()
+    [6.0, 6.0]
     """
     who = "hessian"
     _check_callable(f, who)
@@ -390,22 +433,15 @@ def hessian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]
 
     @functools.wraps(f)
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
-        call_args, leaves = _prepare(args, nums, who)
+        nested = _nested(args, nums)
+        call_args, leaves = _prepare(args, nums, who, nested)
         out = _call(f, call_args, kwargs, who)
         _check_scalar(out, who)
         grads = _vjp(out, leaves, None, create_graph=True)
-        blocks = [[_block(xi.shape, xj.shape, xi.dtype) for xj in leaves] for xi in leaves]
-        for i, (gi, xi) in enumerate(zip(grads, leaves)):
-            if not isinstance(gi, Value) or not gi.requires_grad:
-                continue  # the gradient is constant: this block row is zero
-            rows = [b.reshape(xi.size, xj.size) for b, xj in zip(blocks[i], leaves)]
-            for k in range(xi.size):
-                seed = _one_hot(gi.shape, k, gi.dtype)
-                second = _vjp(gi, leaves, seed, create_graph=False)
-                for j, (g, xj) in enumerate(zip(second, leaves)):
-                    rows[j][k] = np.reshape(_as_result(g, xj), -1)
-        result = [_pack([_finish(b) for b in row], single) for row in blocks]
-        return _pack(result, single)
+        # block row i is the Jacobian of the gradient g_i: recorded again when nested
+        jac = _jacobian_values if nested else _jacobian_arrays
+        rows = [_pack(jac(g, x.shape, leaves), single) for g, x in zip(grads, leaves)]
+        return _pack(rows, single)
 
     return hessian_f
 
@@ -436,6 +472,12 @@ def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
     [0.0, 2.0]
     >>> al.hvp(lambda a, b: (a * a * b).sum(), (2.0, 3.0), (1.0, 0.0))
     (6.0, 4.0)
+
+    Inside another transform that differentiates ``x`` or ``v`` it returns
+    Values (``H v`` of ``z ↦ z⁴`` is ``12 z² v``, so d/dz at ``v = 1`` is ``24 z``):
+
+    >>> al.grad(lambda z: al.hvp(lambda y: y ** 4, z, 1.0))(2.0)
+    48.0
     """
     who = "hvp"
     _check_callable(f, who)
@@ -448,24 +490,18 @@ def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
             + (f" of length {len(v)}" if isinstance(v, tuple) else "")
         )
     vs = v if several else (v,)
-    _, leaves = _prepare(xs, tuple(range(len(xs))), who)
-    vds = []
-    for i, (vi, leaf) in enumerate(zip(vs, leaves)):
-        vd = vi.data if isinstance(vi, Value) else as_data(vi, f"{who}: v")
-        if np.shape(vd) != leaf.shape:
-            at = f" (argument {i})" if several else ""
-            raise ValueError(
-                f"{who}: v has shape {np.shape(vd)} but x has shape {leaf.shape}{at}; they must "
-                "match"
-            )
-        vds.append(vd)
+    # inside another transform that differentiates a point or a direction: record, return Values
+    nested = _nested(xs + vs, tuple(range(2 * len(xs))))
+    _, leaves = _prepare(xs, tuple(range(len(xs))), who, nested)
+    vds = [_direction(vi, leaf, i, several, nested) for i, (vi, leaf) in enumerate(zip(vs, leaves))]
     out = _call(f, list(leaves), {}, who)
     _check_scalar(out, who)
     grads = _vjp(out, leaves, None, create_graph=True)
     live = [(g, vd) for g, vd in zip(grads, vds) if isinstance(g, Value) and g.requires_grad]
+    finish = _as_value if nested else _as_result
     if not live:  # f is at most linear in x: H = 0
-        return _pack([_as_result(None, leaf) for leaf in leaves], not several)
-    if len(live) == 1 and not several:
+        return _pack([finish(None, leaf) for leaf in leaves], not several)
+    if len(live) == 1 and not several and not isinstance(live[0][1], Value):
         root, seed = live[0]
     else:  # d(Σ_i g_i · v_i)/dx_j = Σ_i H_ji v_i = (H v)_j
         with enable_grad():
@@ -474,5 +510,5 @@ def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
             for p in parts[1:]:
                 root = root + p
         seed = None
-    hv = _vjp(root, leaves, seed, create_graph=False)
-    return _pack([_as_result(h, leaf) for h, leaf in zip(hv, leaves)], not several)
+    hv = _vjp(root, leaves, seed, create_graph=nested)
+    return _pack([finish(h, leaf) for h, leaf in zip(hv, leaves)], not several)

@@ -179,17 +179,20 @@ def _compile(op: Op, index: int, order: int) -> _Compiled:
         functional = sympy.Add(*(c * o for c, o in zip(cot, outs)))
         matrix = sympy.hessian(functional, flat)
         extra = cot
-    smooth = not any(
-        matrix.has(f)
-        for f in (sympy.Heaviside, sympy.Piecewise, sympy.sign, sympy.Abs, sympy.Max, sympy.Min)
-    )
-    matrix, outs = _plain(matrix), [_plain(o) for o in outs]
+    kinks = (sympy.Heaviside, sympy.Piecewise, sympy.sign, sympy.Abs, sympy.Max, sympy.Min)
+    # derivatives of smooth functions are smooth: a walk over the (much larger) derivative
+    # and _plain's rewriting are needed only when the definition itself has a kink
+    smooth = not any(o.has(f) for o in outs for f in kinks)
+    if not smooth:
+        smooth = not any(matrix.has(f) for f in kinks)
+        matrix, outs = _plain(matrix), [_plain(o) for o in outs]
     compiled = _Compiled(
         params=params,
         shapes=[tuple(s) for s in case.shapes],
         out_shape=out.shape,
-        forward=sympy.lambdify(flat, outs, modules=_MODULES),
-        derivative=sympy.lambdify(flat + extra, matrix, modules=_MODULES),
+        # cse: shared subexpressions printed once (the LSTM's Hessian: 2 s instead of 11 s)
+        forward=sympy.lambdify(flat, outs, modules=_MODULES, cse=True),
+        derivative=sympy.lambdify(flat + extra, matrix, modules=_MODULES, cse=True),
         smooth=smooth,
     )
     _CACHE[key] = (op.sympy_def, case, compiled)

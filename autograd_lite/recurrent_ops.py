@@ -184,11 +184,14 @@ lstm = register(
         sympy_def=_lstm_sympy,
         cases=(
             SymCase(((1, 1, 1), (2, 1, 1), (4, 1), (4, 1), (4,), (4,)), note="N=I=H=1, T=1"),
-            # two steps carry h and c through the recurrence; SymPy's second derivatives
-            # of that take minutes, so this case is checked at order 1 only
+            # two steps carry h and c through the recurrence, checked at order 1 only: the
+            # second step repeats the first inside every gate, and SymPy's Hessian of that
+            # (20 inputs) is ~10 million operations written out: 3.6 min to derive and
+            # compile (sympy.hessian 50 s, lambdify with cse 160 s; without cse > 11 min),
+            # in every process that runs check_all(2). docs/symbolic_checks.md, "Limits".
             SymCase(
                 ((1, 2, 1), (2, 1, 1), (4, 1), (4, 1), (4,), (4,)),
-                note="N=I=H=1, T=2",
+                note="N=I=H=1, T=2 (order 1: SymPy's Hessian of two steps takes minutes)",
                 max_order=1,
             ),
         ),

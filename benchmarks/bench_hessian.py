@@ -9,7 +9,10 @@ mean squared error on 64 generated samples. Three ways to get second derivatives
 2. central finite differences of ``al.grad`` (2·99 gradients, step 1e-5): the
    classic check, accurate to about 1e-9 here;
 3. ``al.hvp`` for a single Hessian-vector product (two passes, no Hessian formed),
-   against ``H @ v``.
+   against ``H @ v``;
+4. third derivatives by nested transforms, ``al.jacobian(al.hessian(f))``, for the
+   first ``THIRD`` weights (the rest held fixed), against central differences of
+   ``al.hessian``.
 
 Printed: wall times (best of a few runs) with their ratio, the largest absolute
 difference between the two Hessians relative to the Hessian's size, the asymmetry
@@ -28,6 +31,8 @@ import numpy as np
 import autograd_lite as al
 
 SIZES = (4, 10, 4, 1)
+THIRD = 5
+"""How many (first-layer) weights the third-derivative row differentiates."""
 
 
 def n_params(sizes: tuple[int, ...] = SIZES) -> int:
@@ -60,6 +65,21 @@ def fd_hessian(grad: Callable[[np.ndarray], np.ndarray], w: np.ndarray, eps: flo
     return H
 
 
+def first_weights_loss(u: al.Value, rest: np.ndarray, X: np.ndarray, t: np.ndarray) -> al.Value:
+    """``mlp_loss`` as a function of the first ``len(u)`` weights, the others fixed."""
+    return mlp_loss(al.concatenate([u, al.Value(rest, requires_grad=False)]), X, t)
+
+
+def fd_third(hessian: Callable[[np.ndarray], np.ndarray], u: np.ndarray, eps: float) -> np.ndarray:
+    """Central differences of the Hessian: ``T[i, j, k] = ∂H[i, j]/∂u_k``."""
+    T = np.zeros((u.size,) * 3)
+    for k in range(u.size):
+        e = np.zeros_like(u)
+        e[k] = eps
+        T[:, :, k] = (hessian(u + e) - hessian(u - e)) / (2 * eps)
+    return T
+
+
 def best_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -86,6 +106,11 @@ def main(samples: int = 64, repeat: int = 5, seed: int = 0, verbose: bool = True
     v = rng.standard_normal(w.size)
     t_hvp, Hv = best_time(lambda: al.hvp(lambda p: mlp_loss(p, X, t), w, v), repeat)
     t_grad, _ = best_time(lambda: grad(w, X, t), repeat)
+    u, rest = w[:THIRD], w[THIRD:]
+    third = al.jacobian(al.hessian(first_weights_loss))
+    t_third, T = best_time(lambda: third(u, rest, X, t), repeat)
+    hess_u = al.hessian(first_weights_loss)
+    t_third_fd, T_fd = best_time(lambda: fd_third(lambda p: hess_u(p, rest, X, t), u, 1e-5), repeat)
 
     scale = np.abs(H_fd).max()
     diff = np.abs(H - H_fd).max()
@@ -100,6 +125,10 @@ def main(samples: int = 64, repeat: int = 5, seed: int = 0, verbose: bool = True
         "asym_ours": np.abs(H - H.T).max(),
         "asym_fd": np.abs(H_fd - H_fd.T).max(),
         "hvp_err": np.abs(Hv - H @ v).max(),
+        "time_third": t_third,
+        "time_third_fd": t_third_fd,
+        "third_rel_diff": np.abs(T - T_fd).max() / np.abs(T_fd).max(),
+        "third_asym": np.abs(T - T.transpose(2, 1, 0)).max(),
     }
     if verbose:
         print(
@@ -123,6 +152,11 @@ def main(samples: int = 64, repeat: int = 5, seed: int = 0, verbose: bool = True
             f"  al.hvp (one H·v)             {t_hvp * 1e3:9.2f} ms   "
             f"= {t_hvp / t_grad:.1f}x one gradient ({t_grad * 1e3:.2f} ms); "
             f"max |hvp - H@v| {result['hvp_err']:.1e}"
+        )
+        print(
+            f"  third derivatives, {THIRD} weights   {t_third * 1e3:9.1f} ms   "
+            f"(differences of al.hessian {t_third_fd * 1e3:.1f} ms); relative difference "
+            f"{result['third_rel_diff']:.1e}, asymmetry {result['third_asym']:.1e}"
         )
     return result
 

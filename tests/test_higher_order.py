@@ -468,6 +468,7 @@ def test_hessian_benchmark_runs_small_and_agrees_with_finite_differences():
     assert result["rel_diff"] < 1e-6
     assert result["asym_ours"] < 1e-12
     assert result["hvp_err"] < 1e-10
+    assert result["third_rel_diff"] < 1e-6 and result["third_asym"] < 1e-12
 
 
 # --------------------------------------------------------------------- docs
