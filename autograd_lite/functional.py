@@ -20,11 +20,11 @@ pass is itself recorded as a graph, and a second reverse pass through that graph
 gives one row of the Hessian (or, seeded with a vector ``v``, the product
 ``H @ v`` without ever forming ``H``).
 
-Transforms compose as JAX's do. Called inside another transform's ``f`` on a
-Value that transform differentiates, every transform (``grad``,
-``value_and_grad``, ``jacobian``, ``hessian``, ``hvp``) records its backward
-passes (``create_graph=True``) and returns Values, so the outer transform
-differentiates through them:
+Transforms compose as JAX's do. Called inside another transform's ``f``
+(on a Value that transform differentiates, or reading one through a closure),
+every transform (``grad``, ``value_and_grad``, ``jacobian``, ``hessian``,
+``hvp``) records its backward passes (``create_graph=True``) and returns
+Values, so the outer transform differentiates through them:
 
 >>> d3 = al.grad(al.grad(al.grad(lambda z: z.tanh())))
 >>> round(d3(0.5), 6)
@@ -35,6 +35,8 @@ differentiates through them:
 [[[6.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 6.0]]]
 >>> al.grad(lambda x: al.hvp(f, x, [1.0, 1.0]).sum())([1.0, 2.0]).tolist()
 [6.0, 6.0]
+>>> al.grad(lambda y: al.grad(lambda x: x * x * y)(2.0))(3.0)  # y from the closure
+4.0
 
 Inside, each differentiated argument is a fresh node ``x' = x`` on top of the
 outer Value, so an inner derivative never mixes up with an outer variable that
@@ -97,11 +99,14 @@ _DEPTH = 0
 
 
 def _nested(args: tuple, argnums: tuple[int, ...]) -> bool:
-    """True when an outer transform is differentiating one of the selected arguments."""
-    n = len(args)
-    return _DEPTH > 0 and any(
-        isinstance(args[a], Value) and args[a].requires_grad for a in argnums if -n <= a < n
-    )
+    """True inside another transform's ``f``: record the backward, return Values.
+
+    Not only when an outer transform differentiates one of the selected
+    arguments: ``f`` may also read an outer variable through a closure
+    (``grad(lambda y: hessian(lambda x: x * x * y)(2.0))``), which the outer
+    transform can only see through a recorded backward pass.
+    """
+    return _DEPTH > 0
 
 
 def _inner(x: Any, position: int, who: str) -> Value:

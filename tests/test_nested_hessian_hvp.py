@@ -216,3 +216,27 @@ def test_bad_input_inside_another_transform_keeps_clear_errors() -> None:
     bad_argnums = al.hessian(lambda a, b: (a * b).sum(), argnums=(0, 2))
     with pytest.raises(IndexError, match="hessian: argnums=2 is out of range"):
         al.grad(lambda w: bad_argnums(w, w)[0][0].sum())(POINT)
+
+
+# ----------------------------------------------------- an outer variable read through a closure
+
+
+def test_transforms_nest_when_f_reads_an_outer_variable_through_a_closure():
+    """JAX's semantics: inner transforms record their backward inside ANY outer transform.
+
+    The inner f does not take the outer variable as an argument; it reads it from the
+    enclosing scope. d/dy of d²/dx² (x³ y²) at x = 2 is 24 y; from SymPy's diff.
+    """
+    x, y = sympy.symbols("x y", real=True)
+    expected = sympy.diff(x**3 * y**2, x, 2, y).subs({x: 2, y: 3})
+    got = al.grad(lambda yv: al.hessian(lambda xv: xv**3 * yv**2)(2.0))(3.0)
+    assert got == pytest.approx(float(expected), rel=1e-12)
+
+    def inner_grad(yv):  # d/dx tanh(x y) at x = 0.5, as a function of y
+        return al.grad(lambda xv: (xv * yv).tanh())(0.5)
+
+    fd = (inner_grad(0.7 + 1e-6) - inner_grad(0.7 - 1e-6)) / 2e-6
+    assert al.grad(inner_grad)(0.7) == pytest.approx(fd, rel=1e-7)
+
+    hv = al.grad(lambda yv: al.hvp(lambda xv: (xv**3 * yv).sum(), [1.0, 2.0], [1.0, 1.0]).sum())
+    assert hv(3.0) == pytest.approx(6 * (1.0 + 2.0), rel=1e-12)  # d/dy Σ 6 x_i y v_i
