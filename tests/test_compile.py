@@ -887,3 +887,15 @@ def test_relus_mask_is_computed_into_a_buffer_of_the_backward():
     x.grad = None
     (x.relu() * x).sum().backward()
     np.testing.assert_array_equal(g, x.grad)
+
+
+def test_check_true_with_a_large_gradient_checks_and_delivers_eagers_numbers():
+    rng = np.random.default_rng(6)
+    w = al.Value(rng.normal(size=(300, 300)), label="w")
+    x = al.Value(rng.normal(size=(8, 300)), requires_grad=False)
+    fast = al.compile(lambda x: ((x @ w).tanh() ** 2).sum(), check=True)
+    for _ in range(3):  # check=True runs the generated backward once more per call
+        w.grad = None
+        fast(x).backward()
+        np.testing.assert_allclose(w.grad, _eager_grad(w, x), rtol=1e-10, atol=1e-12)
+        w.data = w.data * 0.9
