@@ -177,6 +177,24 @@ def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
     return float(value)
 
 
+# lr·g of a large parameter is made and subtracted this many bytes at a time: a block that
+# stays in the cache between the two passes. A whole-array buffer of 4 MB (a 1024x1024
+# float32 weight) went out to memory and back: the plain step of 784-1024-1024-10 took
+# 1.02 ms against 0.64 ms in 256 KB blocks (and 0.79 ms for numpy's `g *= lr; W -= g`).
+_BLOCK_BYTES = 1 << 18
+
+
+def _scratch_for(d: np.ndarray) -> np.ndarray:
+    """SGD's buffer for ``lr·g`` of parameter data ``d``: all of it, or a block of its rows.
+
+    >>> _scratch_for(np.zeros((3, 4))).shape, _scratch_for(np.zeros((4096, 1024))).shape
+    ((3, 4), (32, 1024))
+    """
+    row = d.itemsize * (d.size // len(d) if len(d) else 1)
+    rows = max(1, _BLOCK_BYTES // max(row, 1))
+    return np.empty((min(rows, len(d)), *d.shape[1:]), d.dtype)
+
+
 class SGD(Optimizer):
     """Gradient descent ``w ← w − lr·g`` (the lecture's rule), with PyTorch's options.
 
@@ -228,12 +246,19 @@ class SGD(Optimizer):
         scratch = self._scratch
         for i, p, g in work:
             d = p.data  # the plain array when it may be written (else a read-only view)
-            if type(d) is np.ndarray and type(g) is np.ndarray and g.dtype is d.dtype:
+            if type(d) is np.ndarray and type(g) is np.ndarray and g.dtype is d.dtype and d.ndim:
                 buf = scratch[i]
-                if buf is None or buf.shape != d.shape or buf.dtype is not d.dtype:
-                    buf = scratch[i] = np.empty_like(d)
-                np.multiply(g, lr, out=buf)
-                np.subtract(d, buf, out=d)
+                if buf is not None and buf.dtype is d.dtype and buf.shape == d.shape:
+                    np.multiply(g, lr, out=buf)
+                    np.subtract(d, buf, out=d)
+                    continue
+                if buf is None or buf.dtype is not d.dtype or buf.shape[1:] != d.shape[1:]:
+                    buf = scratch[i] = _scratch_for(d)
+                n, rows = len(d), len(buf)  # a large parameter: a block of rows at a time
+                for k in range(0, n, rows):
+                    b = buf[: n - k] if n - k < rows else buf
+                    np.multiply(g[k : k + rows], lr, out=b)
+                    np.subtract(d[k : k + rows], b, out=d[k : k + rows])
             else:
                 apply_update(p, lr * g)
 

@@ -794,3 +794,108 @@ def test_the_generated_backward_takes_a_seed_and_respects_requires_grad() -> Non
     out.backward(seed)
     assert b._grad is None
     np.testing.assert_allclose(a.grad, seed * (1 - t * t) * b.data)
+
+
+# ------------------------------------------------ gradient arrays used again (codegen._spare)
+
+
+def _large_step():
+    """A compiled loss whose weight gradient is 720 KB: computed into a kept array."""
+    rng = np.random.default_rng(5)
+    w = al.Value(rng.normal(size=(300, 300)), label="w")
+    x = al.Value(rng.normal(size=(8, 300)), requires_grad=False)
+    fast = al.compile(lambda x: ((x @ w).tanh() ** 2).sum())
+    return w, x, fast
+
+
+def _eager_grad(w, x):
+    v = al.Value(w.data.copy())
+    ((x @ v).tanh() ** 2).sum().backward()
+    return v.grad
+
+
+def test_a_large_gradient_goes_into_the_array_of_the_last_call_when_no_one_holds_it():
+    w, x, fast = _large_step()
+    fast(x).backward()
+    assert "out=_spare(_held, 0)" in fast.source
+    first_id = id(w._grad)
+    expected = _eager_grad(w, x)
+    for _ in range(3):
+        w.grad = None  # as zero_grad(): the array is the compiled code's alone again
+        fast(x).backward()
+        assert id(w._grad) == first_id  # the same array, written again
+        np.testing.assert_allclose(w.grad, expected, rtol=1e-10, atol=1e-12)  # (read-only now)
+
+
+def test_a_gradient_someone_kept_never_changes():
+    w, x, fast = _large_step()
+    fast(x).backward()
+    kept = w.grad  # the caller holds the array
+    view = w.grad[:2]  # and a view of another one below
+    before = kept.copy()
+    w.data = w.data * 0.5  # other weights: another gradient
+    w.grad = None
+    fast(x).backward()
+    assert w.grad is not kept
+    np.testing.assert_array_equal(kept, before)
+    np.testing.assert_allclose(w.grad, _eager_grad(w, x), rtol=1e-10, atol=1e-12)
+    second, view_before = w.grad, view.copy()
+    del kept
+    w.grad = None
+    w.data = w.data * 2.0
+    fast(x).backward()
+    np.testing.assert_array_equal(view, view_before)  # the view keeps its base alive
+    np.testing.assert_allclose(w.grad, _eager_grad(w, x), rtol=1e-10, atol=1e-12)
+    assert second is not None
+
+
+def test_large_gradients_accumulate_and_survive_retain_graph_and_eager_code_around():
+    w, x, fast = _large_step()
+    g1 = _eager_grad(w, x)
+    fast(x).backward()
+    w.data = w.data * 0.5
+    g = _eager_grad(w, x)
+    fast(x).backward()  # no reset: added to the array the leaf holds
+    np.testing.assert_allclose(w.grad, g1 + g, rtol=1e-10, atol=1e-12)
+    w.grad = None
+    w.grad = None
+    out = fast(x)
+    out.backward(retain_graph=True)
+    out.backward()  # the second pass writes a new array: the leaf holds the first
+    np.testing.assert_allclose(w.grad, 2 * g, rtol=1e-10, atol=1e-12)
+    w.grad = None
+    (fast(x) * 3.0).backward()  # through the engine (the result feeds eager code)
+    np.testing.assert_allclose(w.grad, 3 * g, rtol=1e-10, atol=1e-12)
+    opt = optim.SGD([w], lr=0.1)  # and an optimizer reading it, then zero_grad
+    w0 = w.data.copy()
+    for _ in range(2):
+        opt.zero_grad()
+        fast(x).backward()
+        expected = _eager_grad(w, x)
+        np.testing.assert_allclose(w.grad, expected, rtol=1e-10, atol=1e-12)
+        opt.step()
+        np.testing.assert_allclose(w.data, w0 - 0.1 * expected, rtol=1e-10, atol=1e-12)
+        w0 = w.data.copy()
+
+
+def test_relus_mask_is_computed_into_a_buffer_of_the_backward():
+    x = al.Value(np.linspace(-1, 1, 12).reshape(3, 4), label="x")
+    fast = al.compile(lambda x: (x.relu() * x).sum())
+    fast(x).backward()
+    assert "np.greater_equal(x, 0.0, out=_b" in fast.source
+    g = x.grad.copy()
+    x.grad = None
+    (x.relu() * x).sum().backward()
+    np.testing.assert_array_equal(g, x.grad)
+
+
+def test_check_true_with_a_large_gradient_checks_and_delivers_eagers_numbers():
+    rng = np.random.default_rng(6)
+    w = al.Value(rng.normal(size=(300, 300)), label="w")
+    x = al.Value(rng.normal(size=(8, 300)), requires_grad=False)
+    fast = al.compile(lambda x: ((x @ w).tanh() ** 2).sum(), check=True)
+    for _ in range(3):  # check=True runs the generated backward once more per call
+        w.grad = None
+        fast(x).backward()
+        np.testing.assert_allclose(w.grad, _eager_grad(w, x), rtol=1e-10, atol=1e-12)
+        w.data = w.data * 0.9

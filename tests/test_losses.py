@@ -258,3 +258,33 @@ def test_cross_entropy_backward_is_right_when_another_forward_came_in_between(rn
     for older_first in (True, False):
         z = al.Value(rng.normal(size=(3, 3)))
         assert al.gradcheck(lambda z, first=older_first: two_losses(z, first), z)
+
+
+@pytest.mark.parametrize("classes", [10, 300])
+def test_cross_entropy_of_one_logits_array_against_two_label_sets(rng, classes):
+    """The backward reuses the forward's softmax and label positions only for the same
+    logits AND the same labels: two losses of one array of logits each get their own."""
+    z_ = rng.normal(size=(6, classes))
+    y1, y2 = rng.integers(0, classes, 6), rng.integers(0, classes, 6)
+    z = al.Value(z_)
+    (al.cross_entropy(z, y1) + al.cross_entropy(z, y2, "sum")).backward()
+    soft = np.exp(_log_softmax(z_))
+    eye = np.eye(classes)
+    np.testing.assert_allclose(z.grad, (soft - eye[y1]) / 6 + (soft - eye[y2]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("classes", [10, 200])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint64])
+def test_cross_entropy_with_small_integer_labels_over_a_large_batch(rng, dtype, classes):
+    """Label positions are computed in intp: label * batch overflows in the labels' dtype
+    (and intp + uint64 would be float64)."""
+    n = 300
+    z_ = rng.normal(size=(n, classes)).astype(np.float32)
+    labels = rng.integers(0, min(classes, 127), n).astype(dtype)
+    z = al.Value(z_)
+    loss = al.cross_entropy(z, labels)
+    loss.backward()
+    logp = _log_softmax(z_.astype(np.float64))
+    assert loss.item() == pytest.approx(-logp[np.arange(n), labels.astype(int)].mean(), rel=1e-5)
+    onehot = np.eye(classes)[labels.astype(int)]
+    np.testing.assert_allclose(z.grad, (np.exp(logp) - onehot) / n, rtol=1e-4, atol=1e-7)

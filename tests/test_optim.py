@@ -296,3 +296,34 @@ def test_zero_grad_sets_none_and_the_next_backward_writes_the_gradient():
     np.testing.assert_array_equal(w.grad, [0.0, 0.0])  # reads as zeros
     (w * 3.0).sum().backward()
     np.testing.assert_array_equal(w.grad, [3.0, 3.0])  # written, not added to old ones
+
+
+@pytest.mark.parametrize("shape", [(1100, 70), (70000,), (3, 200, 150)])
+def test_plain_sgd_on_a_large_parameter_updates_block_by_block_in_place(rng, shape):
+    """Above 256 KB, lr·g is made and subtracted a block of rows at a time: the same numbers."""
+    w = al.Value(rng.normal(size=shape).astype(np.float32))
+    target = rng.normal(size=shape).astype(np.float32)
+    arr = w.data
+    opt = optim.SGD([w], lr=0.1)
+    for _ in range(2):
+        w0 = w.data.copy()
+        opt.zero_grad()
+        ((w - target) ** 2).sum().backward()
+        g = w.grad.copy()
+        opt.step()
+        assert w.data is arr and arr.dtype == np.float32
+        np.testing.assert_array_equal(arr, w0 - (g * np.float32(0.1)))  # bit for bit
+    assert len(opt._scratch[0]) < shape[0]  # a block, not a copy of the whole parameter
+
+
+def test_plain_sgd_after_a_rebinding_to_another_length_still_updates_every_row(rng):
+    w = al.Value(rng.normal(size=(1100, 70)))  # 616 KB: updated in blocks
+    opt = optim.SGD([w], lr=0.5)
+    (w * 1.0).sum().backward()
+    opt.step()
+    for rows in (1500, 3):  # the block buffer kept from before fits other lengths too
+        w.data = np.zeros((rows, 70))
+        opt.zero_grad()
+        (w * 1.0).sum().backward()
+        opt.step()
+        np.testing.assert_array_equal(w.data, np.full((rows, 70), -0.5))

@@ -21,6 +21,7 @@ forward and backward pass.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,14 @@ _BINOPS = {
     ast.MatMult: "matmul",
 }
 _UNARY = {ast.USub: "negative"}
+_COMPARE = {
+    ast.GtE: "greater_equal",
+    ast.Gt: "greater",
+    ast.LtE: "less_equal",
+    ast.Lt: "less",
+    ast.Eq: "equal",
+    ast.NotEq: "not_equal",
+}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -77,6 +86,8 @@ def _operands(expr: ast.expr) -> tuple[str, list[ast.expr]] | None:
         return _BINOPS[type(expr.op)], [expr.left, expr.right]
     if isinstance(expr, ast.UnaryOp) and type(expr.op) in _UNARY:
         return _UNARY[type(expr.op)], [expr.operand]
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and type(expr.ops[0]) in _COMPARE:
+        return _COMPARE[type(expr.ops[0])], [expr.left, expr.comparators[0]]
     if (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, ast.Attribute)
@@ -93,9 +104,11 @@ def _operands(expr: ast.expr) -> tuple[str, list[ast.expr]] | None:
 class _Lowering:
     """Writes statements as lines, choosing where each array result is stored."""
 
-    def __init__(self, prog: Program, buffer_prefix: str) -> None:
+    def __init__(self, prog: Program, buffer_prefix: str, hold: bool = False) -> None:
         self.prog = prog
         self.prefix = buffer_prefix
+        self.hold = hold  # fresh arrays handed out go through _held (see write)
+        self.held: list[tuple[tuple[int, ...], np.dtype]] = []
         self.buffers: list[tuple[tuple[int, ...], np.dtype]] = []
         self.owned: dict[str, str] = {}  # var -> buffer its value lives in
         self.shared: set[str] = set()  # vars whose memory may be one of our buffers
@@ -142,7 +155,12 @@ class _Lowering:
             return
         where: str | None = None  # None: the first ufunc allocates (a fresh array)
         children = True
-        if not fresh:
+        if fresh and self.hold and value.nbytes >= _HELD_FROM:
+            # a large gradient for a leaf: into the array it got the last time if no one
+            # holds that any more, else into a new one (see _spare)
+            where = f"_spare(_held, {len(self.held)})"
+            self.held.append((value.shape, value.dtype))
+        elif not fresh:
             _, ops = _operands(s.expr)
             for op in ops:
                 if (
@@ -166,6 +184,21 @@ class _Lowering:
         self._lower(s.expr, s.var, where, children, first, value)
         self.lines[start] += comment
 
+    def _scratch(self, expr: ast.expr) -> str | None:
+        """``expr`` (one ufunc of names and numbers, e.g. ReLU's mask ``x >= 0``) into a buffer
+        of its own, as a call for an operand; None when it is not such an array expression."""
+        parts = _operands(expr)
+        if parts is None or not all(isinstance(op, (ast.Name, ast.Constant)) for op in parts[1]):
+            return None
+        try:
+            value = self.evaluate(expr)
+        except Exception:
+            return None
+        if not (isinstance(value, np.ndarray) and value.ndim >= 1 and value.size):
+            return None
+        args = [_number(op) for op in parts[1]]
+        return f"np.{parts[0]}({', '.join(args)}, out={self.new_buffer(value)})"
+
     @staticmethod
     def _count(expr: ast.expr, name: str) -> int:
         return sum(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
@@ -187,10 +220,10 @@ class _Lowering:
                 self._lower(op, var, where, children, first, like)
                 args.append(var)
                 used_child = True
-            elif isinstance(op, ast.Constant) and type(op.value) is int and abs(op.value) < 2**24:
-                args.append(repr(float(op.value)))  # the same number: numpy converts it faster
+            elif (scratch := self._scratch(op)) is not None:
+                args.append(scratch)
             else:
-                args.append(ast.unparse(op))
+                args.append(_number(op))
         call = f"np.{ufunc}({', '.join(args)}"
         if first[0]:
             call += f", out={where})" if where is not None else ")"
@@ -202,6 +235,64 @@ class _Lowering:
                 self.lines.append(f"if g != 1.0: {var} = {call}")
                 return
         self.lines.append(f"{var} = {call}")
+
+
+_refs = sys.getrefcount
+# Gradients from this size on are computed into the array handed out the last time, when
+# no one holds it any more (_spare): a new array that large may come fresh from the
+# system (glibc maps blocks from 128 KB on, and gives freed memory back), a page fault per
+# 4 KB. Smaller ones are left to numpy: a Python call costs more than the allocation (the
+# per-op case: 7 % more instructions per step with _spare for its 2 KB gradients).
+_HELD_FROM = 1 << 18
+
+
+def _spare(held: list, k: int) -> np.ndarray:
+    """The array for gradient ``k`` of the generated backward: the last one, or a new one.
+
+    The generated backward computes a leaf's gradient into the array it handed out
+    the last time (``out=_spare(_held, k)``). That array is used again only when its
+    reference count says that ``held`` alone refers to it: the leaf's ``.grad`` was
+    reset (``zero_grad()``, ``.grad = None``) and no caller kept it, no view of it
+    lives, no optimizer state holds it. Otherwise a new array takes its place in
+    ``held``, so a ``.grad`` someone kept never changes. (The ``.grad`` getter hands
+    gradients out read-only: taken back here, the array is ours to write again.)
+
+    >>> held = [np.zeros(2)]
+    >>> first = _spare(held, 0)
+    >>> first is held[0], _spare(held, 0) is first   # `first` is still held here
+    (True, False)
+    >>> del first
+    >>> again = held[0]; del again  # (only the list refers to held[0] now)
+    >>> _spare(held, 0) is held[0]
+    True
+    """
+    buf = held[k]
+    if _refs(buf) == _SOLE:
+        buf.setflags(True)  # (positional: a keyword costs numpy an argument parser)
+        return buf
+    buf = held[k] = np.empty(buf.shape, buf.dtype)
+    return buf
+
+
+def _sole_holder() -> int:
+    """What ``sys.getrefcount`` says in ``_spare`` of an array only the list holds (measured
+    so, once: the count depends on the interpreter); -1 on a free-threaded build, whose
+    counts are split between threads (then gradients are always new arrays)."""
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return -1
+    held = [np.empty(1)]
+    buf = held[0]
+    return _refs(buf)
+
+
+_SOLE = _sole_holder()
+
+
+def _number(op: ast.expr) -> str:
+    """An operand as code; a small int as a float (the same number: numpy converts it faster)."""
+    if isinstance(op, ast.Constant) and type(op.value) is int and abs(op.value) < 2**24:
+        return repr(float(op.value))
+    return ast.unparse(op)
 
 
 def _uses(stmts: list[Stmt]) -> list[set[str]]:
@@ -247,7 +338,7 @@ def generate(prog: Program) -> Generated:
         body.append(f"return {prog.output}, {saved_tuple}")
 
     # ---- backward
-    bl = _Lowering(prog, "_b")
+    bl = _Lowering(prog, "_b", hold=True)
     bl.pinned |= fwd_vars | {"g"}  # forward values: a second backward reads them again
     delivered = {var for _, var in prog.grads}
     later = _uses(prog.backward)
@@ -274,6 +365,9 @@ def generate(prog: Program) -> Generated:
     namespace: dict[str, Any] = {"np": np, **prog.namespace}
     for i, (shape, dtype) in enumerate(bl.buffers):
         namespace[f"_b{i}"] = np.empty(shape, dtype)
+    if bl.held:
+        namespace["_held"] = [np.empty(shape, dtype) for shape, dtype in bl.held]
+        namespace["_spare"] = _spare
     code = compile(source, f"<compiled {prog.name}>", "exec")
     exec(code, namespace)  # our own generated text, built from the op table
     return Generated(
