@@ -19,6 +19,7 @@ operator and method on it runs an entry of the op table (``ops.py``) through
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,55 @@ def as_data(x: Any, what: str = "Value") -> Any:
     return arr
 
 
+class _Token:
+    """A leaf's count of pending uses, kept as the reference count of this object.
+
+    A leaf whose array no caller holds (``leaf._lock`` is its token; the array is
+    read-only) is not counted when an op records it: the node keeps a reference to
+    the token instead, and drops it when backward frees the node or the graph is
+    dropped. So the token's reference count is the number of pending uses, and
+    ``Value.data`` hands the raw array out only when there are none (see
+    ``graph._Lock`` for the other states of ``_lock``). Nothing else ever holds a
+    token: it never leaves the engine.
+    """
+
+    __slots__ = ()
+
+
+_refs = sys.getrefcount
+
+
+def _pending(leaf: Any) -> bool:
+    """True while a recorded node's backward still needs the leaf's current array."""
+    lock = leaf._lock
+    if type(lock) is _Token:
+        return _refs(lock) != _FREE_TOKEN  # (the same frame shape as in Value.data)
+    return lock is not None  # -n: n pending uses pinned by graph._Lock objects
+
+
+def _free_token_count() -> int:
+    """``sys.getrefcount`` of a token held by its leaf alone, seen as ``_pending`` sees it.
+
+    Measured once, in the same shape of code as ``Value.data`` and ``_pending`` (a slot
+    read into a local, then counted), because the count of a call's argument depends on
+    the interpreter.
+    """
+
+    class Leaf:
+        __slots__ = ("_lock",)
+
+    leaf = Leaf()
+    leaf._lock = _Token()
+    lock = leaf._lock
+    return _refs(lock)
+
+
+_FREE_TOKEN = _free_token_count()
+# Tokens only where reference counts mean what they say (not on a free-threaded build,
+# whose counts are split between threads): there every leaf array is pinned exactly.
+_TOKENS = getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 class _FrozenArray(np.ndarray):
     """What ``Value.data`` hands out while the array must not change in place.
 
@@ -111,7 +161,7 @@ class _FrozenArray(np.ndarray):
         name = f"Value {owner.label!r}" if owner is not None and owner.label else "this Value"
         if owner is not None and owner._op is not None:
             return _output_refusal(owner)
-        if owner is not None and (owner._data is not self.base or not owner._lock):
+        if owner is not None and (owner._data is not self.base or not _pending(owner)):
             # nothing pends on the Value's array now: this view was taken while something did
             return ValueError(
                 f"this array was taken from .data of {name} while a backward() was pending "
@@ -192,7 +242,7 @@ class Value:
         "_x1",  # data of _in1 when the node was built
         "_params",  # the op's non-differentiable parameters (a tuple)
         "_op",
-        "_lock",  # a node: its graph._Lock, None or FREED; a leaf: a count (see graph._Lock)
+        "_lock",  # a node: what keeps its leaves locked, None or FREED; a leaf: see graph._Lock
         "label",
         "_origin",  # None, or (grad_of, site) for nodes made by a recorded backward / anomaly mode
         "requires_grad",
@@ -255,7 +305,8 @@ class Value:
             lock = self._lock
             if lock is None:
                 return d
-            if lock == 0:  # read-only only because no one held it: hand it out writeable
+            if type(lock) is _Token and _refs(lock) == _FREE_TOKEN:
+                # no pending use (no node holds the token): hand the array out writeable
                 d.setflags(True)
                 self._lock = None
                 return d
@@ -588,12 +639,16 @@ class Value:
     def _keep(self, d: np.ndarray) -> None:
         """Make ``d``, an array no one else holds, this leaf's data (see ``graph._Lock``).
 
-        Read-only with no pending use (``_lock = 0``): ``.data`` makes it writeable
-        when it hands it out, and a graph needs no call to lock it.
+        Read-only, with a fresh token (:class:`_Token`) and so no pending use:
+        ``.data`` makes it writeable when it hands it out, and an op that records
+        it only keeps a reference to the token.
         """
-        d.setflags(False)
         self._data = d
-        self._lock = 0
+        if _TOKENS:
+            d.setflags(False)
+            self._lock = _Token()
+        else:
+            self._lock = None  # handed-out state: every use is pinned exactly
 
     # -------------------------------------------------------- shape methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
