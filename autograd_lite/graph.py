@@ -594,6 +594,7 @@ def _node(
         node._params = ()
         node._op = None
         node._lock = None
+        node._theirs = None  # (a leaf)
         if type(out) is np.ndarray and out.base is not None:
             # An unrecorded view (slice of a constant, reshape under no_grad) becomes a
             # leaf of later graphs: it must not change when its base is changed in place.
@@ -870,6 +871,18 @@ def _run(root: Value, seed: Any, free: bool) -> None:
             grad = leaf._grad
             if grad is None:
                 leaf._grad = g
+            elif grad is leaf._theirs:  # the caller's array (.grad = theirs): never written
+                leaf._theirs = None
+                if (
+                    type(g) is ndarray
+                    and _refs(g) == _SOLE_PASS
+                    and g.base is None
+                    and g.flags.writeable
+                ):  # a fresh gradient this pass made and no one else holds: the sum goes there
+                    _add(g, grad, g)
+                    leaf._grad = g
+                else:
+                    leaf._grad = grad + g
             elif (
                 type(grad) is ndarray
                 and grad.base is None
@@ -924,6 +937,21 @@ def _accumulates_in_place() -> int:
 # free-threaded build, whose counts are split between threads).
 _SOLE = _accumulates_in_place() if getattr(sys, "_is_gil_enabled", lambda: True)() else -1
 _SOLE_DATA = _sole_data_count()
+
+
+def _sole_pass_count() -> int:
+    """``sys.getrefcount`` of a leaf's pass gradient in ``_run`` when nothing else holds it.
+
+    Measured as ``_run`` counts it (taken from the slot into a local, the slot cleared).
+    """
+    leaf = _new(Value)
+    leaf._acc = np.empty(1)
+    g = leaf._acc
+    leaf._acc = None
+    return _refs(g)
+
+
+_SOLE_PASS = _sole_pass_count() if _SOLE != -1 else -1
 
 
 def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], free: bool) -> None:

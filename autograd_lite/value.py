@@ -247,6 +247,7 @@ class Value:
         "_origin",  # None, or (grad_of, site) for nodes made by a recorded backward / anomaly mode
         "requires_grad",
         "_users",  # how many recorded op inputs are this node (backward counts down to it)
+        "_theirs",  # a leaf: the array the caller assigned to .grad (never written), or None
         "__weakref__",
     )
 
@@ -276,6 +277,7 @@ class Value:
         self.label = label
         self._origin = None
         self._users = 0
+        self._theirs = None
         self.requires_grad = bool(requires_grad)
 
     # ------------------------------------------------------------------ data
@@ -339,12 +341,22 @@ class Value:
         """d(output)/d(self) after ``backward()``; zeros until a backward reaches it.
 
         Assigning replaces it (clipping, a hand-made gradient); ``None`` resets it.
-        The new gradient must have this Value's shape; arrays are copied in its dtype.
+        The new gradient must have this Value's shape. A leaf keeps an array of its
+        dtype as it is, without a copy (as PyTorch keeps the tensor), and backward
+        never writes into it: the next backward adds its gradient into a new array
+        (or into its own fresh one), which is the leaf's from then on. Anything
+        else (lists, numbers, other dtypes, a non-leaf's gradient) is copied in
+        the data's dtype.
 
         >>> w = Value([1.0, 2.0])
         >>> w.grad = [0.5, 0.5]
         >>> w.grad
         array([0.5, 0.5])
+        >>> mine = np.zeros(2)
+        >>> w.grad = mine
+        >>> (w * w).sum().backward()
+        >>> mine, w.grad
+        (array([0., 0.]), array([2., 4.]))
         >>> w.grad = [1.0, 2.0, 3.0]
         Traceback (most recent call last):
         ...
@@ -359,18 +371,23 @@ class Value:
             if type(d) is float or isinstance(g, Value):
                 return g
             g = self._grad = np.array(g, dtype=d.dtype)  # numpy makes 0-d sums scalars
+        elif self._in0 is None and g is self._theirs:
+            return g  # the caller's own array: theirs to change, never written by backward
         g.setflags(False)  # may be shared with other nodes' gradients: rebind it
         return g
 
     @grad.setter
     def grad(self, g: Any) -> None:
         if g is None:
-            self._grad = None
+            self._grad = self._theirs = None
             return
         if type(g) is np.ndarray:  # the common case (np.zeros_like(v.data)), checked inline
             d = self._data
             if type(d) is np.ndarray and g.dtype is d.dtype and g.shape == d.shape:
-                self._grad = g.copy()  # ours: backward and .grad's read-only view rely on it
+                if self._in0 is None:
+                    self._grad = self._theirs = g  # kept, not copied: backward never writes it
+                else:
+                    self._grad = g.copy()  # a node: .grad's read-only view would freeze theirs
                 return
         new = g if isinstance(g, Value) else as_data(g, "grad")  # (a Value: create_graph)
         if np.shape(new) != self.shape:
@@ -382,6 +399,7 @@ class Value:
             # a copy in the data's dtype: backward adds to it; the caller keeps their array
             new = float(new) if type(d) is float else np.array(new, dtype=d.dtype)
         self._grad = new
+        self._theirs = None
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -543,7 +561,7 @@ class Value:
         >>> x = Value(2.0); (x * x).backward(); x.zero_grad(); x.grad
         0.0
         """
-        self._grad = None
+        self._grad = self._theirs = None
 
     def detach(self) -> Value:
         """A new leaf with the same data and no history.
@@ -633,8 +651,11 @@ class Value:
         for name, value in slots.items():
             object.__setattr__(self, name, value)
         d = self._data
-        if self._in0 is None and type(d) is np.ndarray:
-            self._keep(d.copy())
+        if self._in0 is None:
+            if "_theirs" not in slots:  # (pickled before leaves had this slot)
+                self._theirs = None
+            if type(d) is np.ndarray:
+                self._keep(d.copy())
 
     def _keep(self, d: np.ndarray) -> None:
         """Make ``d``, an array no one else holds, this leaf's data (see ``graph._Lock``).
