@@ -762,14 +762,29 @@ def backward(
     retain_graph: bool = False,
     create_graph: bool = False,
 ) -> None:
-    """Reverse-mode pass: add d(root)/d(node) into ``node.grad`` for every node.
+    """Reverse-mode pass: every node on a path to ``root`` gets its gradient.
+
+    This is ``Value.backward`` (``loss.backward()``), installed as the method itself.
+
+    Args:
+        grad: d(E)/d(root); defaults to 1 for a scalar, required otherwise.
+        retain_graph: keep the graph usable for another backward.
+        create_graph: record the backward pass itself, so gradients are Values
+            that can be differentiated again (implies ``retain_graph``).
+
+    Gradients accumulate across calls (``zero_grad()`` resets).
+
+    >>> x = Value(3.0)
+    >>> y = x ** 2
+    >>> y.backward()
+    >>> x.grad
+    6.0
 
     Each node's gradient for this pass is collected in ``node._acc`` (so
     gradients already in ``.grad`` from earlier passes are never propagated
     twice) until every op that reads the node has sent its part; then it is
     added to ``node.grad`` and sent on to the node's inputs through
-    ``op.vjps[i]``. Leaves get theirs last. See :meth:`Value.backward` for the
-    user-facing description.
+    ``op.vjps[i]``. Leaves get theirs last.
     """
     if not root.requires_grad:
         raise RuntimeError(

@@ -534,26 +534,8 @@ class Value:
         return f"Value({', '.join(parts)})"
 
     # -------------------------------------------------------------- autograd
-    def backward(
-        self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
-    ) -> None:
-        """Reverse-mode pass: every node on a path to this one gets its gradient.
-
-        Args:
-            grad: d(E)/d(self); defaults to 1 for a scalar, required otherwise.
-            retain_graph: keep the graph usable for another backward.
-            create_graph: record the backward pass itself, so gradients are Values
-                that can be differentiated again (implies ``retain_graph``).
-
-        Gradients accumulate across calls (``zero_grad()`` resets).
-
-        >>> x = Value(3.0)
-        >>> y = x ** 2
-        >>> y.backward()
-        >>> x.grad
-        6.0
-        """
-        _graph.backward(self, grad, retain_graph, create_graph)
+    # backward(grad=None, retain_graph=False, create_graph=False) is graph.backward itself,
+    # installed below (one Python call less per pass than a method that calls it)
 
     def zero_grad(self) -> None:
         """Reset ``grad`` to zeros.
@@ -743,6 +725,7 @@ from . import graph as _graph  # noqa: E402  (graph needs Value defined)
 from . import numpy_interop as _numpy_interop  # noqa: E402
 from . import ops as _ops  # noqa: E402
 
+Value.backward = _graph.backward  # type: ignore[assignment]
 _unary = _graph.unary
 _binary = _graph.binary
 # The table entries behind operators and methods, bound once (read on every operation).

@@ -236,5 +236,5 @@ def test_ones_forgotten_with_the_cache() -> None:
     assert ops.is_ones(first)
     for n in range(70):  # past the cache's size: it is cleared
         ops._ones((n + 3,), np.dtype(np.float64))
-    assert ops._ONES.get(((2, 2), np.dtype(np.float64))) is not first
+    assert ops._ONES.get(ops._ones_key((2, 2), np.dtype(np.float64))) is not first
     assert not ops.is_ones(first)  # its id may be reused by any array from now on
