@@ -41,7 +41,7 @@ import numpy as np
 from numpy import ndarray
 
 from .registry import passthrough
-from .value import _FLOAT_DTYPES, MANY, Value, as_data
+from .value import _FLOAT_DTYPES, _TOKENS, MANY, Value, _Token, as_data
 
 _F64, _F32 = _FLOAT_DTYPES  # numpy's own dtype objects: compared by identity on the hot path
 
@@ -199,145 +199,117 @@ def _anomaly_check(node: Value, what: str, data: Any, parent: Value | None = Non
 
 
 class _Lock:
-    """Read-only locks on the leaf arrays one recorded node needs for its backward.
+    """A pin on a leaf array that ``.data`` has handed out, for one pending use.
 
-    A leaf counts its pending uses in its own ``_lock`` slot (leaves have no
-    other use for it), so several graphs may share a leaf. The sign says whether
-    ``Value.data`` has handed the raw array out (the caller may still hold it):
+    A leaf's ``_lock`` slot says who may write its array:
 
-    * ``0``: no pending use; read-only, but no one holds the array, so it is
-      made writeable only when ``.data`` hands it out (a fresh leaf, or after the
-      last backward). Training loops never pay to unlock and lock again;
-    * ``n > 0``: ``n`` pending uses, read-only, not handed out;
-    * ``None``: no pending use; writeable, handed out;
-    * ``-n``: ``n`` pending uses, read-only; handed out, so writeable again as
-      soon as the last use is released.
+    * a ``value._Token``: no caller holds the array, and it is read-only. Recording
+      an op that needs it costs one reference to the token, kept by the node (in its
+      ``_lock``) until backward frees the node or the graph is dropped; so the
+      token's reference count is the number of pending uses, and ``Value.data``
+      hands the array out (writeable) only when there are none. Fresh leaves and
+      rebound data start here, and a training loop that never asks for ``.data``
+      stays here: no count, no call, no finalizer;
+    * ``None``: ``.data`` has handed the raw array out (the caller may hold it) and
+      nothing pends: writeable. The next op that records it takes it back as the
+      token state if no one else holds it any more (``_lock_inputs``), else pins it;
+    * ``-n``: handed out, with ``n`` pending uses, each pinned by one ``_Lock``: the
+      array is read-only until the last pin is released, then writeable again
+      without the caller asking ``.data`` (a reference they kept follows the lock).
 
-    Assigning ``leaf.data = new`` starts a fresh count (nodes keep the old array).
-
-    A node holds its lock until backward has used it (and sets ``_lock = FREED``)
-    or until the graph is dropped: either way the lock object is deleted, and
-    deleting it releases the leaves (nodes form no reference cycles, so that
-    happens at once). One code path, and no call on the hot path of backward.
+    A pin is released when the ``_Lock`` is deleted, which happens at once when
+    backward frees its node or the graph is dropped (nodes form no reference
+    cycles). Assigning ``leaf.data = new`` starts afresh; nodes keep the old array.
     """
 
-    __slots__ = ("a", "x", "b", "y")  # one or two leaves and their arrays (else b is None)
+    __slots__ = ("leaf", "arr")
 
     def __del__(self) -> None:
-        # _unpin written out for both leaves (and _pin in _lock_inputs): one lock per
-        # recorded op that keeps a leaf (mul, matmul); the four helper calls were 1.5%
-        # of the per-op case's instructions (docs/architecture.md, "The per-op case")
-        leaf = self.a
-        count = leaf._lock
-        if count and leaf._data is self.x:
-            if count > 0:
-                leaf._lock = count - 1
-            elif count == -1:
+        leaf = self.leaf
+        if leaf._data is self.arr:  # (rebound since: the pin went with the old array)
+            count = leaf._lock
+            if count == -1:
                 leaf._lock = None
-                self.x.setflags(True)
+                self.arr.setflags(True)
             else:
                 leaf._lock = count + 1
-        leaf = self.b
-        if leaf is not None:
-            count = leaf._lock
-            if count and leaf._data is self.y:
-                if count > 0:
-                    leaf._lock = count - 1
-                elif count == -1:
-                    leaf._lock = None
-                    self.y.setflags(True)
-                else:
-                    leaf._lock = count + 1
 
 
-class _ManyLock:
-    """:class:`_Lock` of a node with three or more inputs (``dense``)."""
+def _hold(leaf: Value, arr: np.ndarray) -> Any:
+    """What a node (or a compiled call) keeps while its backward needs ``leaf``'s ``arr``.
 
-    __slots__ = ("pairs",)  # ((leaf, array), ...)
-
-    def __del__(self) -> None:
-        for leaf, arr in self.pairs:
-            _unpin(leaf, arr)
-
-
-def _pin(leaf: Value, arr: np.ndarray) -> None:
-    """One more pending use of ``leaf``'s array ``arr``: it is read-only from now on."""
-    count = leaf._lock
-    if count is None:  # handed out and writeable
+    The leaf's token when no caller holds the array, else a :class:`_Lock` pinning it.
+    Dropping what it returns releases it.
+    """
+    lock = leaf._lock
+    if type(lock) is _Token:
+        return lock
+    pin = _new(_Lock)
+    pin.leaf = leaf
+    pin.arr = arr
+    if lock is None:  # handed out and writeable
         arr.setflags(False)  # positional: 2.5x cheaper than write=False
         leaf._lock = -1
-    elif count >= 0:  # read-only already
-        leaf._lock = count + 1
     else:
-        leaf._lock = count - 1
+        leaf._lock = lock - 1
+    return pin
 
 
-def _unpin(leaf: Value, arr: np.ndarray) -> None:
-    """One pending use of ``arr`` less (nothing if ``leaf.data`` was rebound since)."""
-    count = leaf._lock
-    if count and leaf._data is arr:
-        if count > 0:
-            leaf._lock = count - 1  # at 0 it stays read-only until handed out
-        elif count == -1:
-            leaf._lock = None
-            arr.setflags(True)
-        else:
-            leaf._lock = count + 1
+def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> tuple | None:
+    """What a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary) keeps.
 
-
-def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> _Lock | None:
-    """The lock of a node with inputs ``a`` (data ``x``) and ``b`` (``y``; None if unary)."""
+    A leaf array handed out by ``.data`` that no one holds any more (its reference
+    count: the leaf, the caller's local and the node's saved input, see
+    ``_SOLE_DATA``) is taken back as the leaf's own (the token state) instead of
+    being pinned: the ``.grad = np.zeros_like(v.data)`` loop hands every leaf out
+    each step. Callers hold ``x``/``y`` in one local each and in the node's
+    ``_x0``/``_x1`` (as ``binary`` and ``unary`` do); any other reference only
+    makes the count larger, and the array is pinned.
+    """
+    held = None
     if a._in0 is None and type(x) is ndarray:
-        count = a._lock  # _pin(a, x) written out (as in _Lock.__del__)
-        if count is None:
+        lock = a._lock
+        if lock is None and _refs(x) == _SOLE_DATA and _TOKENS:
             x.setflags(False)
-            a._lock = -1
-        elif count >= 0:
-            a._lock = count + 1
-        else:
-            a._lock = count - 1
-        lock = _new(_Lock)
-        lock.a = a
-        lock.x = x
-        if b is not None and b._in0 is None and type(y) is ndarray:
-            count = b._lock  # _pin(b, y)
-            if count is None:
-                y.setflags(False)
-                b._lock = -1
-            elif count >= 0:
-                b._lock = count + 1
-            else:
-                b._lock = count - 1
-            lock.b = b
-            lock.y = y
-        else:
-            lock.b = None
-        return lock
+            lock = a._lock = _Token()
+        held = (lock if type(lock) is _Token else _hold(a, x),)
     if b is not None and b._in0 is None and type(y) is ndarray:
-        _pin(b, y)
-        lock = _new(_Lock)
-        lock.a = b
-        lock.x = y
-        lock.b = None
-        return lock
-    return None
+        lock = b._lock
+        if lock is None and _refs(y) == _SOLE_DATA and _TOKENS:
+            y.setflags(False)
+            lock = b._lock = _Token()
+        lock = lock if type(lock) is _Token else _hold(b, y)
+        held = (lock,) if held is None else (held[0], lock)
+    return held
 
 
-def _lock_many(inputs: tuple, datas: tuple) -> _ManyLock | None:
-    """The lock of a node with three or more inputs (``dense``): its leaf arrays."""
-    pairs = []
-    for v, d in zip(inputs, datas):
-        if v._in0 is None and type(d) is ndarray:
-            _pin(v, d)
-            pairs.append((v, d))
-    if not pairs:
-        return None
-    lock = _new(_ManyLock)
-    lock.pairs = tuple(pairs)
-    return lock
+def _sole_data_count() -> int:
+    """``sys.getrefcount`` of a leaf's array in ``_lock_inputs`` when no caller holds it.
+
+    Measured once, in the shape of ``binary``'s call (the array in the leaf's slot,
+    a local, the node's ``_x0``, then passed on and counted), because the count of
+    an argument depends on the interpreter.
+    """
+    leaf = _new(Value)
+    leaf._data = np.empty(1)
+    x = leaf._data
+    node = _new(Value)
+    node._x0 = x
+    return _count_second(leaf, x)
 
 
-# ``node._lock`` is None, a _Lock, or FREED once backward has used the node.
+def _count_second(a: Value, x: Any) -> int:
+    return _refs(x)
+
+
+def _lock_many(inputs: tuple, datas: tuple) -> tuple | None:
+    """What a node with three or more inputs (``dense``) keeps for its leaf arrays."""
+    held = [_hold(v, d) for v, d in zip(inputs, datas) if v._in0 is None and type(d) is ndarray]
+    return tuple(held) if held else None
+
+
+# ``node._lock`` is None, what it keeps for its leaves (a tuple of tokens and _Lock pins),
+# or FREED once backward has used the node (dropping what it kept).
 FREED = "freed"
 
 
@@ -497,7 +469,14 @@ def unary(op: Any, a: Any, params: tuple = ()) -> Value:
             node._x1 = None
             node._params = params
             node._op = op
-            node._lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, None, None)
+            if floats or not op.keeps_inputs:
+                node._lock = None
+            else:
+                lock = a._lock
+                if type(lock) is _Token:  # a leaf no caller holds: keep its token
+                    node._lock = (lock,)
+                else:
+                    node._lock = _lock_inputs(a, x, None, None)  # (counts x: see there)
             return node
     return _node(op, out, a, None, x, None, params, a.requires_grad, floats)
 
@@ -546,7 +525,15 @@ def binary(op: Any, a: Any, b: Any, params: tuple = ()) -> Value:
             node._x1 = y
             node._params = params
             node._op = op
-            node._lock = None if floats or not op.keeps_inputs else _lock_inputs(a, x, b, y)
+            if floats or not op.keeps_inputs:
+                node._lock = None
+            else:
+                lock = a._lock
+                other = b._lock
+                if type(lock) is _Token and type(other) is _Token:  # leaves no caller holds
+                    node._lock = (lock, other)
+                else:
+                    node._lock = _lock_inputs(a, x, b, y)  # (counts x and y: see there)
             return node
     return _node(op, out, a, b, x, y, params, needs, floats)
 
@@ -607,6 +594,7 @@ def _node(
         node._params = ()
         node._op = None
         node._lock = None
+        node._theirs = None  # (a leaf)
         if type(out) is np.ndarray and out.base is not None:
             # An unrecorded view (slice of a constant, reshape under no_grad) becomes a
             # leaf of later graphs: it must not change when its base is changed in place.
@@ -774,14 +762,29 @@ def backward(
     retain_graph: bool = False,
     create_graph: bool = False,
 ) -> None:
-    """Reverse-mode pass: add d(root)/d(node) into ``node.grad`` for every node.
+    """Reverse-mode pass: every node on a path to ``root`` gets its gradient.
+
+    This is ``Value.backward`` (``loss.backward()``), installed as the method itself.
+
+    Args:
+        grad: d(E)/d(root); defaults to 1 for a scalar, required otherwise.
+        retain_graph: keep the graph usable for another backward.
+        create_graph: record the backward pass itself, so gradients are Values
+            that can be differentiated again (implies ``retain_graph``).
+
+    Gradients accumulate across calls (``zero_grad()`` resets).
+
+    >>> x = Value(3.0)
+    >>> y = x ** 2
+    >>> y.backward()
+    >>> x.grad
+    6.0
 
     Each node's gradient for this pass is collected in ``node._acc`` (so
     gradients already in ``.grad`` from earlier passes are never propagated
     twice) until every op that reads the node has sent its part; then it is
     added to ``node.grad`` and sent on to the node's inputs through
-    ``op.vjps[i]``. Leaves get theirs last. See :meth:`Value.backward` for the
-    user-facing description.
+    ``op.vjps[i]``. Leaves get theirs last.
     """
     if not root.requires_grad:
         raise RuntimeError(
@@ -883,6 +886,18 @@ def _run(root: Value, seed: Any, free: bool) -> None:
             grad = leaf._grad
             if grad is None:
                 leaf._grad = g
+            elif grad is leaf._theirs:  # the caller's array (.grad = theirs): never written
+                leaf._theirs = None
+                if (
+                    type(g) is ndarray
+                    and _refs(g) == _SOLE_PASS
+                    and g.base is None
+                    and g.flags.writeable
+                ):  # a fresh gradient this pass made and no one else holds: the sum goes there
+                    _add(g, grad, g)
+                    leaf._grad = g
+                else:
+                    leaf._grad = grad + g
             elif (
                 type(grad) is ndarray
                 and grad.base is None
@@ -936,6 +951,22 @@ def _accumulates_in_place() -> int:
 # In-place accumulation only where reference counts mean what they say (not on a
 # free-threaded build, whose counts are split between threads).
 _SOLE = _accumulates_in_place() if getattr(sys, "_is_gil_enabled", lambda: True)() else -1
+_SOLE_DATA = _sole_data_count()
+
+
+def _sole_pass_count() -> int:
+    """``sys.getrefcount`` of a leaf's pass gradient in ``_run`` when nothing else holds it.
+
+    Measured as ``_run`` counts it (taken from the slot into a local, the slot cleared).
+    """
+    leaf = _new(Value)
+    leaf._acc = np.empty(1)
+    g = leaf._acc
+    leaf._acc = None
+    return _refs(g)
+
+
+_SOLE_PASS = _sole_pass_count() if _SOLE != -1 else -1
 
 
 def _drain(stack: list[Value], waiting: dict[Value, int], leaves: list[Value], free: bool) -> None:

@@ -997,8 +997,14 @@ log_softmax = register(
 # -------------------------------------------------------------- reductions
 
 
-_ONES: dict[tuple, np.ndarray] = {}
+_ONES: dict[tuple, np.ndarray] = {}  # float64 by shape, others by (shape, dtype): see _ones_key
 _ONE_IDS: set[int] = set()  # id() of every array in _ONES (all alive: _ONES holds them)
+_F64 = np.dtype(np.float64)
+
+
+def _ones_key(shape: tuple, dtype: np.dtype) -> tuple:
+    """The cache key of ``_ones``: the shape alone for float64 (a dtype's hash is slow)."""
+    return shape if dtype is _F64 else (shape, dtype)
 
 
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -1007,14 +1013,15 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     Small arrays only (at most 64 of up to 4096 elements are kept): for large ones
     filling memory costs more than the call, and a cache would only hold memory.
     """
-    ones = _ONES.get((shape, dtype))
+    key = _ones_key(shape, dtype)
+    ones = _ONES.get(key)
     if ones is None:
         if len(_ONES) >= 64:
             _ONES.clear()
             _ONE_IDS.clear()
         ones = np.ones(shape, dtype)
         ones.setflags(False)
-        _ONES[shape, dtype] = ones
+        _ONES[key] = ones
         _ONE_IDS.add(id(ones))
     return ones
 
@@ -1035,7 +1042,8 @@ def _sum_vjp(g: Any, out: Any, z: Any, axis: Any, keepdims: bool) -> Any:
     if type(g) is float and g == 1.0 and axis is None and type(z) is np.ndarray:
         # the seed of loss.sum(): d(loss.sum())/d(loss) is all ones (checked first: a
         # backward from a scalar loss starts here)
-        ones = _ONES.get((z.shape, z.dtype))
+        dtype = z.dtype
+        ones = _ONES.get(z.shape if dtype is _F64 else (z.shape, dtype))  # (_ones_key inline)
         if ones is not None:
             return ones
         if z.size <= 4096:

@@ -194,15 +194,20 @@ class Op:
         0.0
         """
         n = self.arity
-        apply = _engine().apply
+        engine = _GRAPH if _GRAPH is not None else _engine()
         k = len(args) - n
         if not kwargs and 0 <= k < len(self._tails):
             tail = self._tails[k]
-            if tail is not None:
-                return apply(self, args[:n], _own_params(args[n:] + tail))
+            if tail is not None:  # parameters by position, the rest defaults: no binding
+                params = _own_params(args[n:] + tail) if self.params else ()
+                if n == 1:  # straight to the engine's entry for that many inputs
+                    return engine.unary(self, args[0], params)
+                if n == 2:
+                    return engine.binary(self, args[0], args[1], params)
+                return engine.apply(self, args[:n], params)
         if len(args) < n:
             raise TypeError(f"{self.name}() needs {n} input(s), got {len(args)}")
-        return apply(self, args[:n], _own_params(self.bind_params(args[n:], kwargs)))
+        return engine.apply(self, args[:n], _own_params(self.bind_params(args[n:], kwargs)))
 
     def poly(self, *args: Any) -> Any:
         """Run the op on arrays (returns an array) or on Values (records a node).
@@ -261,12 +266,15 @@ def _own_params(params: tuple) -> tuple:
             break
     else:
         return params  # numbers and names: nothing to copy (the usual case)
-    return tuple(_owned(p) for p in params)
+    return tuple([_owned(p) for p in params])
 
 
 def _owned(p: Any) -> Any:
     """``p`` with every array in it (also inside tuples and lists) a private read-only copy."""
-    if hasattr(p, "_data") and hasattr(p, "parents"):  # a Value: its data as it is now
+    t = type(p)
+    if t in _PLAIN_PARAMS:
+        return p  # (checked before hasattr, which raises and catches inside when it fails)
+    if t is not _ndarray and hasattr(p, "_data") and hasattr(p, "parents"):  # a Value: its data
         p = p._data
     if isinstance(p, _ndarray):
         p = p.copy()

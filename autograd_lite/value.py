@@ -19,6 +19,7 @@ operator and method on it runs an entry of the op table (``ops.py``) through
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,55 @@ def as_data(x: Any, what: str = "Value") -> Any:
     return arr
 
 
+class _Token:
+    """A leaf's count of pending uses, kept as the reference count of this object.
+
+    A leaf whose array no caller holds (``leaf._lock`` is its token; the array is
+    read-only) is not counted when an op records it: the node keeps a reference to
+    the token instead, and drops it when backward frees the node or the graph is
+    dropped. So the token's reference count is the number of pending uses, and
+    ``Value.data`` hands the raw array out only when there are none (see
+    ``graph._Lock`` for the other states of ``_lock``). Nothing else ever holds a
+    token: it never leaves the engine.
+    """
+
+    __slots__ = ()
+
+
+_refs = sys.getrefcount
+
+
+def _pending(leaf: Any) -> bool:
+    """True while a recorded node's backward still needs the leaf's current array."""
+    lock = leaf._lock
+    if type(lock) is _Token:
+        return _refs(lock) != _FREE_TOKEN  # (the same frame shape as in Value.data)
+    return lock is not None  # -n: n pending uses pinned by graph._Lock objects
+
+
+def _free_token_count() -> int:
+    """``sys.getrefcount`` of a token held by its leaf alone, seen as ``_pending`` sees it.
+
+    Measured once, in the same shape of code as ``Value.data`` and ``_pending`` (a slot
+    read into a local, then counted), because the count of a call's argument depends on
+    the interpreter.
+    """
+
+    class Leaf:
+        __slots__ = ("_lock",)
+
+    leaf = Leaf()
+    leaf._lock = _Token()
+    lock = leaf._lock
+    return _refs(lock)
+
+
+_FREE_TOKEN = _free_token_count()
+# Tokens only where reference counts mean what they say (not on a free-threaded build,
+# whose counts are split between threads): there every leaf array is pinned exactly.
+_TOKENS = getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 class _FrozenArray(np.ndarray):
     """What ``Value.data`` hands out while the array must not change in place.
 
@@ -111,7 +161,7 @@ class _FrozenArray(np.ndarray):
         name = f"Value {owner.label!r}" if owner is not None and owner.label else "this Value"
         if owner is not None and owner._op is not None:
             return _output_refusal(owner)
-        if owner is not None and (owner._data is not self.base or not owner._lock):
+        if owner is not None and (owner._data is not self.base or not _pending(owner)):
             # nothing pends on the Value's array now: this view was taken while something did
             return ValueError(
                 f"this array was taken from .data of {name} while a backward() was pending "
@@ -192,11 +242,12 @@ class Value:
         "_x1",  # data of _in1 when the node was built
         "_params",  # the op's non-differentiable parameters (a tuple)
         "_op",
-        "_lock",  # a node: its graph._Lock, None or FREED; a leaf: a count (see graph._Lock)
+        "_lock",  # a node: what keeps its leaves locked, None or FREED; a leaf: see graph._Lock
         "label",
         "_origin",  # None, or (grad_of, site) for nodes made by a recorded backward / anomaly mode
         "requires_grad",
         "_users",  # how many recorded op inputs are this node (backward counts down to it)
+        "_theirs",  # a leaf: the array the caller assigned to .grad (never written), or None
         "__weakref__",
     )
 
@@ -226,6 +277,7 @@ class Value:
         self.label = label
         self._origin = None
         self._users = 0
+        self._theirs = None
         self.requires_grad = bool(requires_grad)
 
     # ------------------------------------------------------------------ data
@@ -255,7 +307,8 @@ class Value:
             lock = self._lock
             if lock is None:
                 return d
-            if lock == 0:  # read-only only because no one held it: hand it out writeable
+            if type(lock) is _Token and _refs(lock) == _FREE_TOKEN:
+                # no pending use (no node holds the token): hand the array out writeable
                 d.setflags(True)
                 self._lock = None
                 return d
@@ -288,12 +341,22 @@ class Value:
         """d(output)/d(self) after ``backward()``; zeros until a backward reaches it.
 
         Assigning replaces it (clipping, a hand-made gradient); ``None`` resets it.
-        The new gradient must have this Value's shape; arrays are copied in its dtype.
+        The new gradient must have this Value's shape. A leaf keeps an array of its
+        dtype as it is, without a copy (as PyTorch keeps the tensor), and backward
+        never writes into it: the next backward adds its gradient into a new array
+        (or into its own fresh one), which is the leaf's from then on. Anything
+        else (lists, numbers, other dtypes, a non-leaf's gradient) is copied in
+        the data's dtype.
 
         >>> w = Value([1.0, 2.0])
         >>> w.grad = [0.5, 0.5]
         >>> w.grad
         array([0.5, 0.5])
+        >>> mine = np.zeros(2)
+        >>> w.grad = mine
+        >>> (w * w).sum().backward()
+        >>> mine, w.grad
+        (array([0., 0.]), array([2., 4.]))
         >>> w.grad = [1.0, 2.0, 3.0]
         Traceback (most recent call last):
         ...
@@ -308,18 +371,23 @@ class Value:
             if type(d) is float or isinstance(g, Value):
                 return g
             g = self._grad = np.array(g, dtype=d.dtype)  # numpy makes 0-d sums scalars
+        elif self._in0 is None and g is self._theirs:
+            return g  # the caller's own array: theirs to change, never written by backward
         g.setflags(False)  # may be shared with other nodes' gradients: rebind it
         return g
 
     @grad.setter
     def grad(self, g: Any) -> None:
         if g is None:
-            self._grad = None
+            self._grad = self._theirs = None
             return
         if type(g) is np.ndarray:  # the common case (np.zeros_like(v.data)), checked inline
             d = self._data
             if type(d) is np.ndarray and g.dtype is d.dtype and g.shape == d.shape:
-                self._grad = g.copy()  # ours: backward and .grad's read-only view rely on it
+                if self._in0 is None:
+                    self._grad = self._theirs = g  # kept, not copied: backward never writes it
+                else:
+                    self._grad = g.copy()  # a node: .grad's read-only view would freeze theirs
                 return
         new = g if isinstance(g, Value) else as_data(g, "grad")  # (a Value: create_graph)
         if np.shape(new) != self.shape:
@@ -331,6 +399,7 @@ class Value:
             # a copy in the data's dtype: backward adds to it; the caller keeps their array
             new = float(new) if type(d) is float else np.array(new, dtype=d.dtype)
         self._grad = new
+        self._theirs = None
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -465,26 +534,8 @@ class Value:
         return f"Value({', '.join(parts)})"
 
     # -------------------------------------------------------------- autograd
-    def backward(
-        self, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False
-    ) -> None:
-        """Reverse-mode pass: every node on a path to this one gets its gradient.
-
-        Args:
-            grad: d(E)/d(self); defaults to 1 for a scalar, required otherwise.
-            retain_graph: keep the graph usable for another backward.
-            create_graph: record the backward pass itself, so gradients are Values
-                that can be differentiated again (implies ``retain_graph``).
-
-        Gradients accumulate across calls (``zero_grad()`` resets).
-
-        >>> x = Value(3.0)
-        >>> y = x ** 2
-        >>> y.backward()
-        >>> x.grad
-        6.0
-        """
-        _graph.backward(self, grad, retain_graph, create_graph)
+    # backward(grad=None, retain_graph=False, create_graph=False) is graph.backward itself,
+    # installed below (one Python call less per pass than a method that calls it)
 
     def zero_grad(self) -> None:
         """Reset ``grad`` to zeros.
@@ -492,7 +543,7 @@ class Value:
         >>> x = Value(2.0); (x * x).backward(); x.zero_grad(); x.grad
         0.0
         """
-        self._grad = None
+        self._grad = self._theirs = None
 
     def detach(self) -> Value:
         """A new leaf with the same data and no history.
@@ -582,18 +633,25 @@ class Value:
         for name, value in slots.items():
             object.__setattr__(self, name, value)
         d = self._data
-        if self._in0 is None and type(d) is np.ndarray:
-            self._keep(d.copy())
+        if self._in0 is None:
+            if "_theirs" not in slots:  # (pickled before leaves had this slot)
+                self._theirs = None
+            if type(d) is np.ndarray:
+                self._keep(d.copy())
 
     def _keep(self, d: np.ndarray) -> None:
         """Make ``d``, an array no one else holds, this leaf's data (see ``graph._Lock``).
 
-        Read-only with no pending use (``_lock = 0``): ``.data`` makes it writeable
-        when it hands it out, and a graph needs no call to lock it.
+        Read-only, with a fresh token (:class:`_Token`) and so no pending use:
+        ``.data`` makes it writeable when it hands it out, and an op that records
+        it only keeps a reference to the token.
         """
-        d.setflags(False)
         self._data = d
-        self._lock = 0
+        if _TOKENS:
+            d.setflags(False)
+            self._lock = _Token()
+        else:
+            self._lock = None  # handed-out state: every use is pinned exactly
 
     # -------------------------------------------------------- shape methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Value:
@@ -667,6 +725,7 @@ from . import graph as _graph  # noqa: E402  (graph needs Value defined)
 from . import numpy_interop as _numpy_interop  # noqa: E402
 from . import ops as _ops  # noqa: E402
 
+Value.backward = _graph.backward  # type: ignore[assignment]
 _unary = _graph.unary
 _binary = _graph.binary
 # The table entries behind operators and methods, bound once (read on every operation).

@@ -51,14 +51,64 @@ def expected(abc: tuple) -> list[np.ndarray]:
 
 def test_an_array_only_the_leaf_holds_is_added_into_in_place(abc: tuple) -> None:
     a, b, c = (al.Value(x) for x in abc)
-    for v in (a, b, c):
-        v.grad = np.zeros(v.shape)  # copied: the leaf's own array
+    (a * b + c).tanh().sum().backward()  # the gradients are the pass's: the leaves' own
     arrays = [weakref.ref(v._grad) for v in (a, b, c)]  # (a weak reference holds nothing)
     (a * b + c).tanh().sum().backward()
     (a * b + c).tanh().sum().backward()
     for v, ref, e in zip((a, b, c), arrays, expected(abc)):
         assert v._grad is ref()  # the same array, added into
-        np.testing.assert_allclose(v.grad, 2 * e, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(v.grad, 3 * e, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_assigned_arrays_are_kept_uncopied_and_never_written(abc: tuple, kept: bool) -> None:
+    """``v.grad = arr`` keeps ``arr`` itself; backward sums into a new (or its own) array."""
+    a, b, c = (al.Value(x) for x in abc)
+    starts = [RNG.standard_normal(x.shape) for x in abc]
+    mine = [s.copy() for s in starts]
+    for v, m in zip((a, b, c), mine):
+        v.grad = m
+        assert v.grad is m and m.flags.writeable  # not copied; reading it froze nothing
+    if not kept:
+        del m
+        refs = [weakref.ref(x) for x in mine]
+        del mine  # only the leaves hold them now: still theirs, never added into
+    for n in (1, 2, 3):
+        (a * b + c).tanh().sum().backward()
+        for v, s, e in zip((a, b, c), starts, expected(abc)):
+            np.testing.assert_allclose(v.grad, s + n * e, rtol=1e-6, atol=1e-8)
+    if kept:
+        for v, m, s in zip((a, b, c), mine, starts):
+            np.testing.assert_array_equal(m, s)  # never changed, in any of the passes
+            assert v._grad is not m and m.flags.writeable
+    else:
+        assert all(r() is None for r in refs)  # replaced by the leaves' own sums, not kept
+
+
+def test_an_assigned_array_is_the_callers_to_change(abc: tuple) -> None:
+    a = al.Value(abc[0])
+    mine = np.zeros(a.shape)
+    a.grad = mine
+    mine += 1.0  # theirs: the gradient is what they hold (as a tensor assigned in PyTorch)
+    np.testing.assert_array_equal(a.grad, 1.0)
+    a.grad[0, 0] = 2.0  # .grad handed it back writeable
+    (a * 3.0).sum().backward()
+    assert mine[0, 0] == 2.0 and mine[0, 1] == 1.0
+    np.testing.assert_allclose(a.grad, mine + 3.0)
+
+
+def test_assigning_grad_still_checks_shape_and_converts_dtype() -> None:
+    w = al.Value(np.ones((2, 3)), label="w")
+    with pytest.raises(ValueError, match=r"grad: shape \(3, 2\) does not fit .* \(2, 3\)"):
+        w.grad = np.zeros((3, 2))
+    w.grad = np.zeros((2, 3), np.float32)  # another dtype: a copy in the data's
+    assert w.grad.dtype == np.float64
+    with pytest.raises(TypeError, match="grad: expected"):
+        w.grad = "zeros"
+    h = w * 2.0
+    mine = np.ones((2, 3))
+    h.grad = mine  # a node's gradient: copied (its .grad is handed out read-only)
+    assert h._grad is not mine and not h.grad.flags.writeable and mine.flags.writeable
 
 
 def test_a_gradient_the_caller_holds_is_never_changed(abc: tuple) -> None:
@@ -135,8 +185,8 @@ def test_float32_leaves_accumulate_in_their_dtype() -> None:
     x = RNG.standard_normal(4).astype(np.float32)
     w = al.Value(x)
     w.grad = np.zeros(4, np.float32)
+    (w * w).sum().backward()  # summed out of the assigned array, into the leaf's own
     ref = weakref.ref(w._grad)
-    (w * w).sum().backward()
     (w * w).sum().backward()
     assert w._grad is ref() and w.grad.dtype == np.float32
     np.testing.assert_allclose(w.grad, 4 * x, rtol=1e-6)
@@ -157,9 +207,9 @@ def test_a_failing_pass_leaves_an_in_place_candidate_untouched() -> None:
 def test_reference_counts_were_measured_on_this_interpreter() -> None:
     # _SOLE is what this interpreter reports for an array held by one slot and one
     # local (as _run reads it); one more holder must report more
-    assert graph._SOLE > 0  # measured (a build with the GIL)
+    assert graph._SOLE > 0 and graph._SOLE_PASS > 0  # measured (a build with the GIL)
     v = al.Value(np.ones(2))
-    v.grad = np.ones(2)
+    (v * 2.0).sum().backward()  # (an assigned array would also be held as the caller's)
     grad = v._grad
     assert graph._refs(grad) == graph._SOLE
     extra = [grad]
@@ -186,5 +236,5 @@ def test_ones_forgotten_with_the_cache() -> None:
     assert ops.is_ones(first)
     for n in range(70):  # past the cache's size: it is cleared
         ops._ones((n + 3,), np.dtype(np.float64))
-    assert ops._ONES.get(((2, 2), np.dtype(np.float64))) is not first
+    assert ops._ONES.get(ops._ones_key((2, 2), np.dtype(np.float64))) is not first
     assert not ops.is_ones(first)  # its id may be reused by any array from now on

@@ -850,3 +850,22 @@ def test_bias_gradients_of_a_batch_are_its_column_sums(batch, dtype):
     for grad in (b.grad, b2.grad):
         assert grad.dtype == dtype
         np.testing.assert_allclose(grad, expected, rtol=tol, atol=tol)
+
+
+def test_a_table_op_called_directly_is_the_method_and_keeps_its_parameters() -> None:
+    """``Op.__call__`` goes straight to the engine; array parameters are still copied."""
+    rng = np.random.default_rng(3)
+    x = al.Value(rng.standard_normal((4, 3)), requires_grad=False)
+    W, b = al.Value(rng.standard_normal((2, 3))), al.Value(rng.standard_normal(2))
+    y = get_op("dense")(x, W, b)  # three inputs, no parameters
+    np.testing.assert_allclose(y.data, x.data @ W.data.T + b.data)
+    assert y.op == "dense" and y.parents == (x, W, b)
+    t = get_op("tanh")(W)
+    assert t.op == "tanh" and t.parents == (W,)
+    np.testing.assert_array_equal(t.data, W.tanh().data)
+    labels = np.array([0, 1, 1, 0])
+    loss = get_op("cross_entropy")(y, labels)  # a parameter by position, one default
+    kept = loss._params[0]
+    assert kept is not labels and not kept.flags.writeable and loss._params[1] == "mean"
+    with pytest.raises(TypeError, match=r"dense\(\) needs 3 input"):
+        get_op("dense")(x, W)

@@ -15,6 +15,7 @@ import pytest
 
 import autograd_lite as al
 from autograd_lite import graph
+from autograd_lite.value import _pending, _Token
 
 HERE = pathlib.Path(__file__).name
 
@@ -301,14 +302,43 @@ def test_unheld_leaf_arrays_are_not_unlocked_between_steps() -> None:
         loss = (w * x).sum()
         loss.backward()
         assert not w._data.flags.writeable and not x._data.flags.writeable
-        assert w._lock == 0 and x._lock == 0  # no pending use
+        assert type(w._lock) is _Token and type(x._lock) is _Token  # unheld: no counts
+        assert not _pending(w) and not _pending(x)  # no pending use
     arr = w.data  # handed out: writeable from now on
     arr[0] = 3.0
     assert w._data[0] == 3.0 and w._lock is None
     w.data = np.zeros(2)  # a new array starts unheld
-    assert w._lock == 0 and not w._data.flags.writeable
+    assert type(w._lock) is _Token and not w._data.flags.writeable
     w.data[1] = 1.0
     np.testing.assert_allclose(w.data, [0.0, 1.0])
+
+
+def test_a_handed_out_array_no_one_kept_is_taken_back_not_pinned() -> None:
+    """``np.zeros_like(w.data)`` hands the array out and drops it: the next op takes it back."""
+    w = al.Value(np.ones(3), label="w")
+    x = al.Value(np.array([1.0, 2.0, 3.0]), requires_grad=False)
+    for _ in range(2):
+        zeros = np.zeros_like(w.data)  # handed out (writeable), not kept
+        assert w._lock is None
+        loss = (w * x).sum()
+        assert type(w._lock) is _Token and _pending(w)  # no pin, no finalizer
+        assert type(loss.parents[0]._lock) is tuple
+        with pytest.raises(ValueError, match="'w' is read-only"):
+            w.data[0] = 5.0
+        loss.backward()
+        assert not _pending(w)
+        w.data[0] = 2.0  # free again
+        del loss  # (a freed graph kept alive still holds the array: the next one pins it)
+    np.testing.assert_allclose(w.grad, [1.0, 2.0, 3.0] * np.ones(3) * 2)
+    np.testing.assert_allclose(zeros, 0.0)
+    kept = w.data  # kept this time: pinned, and writeable again after the backward
+    loss = (w * x).sum()
+    assert w._lock == -1
+    with pytest.raises(ValueError, match="read-only"):
+        kept[1] = 7.0
+    loss.backward()
+    kept[1] = 7.0
+    np.testing.assert_allclose(w.data, [2.0, 7.0, 1.0])
 
 
 @pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])

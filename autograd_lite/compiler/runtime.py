@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from .. import graph
-from ..graph import _unpin
+from ..graph import _hold
 from ..registry import Op
-from ..value import MANY, Value
+from ..value import MANY, Value, _Token
 from .codegen import Generated, generate
 from .trace import (
     CompileError,
@@ -109,15 +109,12 @@ class _CallLock:
     object for the next call (``call`` None: nothing left to release).
     """
 
-    __slots__ = ("call", "leaves")  # leaves: (leaf, its array, leaf, its array, ...)
+    __slots__ = ("call", "leaves")  # leaves: what graph._hold gave for each saved leaf
 
     def __del__(self) -> None:
         call = self.call
         if call is None:
-            return
-        leaves = self.leaves
-        for k in range(0, len(leaves), 2):
-            _unpin(leaves[k], leaves[k + 1])
+            return  # (the leaves go with this object: dropping them releases them)
         call.saved = call.grads = call.g = None
         pool = call.entry.pool
         if len(pool) < _POOL:
@@ -234,6 +231,8 @@ class _Entry:
             _forward=code.forward,
             _new=object.__new__,
             _CallLock=_CallLock,
+            _Token=_Token,
+            _hold=_hold,
             _op=self.op,
             _MANY=MANY,
             _constant=_constant_result,
@@ -359,16 +358,11 @@ class _Entry:
             lines += [f"    {line}" for line in code.forward_body]
             lines += [f"    {fname}({', '.join(exprs)})" for fname, exprs in effect_calls]
             pins = list(dict.fromkeys(pinned))
-            for v, d in pins:  # graph._pin written out: a call less per saved leaf
+            for k, (v, d) in enumerate(pins):  # graph._hold, its common case inline
                 lines += [
-                    f"    _lk = {v}._lock",
-                    "    if _lk is None:",
-                    f"        {d}.setflags(False)",
-                    f"        {v}._lock = -1",
-                    "    elif _lk >= 0:",
-                    f"        {v}._lock = _lk + 1",
-                    "    else:",
-                    f"        {v}._lock = _lk - 1",
+                    f"    _h{k} = {v}._lock",
+                    f"    if type(_h{k}) is not _Token:",
+                    f"        _h{k} = _hold({v}, {d})",
                 ]
             if isinstance(self.prog.values[self.prog.output], np.ndarray):
                 lines.append(f"    {code.output}.setflags(False)")  # as every op's output
@@ -381,7 +375,7 @@ class _Entry:
                 f"    _call.saved = {_tuple(code.saved)}",
                 "    _lock = _locks.pop() if _locks else _new(_CallLock)",
                 "    _lock.call = _call",
-                f"    _lock.leaves = {_tuple([x for pair in pins for x in pair])}",
+                f"    _lock.leaves = {_tuple([f'_h{k}' for k in range(len(pins))])}",
                 f"    _node = _new({result})",
                 f"    _node._data = {code.output}",
                 "    _node._grad = None",
@@ -405,7 +399,7 @@ class _Entry:
                 "    return _node",
             ]
             if all_leaves:
-                lines += self._short_backward(len(parents), len(pins))
+                lines += self._short_backward(len(parents))
         # the same body once more as the compiled function's own __call__ (one frame less
         # per call): arguments it does not take go to Compiled._call, which traces
         end = lines.index("", 1) if "" in lines else len(lines)
@@ -429,7 +423,7 @@ class _Entry:
             ns["_Result"].backward = ns["backward"]
         return ns["run"]
 
-    def _short_backward(self, n: int, npins: int) -> list[str]:
+    def _short_backward(self, n: int) -> list[str]:
         """``result.backward()`` when the call's inputs are leaves: the backward pass inline.
 
         As the engine's pass: the seed, the node's own gradient, each input's gradient
@@ -476,26 +470,7 @@ class _Entry:
             "        _lock = self._lock",
             "        self._lock = _FREED",
             "        self._params = _SPENT  # the call object serves the next call",
-        ]
-        if npins:
-            leaves = [f"_l{k}" for k in range(npins)]
-            arrays = [f"_a{k}" for k in range(npins)]
-            both = [x for pair in zip(leaves, arrays) for x in pair]
-            lines.append(f"        {_tuple(both)} = _lock.leaves")
-            for leaf, arr in zip(leaves, arrays):  # graph._unpin written out
-                lines += [
-                    f"        _lk = {leaf}._lock",
-                    f"        if _lk and {leaf}._data is {arr}:",
-                    "            if _lk > 0:",
-                    f"                {leaf}._lock = _lk - 1",
-                    "            elif _lk == -1:",
-                    f"                {leaf}._lock = None",
-                    f"                {arr}.setflags(True)",
-                    "            else:",
-                    f"                {leaf}._lock = _lk + 1",
-                ]
-        lines += [
-            "        _lock.call = _lock.leaves = None",
+            "        _lock.call = _lock.leaves = None  # (dropping the leaves releases them)",
             "        if len(_locks) < 4:",
             "            _locks.append(_lock)",
             "        _call.saved = None",
