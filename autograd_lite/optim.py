@@ -109,7 +109,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (to None: no zeros are allocated)."""
         for p in self.params:
-            p._grad = None  # what Value.zero_grad does, without a call per parameter
+            p._grad = p._theirs = None  # what Value.zero_grad does, without a call per parameter
 
     def step(self) -> None:
         """Update every parameter that has a gradient; on a bad gradient raise, change nothing."""

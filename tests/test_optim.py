@@ -327,3 +327,19 @@ def test_plain_sgd_after_a_rebinding_to_another_length_still_updates_every_row(r
         (w * 1.0).sum().backward()
         opt.step()
         np.testing.assert_array_equal(w.data, np.full((rows, 70), -0.5))
+
+
+def test_zero_grad_lets_go_of_an_array_the_caller_assigned_to_grad():
+    """`.grad = mine` keeps the caller's array uncopied; zero_grad() must not keep it alive."""
+    import weakref
+
+    w = al.Value(np.ones(3))
+    opt = optim.SGD([w], lr=0.1)
+    mine = np.zeros(3)
+    alive = weakref.ref(mine)
+    w.grad = mine
+    opt.zero_grad()
+    del mine
+    assert alive() is None
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, 2 * np.ones(3))
