@@ -41,7 +41,7 @@ import numpy as np
 from numpy import ndarray
 
 from .registry import passthrough
-from .value import _FLOAT_DTYPES, _TOKENS, MANY, Value, _Token, as_data
+from .value import _EXACT_REFCOUNTS, _FLOAT_DTYPES, MANY, Value, _Token, as_data
 
 _F64, _F32 = _FLOAT_DTYPES  # numpy's own dtype objects: compared by identity on the hot path
 
@@ -269,13 +269,13 @@ def _lock_inputs(a: Value, x: Any, b: Any, y: Any) -> tuple | None:
     held = None
     if a._in0 is None and type(x) is ndarray:
         lock = a._lock
-        if lock is None and _refs(x) == _SOLE_DATA and _TOKENS:
+        if lock is None and _refs(x) == _SOLE_DATA and _EXACT_REFCOUNTS:
             x.setflags(False)
             lock = a._lock = _Token()
         held = (lock if type(lock) is _Token else _hold(a, x),)
     if b is not None and b._in0 is None and type(y) is ndarray:
         lock = b._lock
-        if lock is None and _refs(y) == _SOLE_DATA and _TOKENS:
+        if lock is None and _refs(y) == _SOLE_DATA and _EXACT_REFCOUNTS:
             y.setflags(False)
             lock = b._lock = _Token()
         lock = lock if type(lock) is _Token else _hold(b, y)
@@ -948,9 +948,8 @@ def _accumulates_in_place() -> int:
     return _refs(grad)
 
 
-# In-place accumulation only where reference counts mean what they say (not on a
-# free-threaded build, whose counts are split between threads).
-_SOLE = _accumulates_in_place() if getattr(sys, "_is_gil_enabled", lambda: True)() else -1
+# In-place accumulation only where reference counts mean what they say (value._EXACT_REFCOUNTS).
+_SOLE = _accumulates_in_place() if _EXACT_REFCOUNTS else -1
 _SOLE_DATA = _sole_data_count()
 
 

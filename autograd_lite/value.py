@@ -138,9 +138,12 @@ def _free_token_count() -> int:
 
 
 _FREE_TOKEN = _free_token_count()
-# Tokens only where reference counts mean what they say (not on a free-threaded build,
-# whose counts are split between threads): there every leaf array is pinned exactly.
-_TOKENS = getattr(sys, "_is_gil_enabled", lambda: True)()
+# Whether reference counts mean what they say (not on a free-threaded build, whose
+# counts are split between threads). Every decision the engine and the compiled code
+# take from a count (leaf tokens, in-place accumulation, reused gradient arrays) is
+# made only where this is true; elsewhere every leaf array is pinned exactly and
+# gradients are new arrays.
+_EXACT_REFCOUNTS = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 class _FrozenArray(np.ndarray):
@@ -647,7 +650,7 @@ class Value:
         it only keeps a reference to the token.
         """
         self._data = d
-        if _TOKENS:
+        if _EXACT_REFCOUNTS:
             d.setflags(False)
             self._lock = _Token()
         else:

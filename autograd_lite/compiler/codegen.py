@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..value import _EXACT_REFCOUNTS
 from .trace import Program, Stmt
 
 _BINOPS = {
@@ -278,7 +279,7 @@ def _sole_holder() -> int:
     """What ``sys.getrefcount`` says in ``_spare`` of an array only the list holds (measured
     so, once: the count depends on the interpreter); -1 on a free-threaded build, whose
     counts are split between threads (then gradients are always new arrays)."""
-    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+    if not _EXACT_REFCOUNTS:
         return -1
     held = [np.empty(1)]
     buf = held[0]
