@@ -625,13 +625,19 @@ def _avg_weights(
     return (1.0 / np.outer(*counts))[:, :, None, None]
 
 
+def _avg_windows(
+    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
+) -> tuple:
+    """The avg pool as window-op arguments ``(weights, kernel, stride, sides)`` (both passes)."""
+    k, s, p, out, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
+    return _avg_weights(xs, k, s, p, out, sides, count_include_pad), k, s, sides
+
+
 def _avg_pool_forward(
     x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
 ) -> np.ndarray:
-    xs = np.shape(x)
-    k, s, p, out, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
-    weights = _avg_weights(xs, k, s, p, out, sides, count_include_pad)
-    return _window_sum_forward(x, weights, k, s, sides)
+    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad
+    return _window_sum_forward(x, *_avg_windows(np.shape(x), *geometry))
 
 
 def _avg_pool_vjp(
@@ -645,8 +651,8 @@ def _avg_pool_vjp(
     count_include_pad: Any,
 ) -> Any:
     xs = shape_of(x)
-    k, s, p, o, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
-    weights = _avg_weights(xs, k, s, p, o, sides, count_include_pad)
+    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad
+    weights, k, s, sides = _avg_windows(xs, *geometry)
     return window_scatter2d.poly(g, weights, xs, k, s, sides)
 
 
