@@ -472,7 +472,10 @@ def main() -> None:
     bench_scalar()
     bench_chain()
     bench_tensor_mlp(*B.DIGITS, repeat=15, targets={"fused": "<= 1.3x", "nn": "<= 1.3x"})
-    bench_tensor_mlp(*B.WIDE, repeat=9, targets={"fused": "<= 1.05x", "nn": "<= 1.08x"})
+    # 21 rounds, not 9: five copies of the same numpy step, timed in one process on this shared
+    # machine, had bests 41-43 ms over 5 rounds each (single steps 41-56 ms), so a best of 9
+    # moved a ratio by as much as the 3-5 % these targets leave
+    bench_tensor_mlp(*B.WIDE, repeat=21, targets={"fused": "<= 1.05x", "nn": "<= 1.08x"})
     bench_per_op()
 
 
