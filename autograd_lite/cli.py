@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -252,34 +253,28 @@ def _register_teaching(sub: Any) -> None:
     teaching_cli.register(sub)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return n
+def _option_type(
+    convert: Callable[[str], Any], kind: str, ok: Callable[[Any], bool], must: str
+) -> Callable[[str], Any]:
+    """An argparse ``type=``: ``convert`` the text (else "is not {kind}"), then check ``ok``."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {must}")
+        return value
+
+    return parse
 
 
-def _fraction(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= x < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a fraction in [0, 1)")
-    return x
-
-
-def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return x
+_positive_int = _option_type(int, "an integer", lambda n: n > 0, "positive")
+_fraction = _option_type(float, "a number", lambda x: 0 <= x < 1, "a fraction in [0, 1)")
+_positive_float = _option_type(
+    float, "a number", lambda x: 0 < x < float("inf"), "a positive number"
+)
 
 
 # ---------------------------------------------------------------------------- commands
