@@ -299,6 +299,54 @@ def _direction(vi: Any, leaf: Value, i: int, several: bool, nested: bool) -> Any
 # ------------------------------------------------------------- transforms
 
 
+def _transform(f: Callable[..., Value], argnums: Argnums, who: str, result: Callable) -> Callable:
+    """``f`` as the transform ``who``: what every transform but ``hvp`` does around ``f``.
+
+    The arguments ``argnums`` picks become fresh leaves, ``f`` runs on them, and
+    ``result(out, leaves, nested, single, who)`` turns its output into the derivative
+    (Values when ``nested``: inside another transform, which differentiates them).
+    """
+    _check_callable(f, who)
+    nums, single = _check_argnums(argnums, who)
+
+    @functools.wraps(f)
+    def transformed(*args: Any, **kwargs: Any) -> Any:
+        nested = _nested(args, nums)
+        call_args, leaves = _prepare(args, nums, who, nested)
+        out = _call(f, call_args, kwargs, who)
+        return result(out, leaves, nested, single, who)
+
+    return transformed
+
+
+def _gradient(out: Value, leaves: list[Value], nested: bool, single: bool, who: str) -> Any:
+    _check_scalar(out, who)
+    grads = _vjp(out, leaves, None, create_graph=nested)
+    finish = _as_value if nested else _as_result
+    return _pack([finish(g, x) for g, x in zip(grads, leaves)], single)
+
+
+def _value_and_gradient(
+    out: Value, leaves: list[Value], nested: bool, single: bool, who: str
+) -> tuple[Any, Any]:
+    gradient = _gradient(out, leaves, nested, single, who)
+    return (out if nested else float(out.item())), gradient
+
+
+def _jacobian(out: Value, leaves: list[Value], nested: bool, single: bool, who: str) -> Any:
+    jac = _jacobian_values if nested else _jacobian_arrays
+    return _pack(jac(out, out.shape, leaves), single)
+
+
+def _hessian(out: Value, leaves: list[Value], nested: bool, single: bool, who: str) -> Any:
+    _check_scalar(out, who)
+    grads = _vjp(out, leaves, None, create_graph=True)
+    # block row i is the Jacobian of the gradient g_i: recorded again when nested
+    jac = _jacobian_values if nested else _jacobian_arrays
+    rows = [_pack(jac(g, x.shape, leaves), single) for g, x in zip(grads, leaves)]
+    return _pack(rows, single)
+
+
 def value_and_grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., tuple[Any, Any]]:
     """Turn a scalar function ``f`` into one returning ``(f(*args), gradient)``.
 
@@ -318,22 +366,7 @@ def value_and_grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..
     >>> value, dw.tolist(), dx.tolist()
     (121.0, [66.0, 88.0], [22.0, 44.0])
     """
-    who = "value_and_grad"
-    _check_callable(f, who)
-    nums, single = _check_argnums(argnums, who)
-
-    @functools.wraps(f)
-    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nested = _nested(args, nums)
-        call_args, leaves = _prepare(args, nums, who, nested)
-        out = _call(f, call_args, kwargs, who)
-        _check_scalar(out, who)
-        grads = _vjp(out, leaves, None, create_graph=nested)
-        if nested:  # inside another transform: Values it can differentiate
-            return out, _pack([_as_value(g, x) for g, x in zip(grads, leaves)], single)
-        return float(out.item()), _pack([_as_result(g, x) for g, x in zip(grads, leaves)], single)
-
-    return value_and_grad_f
+    return _transform(f, argnums, "value_and_grad", _value_and_gradient)
 
 
 def grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -359,22 +392,7 @@ def grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
     ...
     ValueError: grad: f must return a scalar Value, got shape (2,); use jacobian() ...
     """
-    who = "grad"
-    _check_callable(f, who)
-    nums, single = _check_argnums(argnums, who)
-
-    @functools.wraps(f)
-    def grad_f(*args: Any, **kwargs: Any) -> Any:
-        nested = _nested(args, nums)
-        call_args, leaves = _prepare(args, nums, who, nested)
-        out = _call(f, call_args, kwargs, who)
-        _check_scalar(out, who)
-        grads = _vjp(out, leaves, None, create_graph=nested)
-        if nested:  # inside another transform: Values it can differentiate
-            return _pack([_as_value(g, x) for g, x in zip(grads, leaves)], single)
-        return _pack([_as_result(g, x) for g, x in zip(grads, leaves)], single)
-
-    return grad_f
+    return _transform(f, argnums, "grad", _gradient)
 
 
 def jacobian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -391,20 +409,7 @@ def jacobian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any
     >>> al.jacobian(lambda a, b: a @ b, argnums=1)([[1.0, 2.0]], [3.0, 4.0]).tolist()
     [[1.0, 2.0]]
     """
-    who = "jacobian"
-    _check_callable(f, who)
-    nums, single = _check_argnums(argnums, who)
-
-    @functools.wraps(f)
-    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        nested = _nested(args, nums)
-        call_args, leaves = _prepare(args, nums, who, nested)
-        out = _call(f, call_args, kwargs, who)
-        if nested:  # inside another transform: Values it can differentiate
-            return _pack(_jacobian_values(out, out.shape, leaves), single)
-        return _pack(_jacobian_arrays(out, out.shape, leaves), single)
-
-    return jacobian_f
+    return _transform(f, argnums, "jacobian", _jacobian)
 
 
 def hessian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -432,23 +437,7 @@ def hessian(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Any]
     >>> al.grad(laplacian)([1.0, 2.0]).tolist()
     [6.0, 6.0]
     """
-    who = "hessian"
-    _check_callable(f, who)
-    nums, single = _check_argnums(argnums, who)
-
-    @functools.wraps(f)
-    def hessian_f(*args: Any, **kwargs: Any) -> Any:
-        nested = _nested(args, nums)
-        call_args, leaves = _prepare(args, nums, who, nested)
-        out = _call(f, call_args, kwargs, who)
-        _check_scalar(out, who)
-        grads = _vjp(out, leaves, None, create_graph=True)
-        # block row i is the Jacobian of the gradient g_i: recorded again when nested
-        jac = _jacobian_values if nested else _jacobian_arrays
-        rows = [_pack(jac(g, x.shape, leaves), single) for g, x in zip(grads, leaves)]
-        return _pack(rows, single)
-
-    return hessian_f
+    return _transform(f, argnums, "hessian", _hessian)
 
 
 def hvp(f: Callable[..., Value], x: Any, v: Any) -> Any:
