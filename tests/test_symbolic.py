@@ -12,6 +12,7 @@ import sympy
 import autograd_lite as al
 from autograd_lite import symbolic
 from autograd_lite.registry import Op, all_ops, register, unregister
+from autograd_lite.teaching import lecture
 
 ELEMENTWISE = [op.name for op in all_ops() if op.elementwise]
 
@@ -148,17 +149,9 @@ def test_derivative_is_sympys_diff_of_the_formula() -> None:
 
 
 def _perceptron():
-    w, x = al.Value(0.4, label="w"), al.Value(1.5, label="x")
-    b, t = al.Value(0.1, label="b"), al.Value(1.0, label="t")
-    A = w * x + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = t - y
-    e.label = "e"
-    E = 0.5 * e**2
-    E.label = "E"
-    return E, w, x, b, t, A, y, e
+    """E = ½(t − σ(w·x + b))², nodes labelled A, y, e, E, at w = 0.4, x = 1.5, b = 0.1, t = 1."""
+    n = lecture.scalar_perceptron(w=0.4, x=1.5, b=0.1, target=1.0)
+    return tuple(n[k] for k in ("E", "w", "x", "b", "t", "A", "y", "e"))
 
 
 def test_to_sympy_of_the_lecture_perceptron() -> None:

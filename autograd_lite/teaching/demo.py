@@ -74,26 +74,15 @@ def sigmoid_perceptron_step(eta: float = 0.5) -> tuple[list[str], Value]:
 
 
 def lecture_scalar_perceptron() -> tuple[Value, Value]:
-    """E = ½(t − σ(w·x + b))² for one input, nodes labelled A, y, e, E; returns (E, w).
+    """:func:`lecture.scalar_perceptron` after ``E.backward()``; returns (E, w).
 
     >>> E, w = lecture_scalar_perceptron()
     >>> E.label, round(w.grad, 6)
     ('E', -0.088723)
     """
-    w = Value(0.8, label="w")  # w·x = 0.8 as in the vector example: A = 0.5
-    x = Value(1.0, label="x", requires_grad=False)
-    b = Value(-0.3, label="b")
-    t = Value(1.0, label="t", requires_grad=False)
-    A = w * x + b
-    A.label = "A"
-    y = A.sigmoid()
-    y.label = "y"
-    e = t - y
-    e.label = "e"
-    E = 0.5 * e**2
-    E.label = "E"
-    E.backward()
-    return E, w
+    nodes = lecture.scalar_perceptron()
+    nodes["E"].backward()
+    return nodes["E"], nodes["w"]
 
 
 def _lecture_chain() -> tuple:

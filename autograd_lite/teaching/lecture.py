@@ -62,7 +62,8 @@ def sigmoid_perceptron(
         "b": Value(b, label="b"),
         "ŷ": Value(target, label="ŷ", requires_grad=False),
     }
-    steps = (
+    return _labelled_steps(
+        nodes,
         ("w·x", lambda n: n["w"] @ n["x"]),
         ("A", lambda n: n["w·x"] + n["b"]),
         ("y", lambda n: n["A"].sigmoid()),
@@ -70,6 +71,38 @@ def sigmoid_perceptron(
         ("e²", lambda n: n["e"] ** 2),
         ("E", lambda n: 0.5 * n["e²"]),
     )
+
+
+def scalar_perceptron(
+    w: float = 0.8, x: float = 1.0, b: float = -0.3, target: float = 1.0
+) -> dict[str, Value]:
+    """The same error for one input, E = ½(t − σ(w·x + b))², nodes labelled A, y, e, E.
+
+    The chain rule's worked example: every node a scalar, so ∂E/∂w is the product
+    ∂E/∂e · ∂e/∂y · ∂y/∂A · ∂A/∂w. Keys: ``w x b t A y e E``. The default w·x = 0.8
+    gives the vector example's A = 0.5.
+
+    >>> nodes = scalar_perceptron()
+    >>> round(nodes["A"].data, 4), round(nodes["E"].data, 4)
+    (0.5, 0.0713)
+    """
+    nodes = {
+        "w": Value(w, label="w"),
+        "x": Value(x, label="x", requires_grad=False),
+        "b": Value(b, label="b"),
+        "t": Value(target, label="t", requires_grad=False),
+    }
+    return _labelled_steps(
+        nodes,
+        ("A", lambda n: n["w"] * n["x"] + n["b"]),
+        ("y", lambda n: n["A"].sigmoid()),
+        ("e", lambda n: n["t"] - n["y"]),
+        ("E", lambda n: 0.5 * n["e"] ** 2),
+    )
+
+
+def _labelled_steps(nodes: dict[str, Value], *steps: tuple) -> dict[str, Value]:
+    """Add each ``(label, make)`` step's node ``make(nodes)`` to ``nodes`` under its label."""
     for label, make in steps:
         node = make(nodes)
         node.label = label
