@@ -12,8 +12,10 @@ U(−1/√H, 1/√H) as PyTorch does. The equations (for one step, rows are exam
     GRU   r, z = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr), σ(... z ...)
           n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
 
-The sequence layers project the whole input with one matrix product before the time
-loop (as PyTorch does); the loop then only adds ``h W_hhᵀ + b_hh`` at each step.
+``LSTM`` and ``LSTMCell`` run on the fused ``lstm`` op (one node for the whole
+sequence), which projects the whole input with one matrix product before its time loop
+(as PyTorch does). ``RNN`` and ``GRU`` take one step at a time, recording ``x_t W_ihᵀ``
+and ``h W_hhᵀ`` at each step.
 
 >>> import numpy as np
 >>> from autograd_lite import nn
@@ -300,8 +302,8 @@ class LSTM(_Sequence):
     """LSTM over a sequence: ``out, (h, c) = lstm(x, (h0, c0)=None)``.
 
     ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size), and the last ``h``, ``c``
-    (N, hidden_size). Gates i, f, g, o as :class:`LSTMCell`; each step is one
-    ``lstm_cell`` node.
+    (N, hidden_size). Gates i, f, g, o as :class:`LSTMCell`; the whole sequence is
+    one ``lstm`` node.
 
     >>> import numpy as np
     >>> out, (h, c) = LSTM(2, 3, seed=0)(np.ones((4, 5, 2)))
