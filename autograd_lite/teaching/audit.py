@@ -328,11 +328,8 @@ def _check_fd(
                 skipped += 1  # a kink (relu at 0, tied max): the derivative is a convention
                 continue
             checked += 1
-            err = abs(a - central) if math.isfinite(a) else math.inf
-            if err > worst[0] or worst[1] is None:
-                worst = (err, central, a, k)
-            if not err <= opts["atol"] + opts["rtol"] * max(abs(a), abs(central)):
-                failed = True
+            worst, wrong = _compare(a, central, k, worst, opts)
+            failed = failed or wrong
     return _finish(base, worst, checked, skipped, failed, parent)
 
 
@@ -384,11 +381,8 @@ def _check_sympy(
         e = expected.real
         a = float(local[k])
         checked += 1
-        err = abs(a - e) if math.isfinite(a) else math.inf
-        if err > worst[0] or worst[1] is None:
-            worst = (err, e, a, k)
-        if not err <= opts["atol"] + opts["rtol"] * max(abs(a), abs(e)):
-            failed = True
+        worst, wrong = _compare(a, e, k, worst, opts)
+        failed = failed or wrong
     return _finish(base, worst, checked, skipped, failed, node.parents[i])
 
 
@@ -426,6 +420,17 @@ def _where(c: InputCheck) -> str:
     label = f" {c.name!r}" if c.name != c.op else ""
     inp = f" {c.input_label!r}" if c.input_label else ""
     return f"node {c.node_id}{label} (op {c.op!r}), input {c.input_index} ({c.input_name}{inp})"
+
+
+def _compare(actual: float, expected: float, k: tuple, worst: tuple, opts: dict) -> tuple:
+    """One element's vjp value against what it should be: ``(worst so far, out of tolerance?)``.
+
+    ``worst`` is ``(error, expected, actual, k)`` of the largest error seen.
+    """
+    err = abs(actual - expected) if math.isfinite(actual) else math.inf
+    if err > worst[0] or worst[1] is None:
+        worst = (err, expected, actual, k)
+    return worst, not err <= opts["atol"] + opts["rtol"] * max(abs(actual), abs(expected))
 
 
 def _finish(
