@@ -1,8 +1,8 @@
 """The ``autograd-lite`` command line.
 
 Sub-commands: ``demo`` (the lecture walk-through), ``train`` (an MLP on scikit-learn's
-digits), ``graph`` (draw the graph of an expression you type), ``check`` (SymPy checks of
-every elementwise op), plus the teaching tools' commands when they are installed.
+digits), ``graph`` (draw the graph of an expression you type), ``check`` (every op's
+derivative against SymPy), plus the teaching tools' commands when they are installed.
 
 Errors a user can make (a bad expression, an unknown option, a file that cannot be
 written) end the program with a one-line message on stderr and a non-zero exit code,
