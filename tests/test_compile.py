@@ -7,20 +7,17 @@ new op in the table is compiled here as soon as it has gradient cases there.
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import load_example
 from test_ops import OPS, cases_for
 
 import autograd_lite as al
 from autograd_lite import nn, optim
 from autograd_lite.compiler import CompileCheckError, CompileError
 from autograd_lite.compiler.trace import refuse_side_effect
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _seed(out: al.Value) -> object:
@@ -202,16 +199,8 @@ def test_the_lecture_perceptron() -> None:
     np.testing.assert_allclose(b.grad, -e * (1 - y) * y)
 
 
-def _load_example(name: str):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_examples_models_compile() -> None:
-    xor = _load_example("xor")
+    xor = load_example("xor")
     net = nn.MLP(2, [4, 1], activation="tanh", output="sigmoid", seed=0)
     step = lambda X, T: nn.HalfSquaredError()(net(X), T)
     X, T = xor.X, xor.TARGETS
@@ -225,7 +214,7 @@ def test_examples_models_compile() -> None:
     for p, g in zip(net.parameters(), want):
         np.testing.assert_allclose(p.grad, g, rtol=1e-7)
 
-    auto = _load_example("light_curve_autoencoder")
+    auto = load_example("light_curve_autoencoder")
     noisy, clean, _ = auto.make_light_curves(6, length=16)
     model = auto.build_autoencoder(length=16, code=4)
     recon = lambda X, C: nn.MSELoss()(model(X), C)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
+from support import ROOT, python_blocks, run_python
 
 import autograd_lite as al
 from autograd_lite import define, symbolic
@@ -192,12 +193,7 @@ def test_complex_values_at_runtime_are_refused() -> None:
 
 
 def _doc_blocks() -> list[str]:
-    import re
-    from pathlib import Path
-
-    page = Path(__file__).resolve().parent.parent / "docs" / "adding_an_activation.md"
-    text = page.read_text(encoding="utf-8")
-    return re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+    return python_blocks(ROOT / "docs" / "adding_an_activation.md")
 
 
 def test_doc_snippets_are_short() -> None:
@@ -209,21 +205,9 @@ def test_doc_snippets_are_short() -> None:
 
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_doc_snippets_run(index: int, tmp_path) -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
-
     script = tmp_path / "snippet.py"
     script.write_text(_doc_blocks()[index], encoding="utf-8")
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(root), "PATH": ""},
-        timeout=120,
-    )
+    proc = run_python(script, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     if index == 0:
         assert "softsign: derivative 1 matches SymPy" in proc.stdout

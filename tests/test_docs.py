@@ -6,29 +6,11 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import ROOT, python_blocks, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", "docs/quickstart.md", "docs/tutorial.md", "docs/symbolic_checks.md"]
-
-
-def python_blocks(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
-    return re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
-
-
-def run_script(path: Path, cwd: Path) -> subprocess.CompletedProcess:
-    """Run a script in a fresh interpreter (so ops it registers don't leak into other tests)."""
-    return subprocess.run(
-        [sys.executable, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PYTHONPATH": str(ROOT), "PATH": "", "MPLBACKEND": "Agg"},
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -37,7 +19,7 @@ def test_code_blocks_run(page, tmp_path):
     assert blocks, f"{page} shows no python code"
     script = tmp_path / "page.py"
     script.write_text("\n\n".join(blocks), encoding="utf-8")
-    proc = run_script(script, tmp_path)  # snippets that write files write them in tmp_path
+    proc = run_python(script, cwd=tmp_path)  # snippets that write files write them in tmp_path
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -46,7 +28,7 @@ def test_readme_example_is_ten_lines_and_draws(tmp_path):
     assert len(code.strip().splitlines()) <= 11  # the import plus ten lines
     script = tmp_path / "readme.py"
     script.write_text(code, encoding="utf-8")
-    proc = run_script(script, tmp_path)
+    proc = run_python(script, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "E.svg").read_text(encoding="utf-8").lstrip().startswith("<")
     lines = proc.stdout.strip().splitlines()

@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name: str):
-    """Import examples/<name>.py as a module (examples/ is not a package)."""
-    path = EXAMPLES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from support import EXAMPLES, load_example, run_python
 
 
 def test_every_example_has_main_and_a_script_guard():
@@ -33,7 +17,7 @@ def test_every_example_has_main_and_a_script_guard():
 
 
 def test_swimming_perceptron_goes_swimming(capsys):
-    result = load("swimming_perceptron").main()
+    result = load_example("swimming_perceptron").main()
     assert result["z"] == 5.0
     assert result["y"] == 1.0
     # The decision agrees with w·x + b >= 0 for all eight situations.
@@ -44,13 +28,13 @@ def test_swimming_perceptron_goes_swimming(capsys):
 
 
 def test_swimming_perceptron_with_other_weights_stays_home():
-    result = load("swimming_perceptron").main(w=(1.0, 1.0, 1.0), b=-3.0, verbose=False)
+    result = load_example("swimming_perceptron").main(w=(1.0, 1.0, 1.0), b=-3.0, verbose=False)
     assert result["z"] == -1.0
     assert result["y"] == 0.0
 
 
 def test_two_layer_forward_vectorised_equals_per_example_loop():
-    result = load("two_layer_forward").main(m=7, seed=3, verbose=False)
+    result = load_example("two_layer_forward").main(m=7, seed=3, verbose=False)
     assert result["vectorised"].shape == (7,)
     assert result["value_error"] < 1e-12
     assert result["grad_error"] < 1e-12
@@ -59,27 +43,27 @@ def test_two_layer_forward_vectorised_equals_per_example_loop():
 
 
 def test_linear_layers_collapse_and_cannot_learn_xor():
-    result = load("linear_collapse").main(depth=5, epochs=600, verbose=False)
+    result = load_example("linear_collapse").main(depth=5, epochs=600, verbose=False)
     assert result["collapse_error"] < 1e-9
     assert result["linear_mse"] >= 0.25 - 1e-6  # no linear model beats predicting 0.5
     assert result["tanh_mse"] < 0.05
 
 
 def test_delta_rule_matches_backward_and_learns():
-    result = load("delta_rule").main(epochs=30, verbose=False)
+    result = load_example("delta_rule").main(epochs=30, verbose=False)
     assert result["max_difference"] < 1e-12
     assert result["losses"][-1] < 0.5 * result["losses"][0]
     assert result["accuracy"] == 1.0
 
 
 def test_xor_is_solved_by_two_layers():
-    result = load("xor").main(epochs=500, verbose=False)
+    result = load_example("xor").main(epochs=500, verbose=False)
     assert result["solved"]
     assert result["losses"][-1] < 0.05 < result["losses"][0]
 
 
 def test_telescope_reinforce_beats_random_policy():
-    result = load("telescope_reinforce").main(episodes=300, verbose=False)
+    result = load_example("telescope_reinforce").main(episodes=300, verbose=False)
     assert result["learned_return"] > 1.5 * result["random_return"]
     assert result["learned_return"] <= result["optimal_return"] + 1e-9
     assert len(result["schedule"]) == 6
@@ -87,7 +71,7 @@ def test_telescope_reinforce_beats_random_policy():
 
 def test_light_curve_autoencoder_denoises(tmp_path):
     plot = tmp_path / "curves.png"
-    result = load("light_curve_autoencoder").main(
+    result = load_example("light_curve_autoencoder").main(
         n_train=300, n_test=100, epochs=20, plot=plot, verbose=False
     )
     assert result["reconstruction_mse"] < 0.85 * result["noise_mse"]
@@ -95,7 +79,7 @@ def test_light_curve_autoencoder_denoises(tmp_path):
 
 
 def test_light_curves_contain_both_kinds():
-    mod = load("light_curve_autoencoder")
+    mod = load_example("light_curve_autoencoder")
     noisy, clean, kinds = mod.make_light_curves(10, length=32, noise=0.1, seed=0)
     assert noisy.shape == clean.shape == (10, 32)
     assert set(kinds) == {0, 1}
@@ -105,7 +89,7 @@ def test_light_curves_contain_both_kinds():
 
 def test_activation_study_measures_each_claim(tmp_path):
     plot = tmp_path / "norms.png"
-    result = load("activation_study").main(
+    result = load_example("activation_study").main(
         depth=6,
         dying_epochs=30,
         seeds=(0,),
@@ -131,7 +115,7 @@ def test_activation_study_measures_each_claim(tmp_path):
 
 
 def test_activation_study_reports_unreached_targets_as_lower_bounds():
-    study = load("activation_study")
+    study = load_example("activation_study")
     speed = study.convergence_ratio(
         seeds=(0,), activations=("relu", "sigmoid"), max_epochs=4, target=0.8
     )
@@ -143,29 +127,23 @@ def test_activation_study_reports_unreached_targets_as_lower_bounds():
 
 def test_examples_run_as_scripts(tmp_path):
     """One example end to end through the interpreter, as a student would run it."""
-    root = EXAMPLES.parent
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "swimming_perceptron.py")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(root), "PATH": ""},
-        timeout=120,
-    )
+    proc = run_python(EXAMPLES / "swimming_perceptron.py", cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "y = step(z) = 1" in proc.stdout
 
 
 @pytest.mark.parametrize("name", ["two_layer_forward", "delta_rule"])
 def test_examples_print_their_story(name, capsys):
-    load(name).main()
+    load_example(name).main()
     out = capsys.readouterr().out
     assert "largest" in out
 
 
 def test_digits_classifier_generalises(tmp_path):
     plot = tmp_path / "history.png"
-    result = load("digits").main(epochs=4, n_train=600, plot=plot, progress=False, verbose=False)
+    result = load_example("digits").main(
+        epochs=4, n_train=600, plot=plot, progress=False, verbose=False
+    )
     assert result["test_accuracy"] > 0.85  # chance is 0.1
     assert result["confusion"].sum() == 360
     assert np.trace(result["confusion"]) == round(result["test_accuracy"] * 360)
@@ -176,7 +154,7 @@ def test_digits_classifier_generalises(tmp_path):
 @pytest.mark.slow
 def test_digits_cnn_reaches_98_5_percent_on_held_out_digits(tmp_path):
     graph, maps = tmp_path / "cnn.dot", tmp_path / "maps.png"
-    result = load("digits_cnn").main(graph=graph, feature_maps=maps, verbose=False)
+    result = load_example("digits_cnn").main(graph=graph, feature_maps=maps, verbose=False)
     assert result["n_test"] == 360
     assert result["test_accuracy"] >= 0.985
     assert result["val_accuracy"] >= 0.95  # the split used for choosing settings
@@ -191,7 +169,7 @@ def test_digits_cnn_reaches_98_5_percent_on_held_out_digits(tmp_path):
 
 
 def test_digits_cnn_shifts_keep_every_pixel_inside():
-    mod = load("digits_cnn")
+    mod = load_example("digits_cnn")
     X = np.random.default_rng(0).random((50, 1, 8, 8))
     shifted = mod.shift_images(X, np.random.default_rng(1))
     assert shifted.shape == X.shape
@@ -210,7 +188,7 @@ def test_digits_cnn_shifts_keep_every_pixel_inside():
 @pytest.mark.slow
 def test_light_curve_lstm_beats_an_mlp_of_the_same_size(tmp_path):
     plot = tmp_path / "forecast.png"
-    result = load("light_curve_rnn").main(plot=plot, verbose=False)
+    result = load_example("light_curve_rnn").main(plot=plot, verbose=False)
     assert (
         abs(result["lstm_parameters"] - result["mlp_parameters"]) <= 0.03 * result["mlp_parameters"]
     )

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT, load_example, python_blocks, run_python
 
 import autograd_lite as al
 from autograd_lite import ops as ops_module
 from autograd_lite.graph import topological_order
 from autograd_lite.registry import Op, get_op
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def fd_hessian(f, x, eps=1e-5):
@@ -416,17 +413,8 @@ def test_dot_of_double_backward_graph_separates_forward_and_backward_nodes():
 # ------------------------------------------------------------ Newton example
 
 
-def _load_example(name):
-    path = ROOT / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_newton_example_converges_in_far_fewer_steps(tmp_path, capsys):
-    example = _load_example("newton_logistic")
+    example = load_example("newton_logistic")
     out = tmp_path / "curvature.png"
     result = example.main(n_samples=80, grid=6, out=out, tol=1e-7, max_iter=5000)
     newton, gd = result["newton"], result["gd"]
@@ -445,7 +433,7 @@ def test_newton_example_converges_in_far_fewer_steps(tmp_path, capsys):
 
 
 def test_newton_example_hessian_matches_closed_form():
-    example = _load_example("newton_logistic")
+    example = load_example("newton_logistic")
     X, t = example.make_data(50, seed=1)
     w = np.array([0.4, -0.3])
     H = al.hessian(example.loss)(w, X, t)
@@ -475,20 +463,11 @@ def test_hessian_benchmark_runs_small_and_agrees_with_finite_differences():
 
 
 def test_docs_page_snippets_run(tmp_path):
-    import subprocess
-
-    text = (ROOT / "docs" / "higher_order.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+    blocks = python_blocks(ROOT / "docs" / "higher_order.md")
     assert len(blocks) >= 6
     script = tmp_path / "page.py"
     script.write_text("\n\n".join(blocks), encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(ROOT), "PATH": "", "MPLBACKEND": "Agg"},
-        timeout=600,  # a guard against a hang: ~45 s alone, several times that on a loaded machine
-    )
+    # timeout: a guard against a hang: ~45 s alone, several times that on a loaded machine
+    proc = run_python(script, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Newton: 4 steps" in proc.stdout
