@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import run_python
 
 import autograd_lite as al
 from autograd_lite import __version__, cli
@@ -95,13 +96,8 @@ def test_console_script_is_declared():
 
 
 def test_error_from_a_subprocess_has_no_traceback(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograd_lite.cli", "graph", "x +* 2", "--set", "x=1"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-        timeout=120,
+    proc = run_python(
+        "-m", "autograd_lite.cli", "graph", "x +* 2", "--set", "x=1", cwd=tmp_path, timeout=120
     )
     assert proc.returncode == 2
     assert_one_line_error(proc.returncode, proc.stderr, "x +* 2")
