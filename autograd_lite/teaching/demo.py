@@ -95,12 +95,15 @@ def _lecture_chain() -> tuple:
 
     from .. import symbolic
 
-    E, w = lecture_scalar_perceptron()
+    nodes = lecture.scalar_perceptron()
+    E, w = nodes["E"], nodes["w"]
+    E.backward()
     factors = symbolic.chain(E, w)
     expr = symbolic.to_sympy(E)
     (w_sym,) = symbolic.symbols_of(expr, ["w"])
     agree = sympy.simplify(factors.product() - sympy.diff(expr, w_sym)) == 0
-    at = dict(zip(symbolic.symbols_of(expr, ["w", "x", "b", "t"]), (0.8, 1.0, -0.3, 1.0)))
+    names = ["w", "x", "b", "t"]  # the numbers the graph was built with, not a second copy
+    at = dict(zip(symbolic.symbols_of(expr, names), (nodes[n].data for n in names)))
     return w, expr, factors, agree, at
 
 
@@ -122,7 +125,8 @@ def symbolic_chain() -> list[str]:
         + " = "
         + "·".join(f"({f})" for f in factors.in_labels),
         f"      = {factors.product(in_labels=True)}   (the lecture's -e(1-y)y·x)",
-        f"at w = 0.8, x = 1, b = -0.3, t = 1: {value:.6f}; backward() gave {w.grad:.6f}",
+        f"at {', '.join(f'{s} = {v:g}' for s, v in at.items())}: {value:.6f}; "
+        f"backward() gave {w.grad:.6f}",
         f"product of the factors == sympy.diff(E, w): {agree}",
     ]
 
