@@ -73,18 +73,6 @@ def sigmoid_perceptron_step(eta: float = 0.5) -> tuple[list[str], Value]:
     return lines, E
 
 
-def lecture_scalar_perceptron() -> tuple[Value, Value]:
-    """:func:`lecture.scalar_perceptron` after ``E.backward()``; returns (E, w).
-
-    >>> E, w = lecture_scalar_perceptron()
-    >>> E.label, round(w.grad, 6)
-    ('E', -0.088723)
-    """
-    nodes = lecture.scalar_perceptron()
-    nodes["E"].backward()
-    return nodes["E"], nodes["w"]
-
-
 def _lecture_chain() -> tuple:
     """``(w, expr, factors, agree, at)`` for the lecture's perceptron (demo and docs).
 
