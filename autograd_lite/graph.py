@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -647,6 +647,42 @@ def topological_order(root: Value) -> list[Value]:
     order[:0] = leaves
     for node in order:
         node._acc = None
+    return order
+
+
+def walk(roots: Iterable[Value], stops: Container[int] = ()) -> list[Value]:
+    """Every Value the roots depend on (constants too), each after its inputs.
+
+    Iterative depth-first search, parents in argument order, roots in the order
+    given: the same construction always gives the same order (the replay's node
+    ids, SymPy's symbols, the compiler's generated lines rely on it). A node
+    whose ``id`` is in ``stops`` is listed without its inputs.
+    Unlike :func:`topological_order` it lists nodes that need no gradient too.
+
+    >>> import autograd_lite as al
+    >>> a = al.Value(2.0, label="a")
+    >>> y = (a * 3.0).tanh()
+    >>> [v.label or v.op or repr(v.data) for v in walk([y])]
+    ['a', '3.0', 'mul', 'tanh']
+    >>> [v.label or v.op for v in walk([y], stops={id(y.parents[0])})]
+    ['mul', 'tanh']
+    """
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(root, False) for root in reversed(list(roots))]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._in0 is None or id(node) in stops:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
     return order
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .graph import walk
 from .registry import Op, all_ops, get_op
 from .value import Value
 
@@ -440,23 +441,8 @@ def _node_expr(node: Value, parent_exprs: Sequence[Any]) -> Any:
 
 
 def _walk(output: Value) -> list[Value]:
-    """All nodes of the graph, inputs before outputs (iterative)."""
-    order: list[Value] = []
-    seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(output, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in _parents_of(node):
-            if id(p) not in seen:
-                stack.append((p, False))
-    return order
+    """All nodes of the graph, inputs before outputs (``graph.walk``)."""
+    return walk([output])
 
 
 def _expressions(output: Value, stop_at_labels: bool) -> dict[int, Any]:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import _CONSTANTS, enable_grad
+from ..graph import _CONSTANTS, enable_grad, walk
 from ..registry import passthrough
 from ..value import Value
 
@@ -294,23 +294,7 @@ def _order(root: Value, stops: set[int], more: tuple[Value, ...] = ()) -> list[V
     function, never traced through (the generated code reads it at each call).
     ``more``: other Values the generated code must compute too (what effects read).
     """
-    order: list[Value] = []
-    seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(v, False) for v in reversed(more)] + [(root, False)]
-    while stack:  # iterative post-order depth-first search: a node after its inputs
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node._in0 is None or id(node) in stops:
-            order.append(node)
-            continue
-        stack.append((node, True))
-        stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
-    return order
+    return walk((root, *more), stops)
 
 
 def _array_match(data: Any, args: tuple, name: str) -> int | None:

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import _fit, _seed, check_differentiable, topological_order
+from ..graph import _fit, _seed, check_differentiable, topological_order, walk
 from ..value import Value
 
 __all__ = [
@@ -94,23 +94,7 @@ def all_nodes(output: Value) -> list[Value]:
     >>> [v.label or v.op or repr(v.data) for v in all_nodes(y)]
     ['a', '3.0', 'mul']
     """
-    order: list[Value] = []
-    expanded: set[int] = set()
-    done: set[int] = set()
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        if id(node) in expanded:
-            if id(node) not in done:
-                done.add(id(node))
-                order.append(node)
-            continue
-        expanded.add(id(node))
-        stack.append(node)
-        for parent in reversed(node.parents):
-            if id(parent) not in expanded:
-                stack.append(parent)
-    return order
+    return walk([output])
 
 
 def node_ids(output: Value) -> dict[int, str]:
