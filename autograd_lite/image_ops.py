@@ -467,6 +467,24 @@ def _pool_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
     return k, s, p
 
 
+def _pool_dilation(dilation: Any, op: str) -> tuple[int, int]:
+    """The max pool's ``dilation`` as a pair; a bool there is PyTorch-order confusion.
+
+    >>> _pool_dilation(2, "max_pool2d")
+    (2, 2)
+    >>> _pool_dilation(True, "max_pool2d")
+    Traceback (most recent call last):
+    ...
+    TypeError: max_pool2d: dilation must be an int >= 1 or a pair of them, got True (...)
+    """
+    if isinstance(dilation, (bool, np.bool_)):
+        raise TypeError(
+            f"{op}: dilation must be an int >= 1 or a pair of them, got {dilation!r} "
+            "(PyTorch's order: kernel_size, stride, padding, dilation; pass ceil_mode= by keyword)"
+        )
+    return _pair(dilation, "dilation", op)
+
+
 def _flag(value: Any, what: str, op: str) -> bool:
     """A bool option (``ceil_mode``, ``count_include_pad``); ``ValueError`` naming ``op``."""
     if not isinstance(value, (bool, np.bool_)):
@@ -475,7 +493,7 @@ def _flag(value: Any, what: str, op: str) -> bool:
 
 
 def _pool_out_size(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
-    """PyTorch's number of windows along one axis.
+    """PyTorch's number of windows along one axis (``k``: the window's span, (k − 1)·d + 1).
 
     ⌊(size + 2p − k)/s⌋ + 1, or with ``ceil_mode`` ⌈…⌉ + 1 less the last window when it
     would start in the right padding (a window must start inside the input or the
@@ -494,23 +512,58 @@ def _pool_out_size(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
 
 
 def _pool_geometry(
-    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, op: str
+    xs: tuple,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: Any,
+    op: str,
+    dilation: tuple = (1, 1),
 ) -> tuple:
     """Kernel, stride and padding pairs, the output size (OH, OW) and the padding per side.
 
     The padding per side is ``padding`` itself unless ceil-mode windows hang over the
     bottom or right edge: then ((ph, ph + extra_h), (pw, pw + extra_w)), so that every
-    window is a window of the padded input.
+    window is a window of the padded input. ``dilation`` (a checked pair, max pool
+    only) spaces the taps: a window spans (k − 1)·d + 1.
     """
     _check_image_shape(xs, op)
     k, s, p = _pool_params(kernel_size, stride, padding, op)
     ceil = _flag(ceil_mode, "ceil_mode", op)
-    out = tuple(_pool_out_size(xs[2 + i], k[i], s[i], p[i], ceil) for i in (0, 1))
-    if min(out) < 1:  # then the kernel is larger than the padded input: say so
-        _check_fits(xs[2:], k, p, op)
-    extra = [max(0, (out[i] - 1) * s[i] + k[i] - xs[2 + i] - 2 * p[i]) for i in (0, 1)]
+    span = _span(k, dilation) if dilation != (1, 1) else k
+    out = tuple(_pool_out_size(xs[2 + i], span[i], s[i], p[i], ceil) for i in (0, 1))
+    if min(out) < 1:  # then the window is larger than the padded input: say so
+        what = f"kernel {k} with dilation {dilation} (span {span})" if span != k else ""
+        _check_fits(xs[2:], span, p, op, what)
+    if span != k:
+        _check_taps_reach_input(xs, k, s, p, dilation, out, op)
+    extra = [max(0, (out[i] - 1) * s[i] + span[i] - xs[2 + i] - 2 * p[i]) for i in (0, 1)]
     sides = ((p[0], p[0] + extra[0]), (p[1], p[1] + extra[1])) if any(extra) else p
     return k, s, p, out, sides
+
+
+def _window_taps(size: int, k: int, s: int, p: int, d: int, out: int) -> np.ndarray:
+    """(out, k): the input row (or column) of each tap of each window; outside: padding."""
+    return (np.arange(out) * s - p)[:, None] + np.arange(k) * d
+
+
+def _check_taps_reach_input(
+    xs: tuple, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple, op: str
+) -> None:
+    """A dilated window whose taps all fall in the padding has no maximum: refuse it.
+
+    (PyTorch returns −inf there with an index outside the input.)
+    """
+    for axis, name in enumerate(("row", "column")):
+        taps = _window_taps(xs[2 + axis], k[axis], s[axis], p[axis], d[axis], out[axis])
+        inside = ((taps >= 0) & (taps < xs[2 + axis])).any(axis=1)
+        if not inside.all():
+            o = int(np.argmin(inside))
+            raise ValueError(
+                f"{op}: window {o} along {'HW'[axis]} has its taps at {name}s "
+                f"{taps[o].tolist()}, all in the padding (input {xs[2:]}, kernel {k}, "
+                f"dilation {d}, padding {p})"
+            )
 
 
 def _check_image_shape(xs: tuple, op: str) -> None:
@@ -518,60 +571,115 @@ def _check_image_shape(xs: tuple, op: str) -> None:
         raise ValueError(f"{op} needs an input of shape (N, C, H, W), got shape {xs}")
 
 
+def _max_geometry(
+    xs: tuple, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: Any
+) -> tuple:
+    """The max pool's kernel, stride, padding, dilation (pairs) and padding per side."""
+    d = _pool_dilation(dilation, "max_pool2d")
+    k, s, p, _, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "max_pool2d", d)
+    return k, s, p, d, sides
+
+
 def _max_pool_forward(
-    x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
+    x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: Any
 ) -> np.ndarray:
-    k, s, _, _, sides = _pool_geometry(
-        np.shape(x), kernel_size, stride, padding, ceil_mode, "max_pool2d"
-    )
-    return np.maximum.reduce(windows(_padded(np.asarray(x), sides, -np.inf), k, s), axis=(4, 5))
+    xs = np.shape(x)
+    k, s, _, d, sides = _max_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode)
+    win = windows(_padded(np.asarray(x), sides, -np.inf), k, s, d)
+    # one maximum per kernel offset over the (N, C, OH, OW) views: several times faster
+    # than np.maximum.reduce over the two small strided window axes
+    out = win[:, :, :, :, 0, 0].copy()
+    for i, j in np.ndindex(*k):
+        if i or j:
+            np.maximum(out, win[:, :, :, :, i, j], out=out)
+    return out
 
 
-def _max_share(x: Any, out: Any, k: tuple, s: tuple, sides: tuple) -> np.ndarray:
-    """Per window, 1/(number of maxima) at each maximum, else 0 (ties split evenly).
+def _max_indices(x: Any, out: Any, k: tuple, s: tuple, p: tuple, d: tuple, sides: tuple) -> Any:
+    """Each window's maximum as a flat index into its input plane (H·W), int64.
 
-    Over the windows of x padded with −inf (padding never holds a finite maximum).
+    The first maximum in window order (row by row), as PyTorch; a NaN counts as the
+    maximum. A window whose maximum is −inf (all of its input −inf) points at its
+    first tap inside the input, never at padding.
     """
-    win = windows(_padded(np.asarray(data_of(x)), sides, -np.inf), k, s)
-    hit = win == np.asarray(data_of(out))[..., None, None]
-    return hit / np.add.reduce(hit, axis=(4, 5), keepdims=True, dtype=win.dtype)
+    x, out = np.asarray(data_of(x)), np.asarray(data_of(out))
+    h, w = x.shape[2:]
+    win = windows(_padded(x, sides, -np.inf), k, s, d)
+    nan = out.dtype.kind == "f" and bool(np.isnan(out).any())
+    first = np.zeros(out.shape, dtype=np.intp)  # the kernel offset i·kw + j of the maximum
+    for a in reversed(range(k[0] * k[1])):  # the last write is the first maximum
+        tap = win[:, :, :, :, a // k[1], a % k[1]]
+        hit = tap == out
+        if nan:
+            hit |= np.isnan(tap)
+        np.copyto(first, a, where=hit)
+    oh, ow = out.shape[2:]
+    row_taps = _window_taps(h, k[0], s[0], p[0], d[0], oh)
+    col_taps = _window_taps(w, k[1], s[1], p[1], d[1], ow)
+    offsets = np.arange(k[0] * k[1])
+    if sides == (0, 0):  # every tap inside: the window's corner plus the offset's place
+        corner = row_taps[:, :1] * w + col_taps[:, 0]
+        return (corner + ((offsets // k[1]) * d[0] * w + (offsets % k[1]) * d[1])[first]).astype(
+            np.int64, copy=False
+        )
+    rows = row_taps[:, :1] + ((offsets // k[1]) * d[0])[first]
+    cols = col_taps[:, 0] + ((offsets % k[1]) * d[1])[first]
+    bad = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)  # −inf windows: padding's −inf
+    if bad.any():
+        first_row = [taps[(taps >= 0) & (taps < h)][0] for taps in row_taps]
+        first_col = [taps[(taps >= 0) & (taps < w)][0] for taps in col_taps]
+        rows = np.where(bad, np.array(first_row)[:, None], rows)
+        cols = np.where(bad, np.array(first_col), cols)
+    return (rows * w + cols).astype(np.int64, copy=False)
 
 
 def _max_pool_vjp(
-    g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
+    g: Any,
+    out: Any,
+    x: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: Any,
 ) -> Any:
     xs = shape_of(x)
-    k, s, _, _, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "max_pool2d")
-    return window_scatter2d.poly(g, _max_share(x, out, k, s, sides), xs, k, s, sides)
+    k, s, p, d, sides = _max_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode)
+    # each window's gradient to its first maximum: the index return_indices=True gives
+    return index_scatter2d.poly(g, _max_indices(x, out, k, s, p, d, sides), xs[2:], True)
 
 
 def _pool_sympy(kind: str) -> Any:
     """The pool by its definition, window by window (PyTorch's rule, SymPy entries).
 
     Window (r, q) covers rows r·sh − ph … up to r·sh − ph + kh, cut at the end of the
-    right padding; max takes the Max of its elements inside the input, avg their sum
-    over the positions it covers (padding included) or, with ``count_include_pad``
-    False, over the elements inside the input.
+    right padding; max takes the Max of its elements inside the input (with dilation d
+    every d-th row and column of its span), avg their sum over the positions it covers
+    (padding included) or, with ``count_include_pad`` False, over the elements inside
+    the input, or over ``divisor_override`` when given.
     """
 
-    def define(
-        sp: Any,
-        x: Any,
-        kernel_size: Any,
-        stride: Any,
-        padding: Any,
-        ceil_mode: Any,
-        count_include_pad: Any = True,
-    ) -> Any:
+    def define(sp: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, *options: Any) -> Any:
         k, s, p = _pool_params(kernel_size, stride, padding, "pool")
+        if kind == "max":
+            dilation, ceil_mode = options
+            d = _pool_dilation(dilation, "pool")
+        else:
+            ceil_mode, count_include_pad, divisor = (*options, True, None)[:3]
+            d = (1, 1)
+        span = _span(k, d)
         n, c, h, w = x.shape
-        oh, ow = (_pool_out_size(x.shape[2 + i], k[i], s[i], p[i], ceil_mode) for i in (0, 1))
+        oh, ow = (_pool_out_size(x.shape[2 + i], span[i], s[i], p[i], ceil_mode) for i in (0, 1))
         out = np.empty((n, c, oh, ow), dtype=object)
         for r, q in np.ndindex(oh, ow):
             r0, q0 = r * s[0] - p[0], q * s[1] - p[1]
-            r1, q1 = min(r0 + k[0], h + p[0]), min(q0 + k[1], w + p[1])
-            inside = x[:, :, max(r0, 0) : min(r1, h), max(q0, 0) : min(q1, w)]
-            count = (r1 - r0) * (q1 - q0) if count_include_pad else inside[0, 0].size
+            r1, q1 = min(r0 + span[0], h + p[0]), min(q0 + span[1], w + p[1])
+            rows = [a for a in range(r0, r1, d[0]) if 0 <= a < h]
+            cols = [e for e in range(q0, q1, d[1]) if 0 <= e < w]
+            inside = x[:, :, rows][:, :, :, cols]
+            if kind == "avg":
+                count = (r1 - r0) * (q1 - q0) if count_include_pad else inside[0, 0].size
+                count = count if divisor is None else divisor
             for i, ch in np.ndindex(n, c):
                 items = inside[i, ch].ravel()
                 out[i, ch, r, q] = sp.Max(*items) if kind == "max" else sp.Add(*items) / count
@@ -580,39 +688,112 @@ def _pool_sympy(kind: str) -> Any:
     return define
 
 
-max_pool2d = register(
+max_pool2d_op = register(
     Op(
         "max_pool2d",
         forward=_max_pool_forward,
         vjps=(_max_pool_vjp,),
         label="max pool",
-        params=("kernel_size", "stride", "padding", "ceil_mode"),
-        defaults={"stride": None, "padding": 0, "ceil_mode": False},
+        params=("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+        defaults={"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False},
         doc="maximum over kernel windows of x (N, C, H, W) padded with −inf; "
-        "tied maxima share the gradient",
+        "the gradient goes to each window's first maximum (PyTorch's index)",
         sympy_def=_pool_sympy("max"),
         cases=(
             SymCase(((1, 1, 4, 4),), (2, None, 0), note="2×2 windows"),
             SymCase(((1, 1, 3, 3),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
             SymCase(((1, 1, 3, 3),), (2, 2, 1), note="padding 1"),
             SymCase(((1, 1, 2, 3),), (3, 1, (1, 0)), note="3×3 windows, padding (1, 0)"),
-            SymCase(((1, 1, 3, 5),), (2, 2, 0, True), note="ceil_mode, windows hang over"),
-            SymCase(((1, 1, 2, 4),), ((2, 3), 2, 1, True), note="ceil_mode, padding 1"),
+            SymCase(((1, 1, 3, 5),), (2, 2, 0, 1, True), note="ceil_mode, windows hang over"),
+            SymCase(((1, 1, 2, 4),), ((2, 3), 2, 1, 1, True), note="ceil_mode, padding 1"),
+            SymCase(((1, 1, 5, 4),), (2, 1, 0, (2, 3)), note="dilation (2, 3), overlapping"),
+            SymCase(((1, 1, 4, 5),), (3, 2, 1, 2), note="dilation 2, padding 1"),
+            SymCase(((1, 1, 4, 4),), (2, 2, 1, 2, True), note="dilation 2, ceil_mode, padding 1"),
         ),
     )
 )
 
 
+def max_pool2d(
+    x: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Max pooling as PyTorch's ``F.max_pool2d``: the maximum of each window of x (N, C, H, W).
+
+    ``stride`` defaults to the kernel size; ``padding`` (at most half the kernel)
+    pads with −inf; ``dilation`` d takes every d-th row and column (a window spans
+    (k − 1)·d + 1); ``ceil_mode`` lets a last window hang over the bottom/right edge.
+    Output size per axis: ⌊(H + 2p − (k − 1)·d − 1)/s⌋ + 1 (⌈…⌉ with ``ceil_mode``).
+
+    The gradient of each window goes to its first maximum in window order (row by
+    row), the element whose flat index (into its H·W plane, int64) ``return_indices=
+    True`` returns beside the output, as ``(out, indices)``; ``indices`` is a numpy
+    array (Values hold floats), for :func:`max_unpool2d`.
+
+    >>> import numpy as np, autograd_lite as al
+    >>> x = al.Value(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> al.max_pool2d(x, 2).data.tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    >>> al.max_pool2d(x, 2, stride=1, dilation=2).data.tolist()  # taps two apart
+    [[[[10.0, 11.0], [14.0, 15.0]]]]
+    >>> out, idx = al.max_pool2d(x, 2, return_indices=True)
+    >>> idx.tolist(), idx.dtype
+    ([[[[5, 7], [13, 15]]]], dtype('int64'))
+    >>> al.max_pool2d(x, 2, 2, 0, True)
+    Traceback (most recent call last):
+    ...
+    TypeError: max_pool2d: dilation must be an int >= 1 or a pair of them, got True (...)
+    """
+    _pool_dilation(dilation, "max_pool2d")  # PyTorch's positional order: say so before the op
+    out = max_pool2d_op(x, kernel_size, stride, padding, dilation, ceil_mode)
+    if not _flag(return_indices, "return_indices", "max_pool2d"):
+        return out
+    xs = np.shape(data_of(x))
+    k, s, p, d, sides = _max_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode)
+    return out, _max_indices(x, out, k, s, p, d, sides)
+
+
+def _avg_divisor(divisor_override: Any, op: str = "avg_pool2d") -> int | None:
+    """``divisor_override``: None or an int >= 1 (PyTorch refuses 0)."""
+    if divisor_override is None:
+        return None
+    if (
+        isinstance(divisor_override, (bool, np.bool_))
+        or not isinstance(divisor_override, (int, np.integer))
+        or divisor_override < 1
+    ):
+        raise ValueError(
+            f"{op}: divisor_override must be an int >= 1 or None, got {divisor_override!r}"
+        )
+    return int(divisor_override)
+
+
 def _avg_weights(
-    xs: tuple, k: tuple, s: tuple, p: tuple, out: tuple, sides: tuple, count_include_pad: Any
+    xs: tuple,
+    k: tuple,
+    s: tuple,
+    p: tuple,
+    out: tuple,
+    sides: tuple,
+    count_include_pad: Any,
+    divisor_override: Any = None,
 ) -> Any:
     """1/divisor of each window: ``1/(kh·kw)`` if that is every window's, else (OH, OW, 1, 1).
 
     The divisor counts the positions a window covers, padding included but not past
     the right padding (a ceil-mode window hanging over); with ``count_include_pad``
-    False only the input's own elements (PyTorch's rule).
+    False only the input's own elements (PyTorch's rule); ``divisor_override``
+    replaces it for every window.
     """
     include = _flag(count_include_pad, "count_include_pad", "avg_pool2d")
+    divisor = _avg_divisor(divisor_override)
+    if divisor is not None:
+        return 1.0 / divisor
     if sides == p and (include or p == (0, 0)):
         return 1.0 / (k[0] * k[1])  # every window covers kh·kw counted positions
     counts = []
@@ -626,32 +807,31 @@ def _avg_weights(
 
 
 def _avg_windows(
-    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
+    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, *divisor: Any
 ) -> tuple:
-    """The avg pool as window-op arguments ``(weights, kernel, stride, sides)`` (both passes)."""
+    """The avg pool as window-op arguments ``(weights, kernel, stride, sides)`` (both passes).
+
+    ``divisor``: ``count_include_pad`` and ``divisor_override``.
+    """
     k, s, p, out, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
-    return _avg_weights(xs, k, s, p, out, sides, count_include_pad), k, s, sides
+    return _avg_weights(xs, k, s, p, out, sides, *divisor), k, s, sides
 
 
 def _avg_pool_forward(
-    x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
-) -> np.ndarray:
-    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad
-    return _window_sum_forward(x, *_avg_windows(np.shape(x), *geometry))
-
-
-def _avg_pool_vjp(
-    g: Any,
-    out: Any,
     x: Any,
     kernel_size: Any,
     stride: Any,
     padding: Any,
     ceil_mode: Any,
     count_include_pad: Any,
-) -> Any:
+    divisor_override: Any,
+) -> np.ndarray:
+    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    return _window_sum_forward(x, *_avg_windows(np.shape(x), *geometry))
+
+
+def _avg_pool_vjp(g: Any, out: Any, x: Any, *geometry: Any) -> Any:
     xs = shape_of(x)
-    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad
     weights, k, s, sides = _avg_windows(xs, *geometry)
     return window_scatter2d.poly(g, weights, xs, k, s, sides)
 
@@ -662,11 +842,25 @@ avg_pool2d = register(
         forward=_avg_pool_forward,
         vjps=(_avg_pool_vjp,),
         label="avg pool",
-        params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
-        defaults={"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True},
+        params=(
+            "kernel_size",
+            "stride",
+            "padding",
+            "ceil_mode",
+            "count_include_pad",
+            "divisor_override",
+        ),
+        defaults={
+            "stride": None,
+            "padding": 0,
+            "ceil_mode": False,
+            "count_include_pad": True,
+            "divisor_override": None,
+        },
         keeps_inputs=False,
         doc="mean over kernel windows of x (N, C, H, W) padded with zeros "
-        "(counted in the mean unless count_include_pad=False, as PyTorch)",
+        "(counted in the mean unless count_include_pad=False; divisor_override "
+        "divides every window's sum by itself instead, as PyTorch)",
         sympy_def=_pool_sympy("avg"),
         cases=(
             SymCase(((1, 2, 4, 4),), (2, None, 0), note="2×2 windows"),
@@ -677,9 +871,224 @@ avg_pool2d = register(
             SymCase(
                 ((1, 1, 4, 3),), ((3, 2), 2, (1, 0), True, False), note="ceil_mode, without pad"
             ),
+            SymCase(((1, 1, 3, 4),), (2, 1, 0, False, True, 3), note="divisor_override 3"),
+            SymCase(
+                ((1, 1, 3, 5),), (3, 2, 1, True, False, 2), note="divisor_override 2, ceil, pad"
+            ),
         ),
     )
 )
+
+# ------------------------------------------------- index scatter and gather (unpooling)
+
+
+def _plane_indices(indices: Any, shape: tuple, size: tuple, op: str) -> np.ndarray:
+    """``indices`` checked as flat indices into (H, W) planes, one per element of ``shape``.
+
+    >>> _plane_indices(np.array([[[[0, 3]]]]), (1, 1, 1, 2), (2, 2), "max_unpool2d").tolist()
+    [[[[0, 3]]]]
+    """
+    idx = np.asarray(data_of(indices))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: indices must be integers (as max_pool2d(..., return_indices=True) "
+            f"gives, int64), got dtype {idx.dtype}"
+        )
+    if idx.shape != tuple(shape):
+        raise ValueError(
+            f"{op}: indices of shape {idx.shape} for an input of shape {tuple(shape)} "
+            "(one index per element)"
+        )
+    plane = size[0] * size[1]
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        bad = idx[(idx < 0) | (idx >= plane)].flat[0]
+        raise ValueError(
+            f"{op}: index {bad} is outside the output plane of {size[0]}×{size[1]} = {plane} "
+            f"elements (indices must be in 0 … {plane - 1})"
+        )
+    return idx
+
+
+def _flat_indices(idx: np.ndarray, size: tuple) -> np.ndarray:
+    """Per-plane indices (N, C, ...) as indices into the flattened (N, C, H, W) array."""
+    planes = idx.shape[0] * idx.shape[1]
+    offsets = np.arange(planes, dtype=np.int64) * (size[0] * size[1])
+    return (idx.reshape(planes, -1) + offsets[:, None]).ravel()
+
+
+def _last_occurrences(flat: np.ndarray, total: int) -> np.ndarray:
+    """True where ``flat`` holds the last occurrence of its value (later writes win)."""
+    order = np.arange(flat.size)
+    last = np.full(total, -1, dtype=order.dtype)
+    np.maximum.at(last, flat, order)
+    return last[flat] == order
+
+
+def _index_scatter_forward(v: Any, indices: Any, size: Any, accumulate: Any) -> np.ndarray:
+    v = np.asarray(v)
+    _check_image_shape(v.shape, "index_scatter2d")
+    size = _pair(size, "size", "index_scatter2d")
+    idx = _plane_indices(indices, v.shape, size, "index_scatter2d")
+    flat, total = _flat_indices(idx, size), v.shape[0] * v.shape[1] * size[0] * size[1]
+    if _flag(accumulate, "accumulate", "index_scatter2d"):
+        out = np.bincount(flat, weights=v.ravel(), minlength=total).astype(v.dtype, copy=False)
+    else:
+        keep = _last_occurrences(flat, total)
+        out = np.zeros(total, dtype=v.dtype)
+        out[flat[keep]] = v.ravel()[keep]
+    return out.reshape(*v.shape[:2], *size)
+
+
+def _index_gather_forward(h: Any, indices: Any, accumulate: Any) -> np.ndarray:
+    h = np.asarray(h)
+    _check_image_shape(h.shape, "index_gather2d")
+    idx = np.asarray(data_of(indices))
+    _check_image_shape(idx.shape, "index_gather2d")
+    if idx.shape[:2] != h.shape[:2]:
+        raise ValueError(
+            f"index_gather2d: indices of shape {idx.shape} for planes of shape {h.shape}"
+        )
+    idx = _plane_indices(idx, idx.shape, h.shape[2:], "index_gather2d")
+    flat = _flat_indices(idx, h.shape[2:])
+    out = h.ravel()[flat]
+    if not _flag(accumulate, "accumulate", "index_gather2d"):
+        out *= _last_occurrences(flat, h.size)
+    return out.reshape(idx.shape)
+
+
+def _scatter_index_sympy(sp: Any, v: Any, indices: Any, size: tuple, accumulate: bool) -> Any:
+    n, c = v.shape[:2]
+    out = np.full((n, c, *size), sp.Integer(0), dtype=object)
+    for i, ch, r, q in np.ndindex(v.shape):  # in order: a later write replaces an earlier one
+        row, col = divmod(int(indices[i, ch, r, q]), size[1])
+        out[i, ch, row, col] = (out[i, ch, row, col] if accumulate else 0) + v[i, ch, r, q]
+    return out
+
+
+def _gather_index_sympy(sp: Any, h: Any, indices: Any, accumulate: bool) -> Any:
+    out = np.full(np.shape(indices), sp.Integer(0), dtype=object)
+    for i, ch in np.ndindex(out.shape[:2]):
+        taken: set = set()
+        for r, q in reversed(list(np.ndindex(out.shape[2:]))):  # the last one of a repeat
+            row, col = divmod(int(indices[i, ch, r, q]), h.shape[3])
+            if accumulate or (row, col) not in taken:
+                out[i, ch, r, q] = h[i, ch, row, col]
+            taken.add((row, col))
+    return out
+
+
+_REPEATS = np.array([[[[0, 4], [4, 8]], [[1, 1], [2, 3]]]])  # (1, 2, 2, 2) into 3×3 planes
+
+index_scatter2d = register(
+    Op(
+        "index_scatter2d",
+        forward=_index_scatter_forward,
+        vjps=(
+            lambda k, out, v, indices, size, accumulate: index_gather2d.poly(
+                k, indices, accumulate
+            ),
+        ),
+        label="scatter by index",
+        inputs=("v",),
+        params=("indices", "size", "accumulate"),
+        defaults={"accumulate": True},
+        keeps_inputs=False,
+        doc="v (N, C, h, w) put into zero planes of the given size (H, W) at flat indices: "
+        "added up (accumulate) or the last write kept (max_unpool2d; the max pool's gradient)",
+        sympy_def=_scatter_index_sympy,
+        cases=(
+            SymCase(((1, 2, 2, 2),), (_REPEATS, (3, 3), True), note="repeats add up"),
+            SymCase(((1, 2, 2, 2),), (_REPEATS, (3, 3), False), note="the last repeat wins"),
+        ),
+    )
+)
+
+index_gather2d = register(
+    Op(
+        "index_gather2d",
+        forward=_index_gather_forward,
+        vjps=(
+            lambda k, out, h, indices, accumulate: index_scatter2d.poly(
+                k, indices, shape_of(h)[2:], accumulate
+            ),
+        ),
+        label="gather by index",
+        inputs=("h",),
+        params=("indices", "accumulate"),
+        defaults={"accumulate": True},
+        keeps_inputs=False,
+        doc="h (N, C, H, W) read at flat plane indices (N, C, h, w); without accumulate only "
+        "the last of repeated indices reads (the vjp of index_scatter2d)",
+        sympy_def=_gather_index_sympy,
+        cases=(
+            SymCase(((1, 2, 3, 3),), (_REPEATS, True), note="repeats read twice"),
+            SymCase(((1, 2, 3, 3),), (_REPEATS, False), note="only the last repeat reads"),
+        ),
+    )
+)
+
+
+def _unpool_size(xs: tuple, k: tuple, s: tuple, p: tuple, output_size: Any) -> tuple:
+    """PyTorch's unpooled (H, W): (h − 1)·s − 2p + k, or ``output_size`` within a stride of it."""
+    default = tuple((xs[2 + i] - 1) * s[i] - 2 * p[i] + k[i] for i in (0, 1))
+    if output_size is None:
+        if min(default) < 1:
+            raise ValueError(
+                f"max_unpool2d: the output size {default} for input {xs} (kernel {k}, stride "
+                f"{s}, padding {p}) is empty"
+            )
+        return default
+    given = tuple(output_size) if isinstance(output_size, (tuple, list)) else ()
+    if len(given) not in (2, 4) or any(
+        isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in given
+    ):
+        raise ValueError(
+            f"max_unpool2d: output_size must be (H, W) or (N, C, H, W) ints, got {output_size!r}"
+        )
+    given = given[-2:]
+    for i in (0, 1):
+        if not default[i] - s[i] < given[i] < default[i] + s[i]:
+            raise ValueError(
+                f"max_unpool2d: output_size {tuple(given)} does not fit input {xs}: "
+                f"{'HW'[i]} must be between {default[i] - s[i] + 1} and {default[i] + s[i] - 1} "
+                f"(default {default[i]}, stride {s[i]})"
+            )
+    return tuple(int(v) for v in given)
+
+
+def max_unpool2d(
+    x: Any,
+    indices: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Value:
+    """The inverse of max pooling, as PyTorch's ``F.max_unpool2d``: x back at ``indices``.
+
+    Each element of x (N, C, h, w) goes to the flat position (into an H·W plane) its
+    index names, every other element is 0. (H, W) is (h − 1)·s − 2p + k per axis, or
+    ``output_size`` ((H, W) or (N, C, H, W)), which must lie within a stride of it. If
+    indices repeat (overlapping pool windows), the last one in row order is kept, as
+    PyTorch does on the CPU. The gradient for x reads the output's gradient at the
+    indices (``index_gather2d``).
+
+    >>> import numpy as np, autograd_lite as al
+    >>> x = al.Value(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> out, idx = al.max_pool2d(x, 2, return_indices=True)
+    >>> al.max_unpool2d(out, idx, 2).data[0, 0].tolist()
+    [[0.0, 0.0, 0.0, 0.0], [0.0, 5.0, 0.0, 7.0], [0.0, 0.0, 0.0, 0.0], [0.0, 13.0, 0.0, 15.0]]
+    >>> al.max_unpool2d(out, idx, 2, output_size=(5, 5)).shape
+    (1, 1, 5, 5)
+    """
+    xs = np.shape(data_of(x))
+    _check_image_shape(xs, "max_unpool2d")
+    k = _pair(kernel_size, "kernel_size", "max_unpool2d")
+    s = k if stride is None else _pair(stride, "stride", "max_unpool2d")
+    p = _pair(padding, "padding", "max_unpool2d", minimum=0)
+    size = _unpool_size(xs, k, s, p, output_size)
+    _plane_indices(indices, xs, size, "max_unpool2d")
+    return index_scatter2d(x, indices, size, False)
 
 
 def _pad_sides(padding: Any, op: str) -> tuple:
@@ -915,6 +1324,8 @@ for _name in (
     "conv2d_grad_weight",
     "max_pool2d",
     "avg_pool2d",
+    "index_scatter2d",
+    "index_gather2d",
     "window_scatter2d",
     "window_sum2d",
     "dropout",

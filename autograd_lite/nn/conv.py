@@ -1,4 +1,4 @@
-"""Image layers as in PyTorch (NCHW): ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten``.
+"""Image layers as in PyTorch (NCHW): ``Conv2d``, the pools and ``MaxUnpool2d``, ``Flatten``.
 
 A convolution slides ``out_channels`` filters of shape (C, kh, kw) over the image::
 
@@ -138,7 +138,7 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
-    op = staticmethod(image_ops.max_pool2d)
+    """What both pools share: kernel, stride, padding and ``ceil_mode``, checked at once."""
 
     def __init__(
         self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False
@@ -150,24 +150,26 @@ class _Pool(Module):
         self.ceil_mode = image_ops._flag(ceil_mode, "ceil_mode", name)
 
     def extra_repr(self) -> str:
-        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-        return text + (", ceil_mode=True" if self.ceil_mode else "")
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def _options(self) -> tuple:
-        return self.kernel_size, self.stride, self.padding, self.ceil_mode
-
-    def forward(self, x: Any) -> Value:
+    def forward(self, x: Any) -> Any:
         x = _as_input(x)
         _check_image(self, x)
-        return type(self).op(x, *self._options())
+        return self._pool(x)
 
 
 class MaxPool2d(_Pool):
     """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
 
-    ``padding`` (at most half the kernel) pads with −inf, as PyTorch: padding never
-    wins a max. ``ceil_mode=True`` rounds the number of windows up: a last window may
-    hang over the bottom/right edge if it starts inside the input or the left padding.
+    PyTorch's signature: ``MaxPool2d(kernel_size, stride=None, padding=0, dilation=1,
+    return_indices=False, ceil_mode=False)``. ``padding`` (at most half the kernel)
+    pads with −inf, as PyTorch: padding never wins a max. ``dilation`` d takes every
+    d-th row and column. ``ceil_mode=True`` rounds the number of windows up: a last
+    window may hang over the bottom/right edge if it starts inside the input or the
+    left padding. With ``return_indices=True`` the layer returns ``(out, indices)``:
+    each maximum's flat index into its H·W input plane (int64), for
+    :class:`MaxUnpool2d`; the gradient goes to that element (the first maximum of a
+    window, row by row).
 
     >>> import numpy as np
     >>> MaxPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
@@ -179,19 +181,52 @@ class MaxPool2d(_Pool):
     [[-0.0, -1.0], [-4.0, -5.0]]
     >>> MaxPool2d(2, ceil_mode=True)(np.arange(9.0).reshape(1, 1, 3, 3)).data[0, 0].tolist()
     [[4.0, 5.0], [7.0, 8.0]]
+    >>> wide = MaxPool2d(2, 1, 0, 2, return_indices=True)
+    >>> wide
+    MaxPool2d(kernel_size=(2, 2), stride=(1, 1), padding=(0, 0), dilation=(2, 2),
+              return_indices=True)
+    >>> out, idx = wide(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> out.data[0, 0].tolist(), idx[0, 0].tolist()
+    ([[10.0, 11.0], [14.0, 15.0]], [[10, 11], [14, 15]])
     """
 
-    op = staticmethod(image_ops.max_pool2d)
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation = image_ops._pool_dilation(dilation, "MaxPool2d")
+        self.return_indices = image_ops._flag(return_indices, "return_indices", "MaxPool2d")
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        if self.dilation != (1, 1):  # options shown when not their default
+            text += f", dilation={self.dilation}"
+        if self.return_indices:
+            text += ", return_indices=True"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
+
+    def _pool(self, x: Value) -> Any:
+        options = self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+        return image_ops.max_pool2d(x, *options, return_indices=self.return_indices)
 
 
 class AvgPool2d(_Pool):
     """Mean over each ``kernel_size`` window (stride defaults to the kernel size).
 
-    ``padding`` (at most half the kernel) pads with zeros that count in the mean, as
-    PyTorch's default ``count_include_pad=True``; with ``count_include_pad=False`` a
-    window divides by the number of input elements it covers. ``ceil_mode=True`` as
-    in :class:`MaxPool2d`; a window hanging over the edge divides by the positions it
-    covers inside the input and padding only.
+    PyTorch's signature: ``AvgPool2d(kernel_size, stride=None, padding=0,
+    ceil_mode=False, count_include_pad=True, divisor_override=None)``. ``padding`` (at
+    most half the kernel) pads with zeros that count in the mean, as PyTorch's default
+    ``count_include_pad=True``; with ``count_include_pad=False`` a window divides by the
+    number of input elements it covers. ``ceil_mode=True`` as in :class:`MaxPool2d`; a
+    window hanging over the edge divides by the positions it covers inside the input
+    and padding only. ``divisor_override`` (an int >= 1) divides every window's sum by
+    itself instead.
 
     >>> import numpy as np
     >>> AvgPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
@@ -202,13 +237,16 @@ class AvgPool2d(_Pool):
     [[1.0, 1.0], [1.0, 1.0]]
     >>> AvgPool2d(2, ceil_mode=True)(np.arange(9.0).reshape(1, 1, 3, 3)).data[0, 0].tolist()
     [[2.0, 3.5], [6.5, 8.0]]
+    >>> total = AvgPool2d(2, divisor_override=1)  # window sums
+    >>> total
+    AvgPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), divisor_override=1)
+    >>> total(np.ones((1, 1, 4, 4))).data[0, 0].tolist()
+    [[4.0, 4.0], [4.0, 4.0]]
     >>> AvgPool2d(2, padding=2)
     Traceback (most recent call last):
     ...
     ValueError: AvgPool2d: padding (2, 2) must be at most half the kernel size (2, 2)
     """
-
-    op = staticmethod(image_ops.avg_pool2d)
 
     def __init__(
         self,
@@ -217,19 +255,61 @@ class AvgPool2d(_Pool):
         padding: Any = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = image_ops._flag(
             count_include_pad, "count_include_pad", "AvgPool2d"
         )
+        self.divisor_override = image_ops._avg_divisor(divisor_override, "AvgPool2d")
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + (
-            "" if self.count_include_pad else ", count_include_pad=False"
-        )
+        text = super().extra_repr() + (", ceil_mode=True" if self.ceil_mode else "")
+        text += "" if self.count_include_pad else ", count_include_pad=False"
+        if self.divisor_override is not None:
+            text += f", divisor_override={self.divisor_override}"
+        return text
 
-    def _options(self) -> tuple:
-        return (*super()._options(), self.count_include_pad)
+    def _pool(self, x: Value) -> Value:
+        options = self.kernel_size, self.stride, self.padding, self.ceil_mode
+        return image_ops.avg_pool2d(x, *options, self.count_include_pad, self.divisor_override)
+
+
+class MaxUnpool2d(Module):
+    """The inverse of :class:`MaxPool2d`: each value back at its index, zeros elsewhere.
+
+    ``MaxUnpool2d(kernel_size, stride=None, padding=0)``, called as
+    ``unpool(x, indices, output_size=None)`` with the indices of
+    ``MaxPool2d(..., return_indices=True)``, as PyTorch. The output is
+    (H − 1)·s − 2p + k per axis, or ``output_size`` (within a stride of that), e.g. the
+    pooled input's shape when pooling dropped a last row.
+
+    >>> import numpy as np
+    >>> pool, unpool = MaxPool2d(2, return_indices=True), MaxUnpool2d(2)
+    >>> unpool
+    MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))
+    >>> out, idx = pool(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> unpool(out, idx).data[0, 0, 1].tolist()
+    [0.0, 5.0, 0.0, 7.0]
+    >>> x = np.arange(25.0).reshape(1, 1, 5, 5)  # pooling drops the last row and column
+    >>> out, idx = pool(x)
+    >>> unpool(out, idx, output_size=x.shape).data[0, 0, 1].tolist()
+    [0.0, 6.0, 0.0, 8.0, 0.0]
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        self.kernel_size = _pair(kernel_size, "kernel_size", "MaxUnpool2d")
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "MaxUnpool2d")
+        self.padding = _pair(padding, "padding", "MaxUnpool2d", minimum=0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, x: Any, indices: Any, output_size: Any = None) -> Value:
+        x = _as_input(x)
+        _check_image(self, x)
+        options = self.kernel_size, self.stride, self.padding, output_size
+        return image_ops.max_unpool2d(x, indices, *options)
 
 
 class Flatten(Module):
