@@ -753,6 +753,9 @@ def max_pool2d(
     out = max_pool2d_op(x, kernel_size, stride, padding, dilation, ceil_mode)
     if not _flag(return_indices, "return_indices", "max_pool2d"):
         return out
+    from .compiler.trace import refuse_frozen_data  # (the indices are numpy, not a Value)
+
+    refuse_frozen_data("max_pool2d(return_indices=True)")
     xs = np.shape(data_of(x))
     k, s, p, d, sides = _max_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode)
     return out, _max_indices(x, out, k, s, p, d, sides)
