@@ -114,6 +114,19 @@ def windows(
     return as_strided(xp, shape, (bn, bc, bh * sh, bw * sw, bh * dh, bw * dw), writeable=False)
 
 
+def _window_reduce(win: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """``ufunc`` (np.add, np.maximum) over each window of ``win`` (N, C, OH, OW, kh, kw).
+
+    One call per kernel offset on the (N, C, OH, OW) views: several times faster than
+    ``ufunc.reduce`` over the two small strided window axes.
+    """
+    out = win[:, :, :, :, 0, 0].copy()
+    for i, j in np.ndindex(*win.shape[4:]):
+        if i or j:
+            ufunc(out, win[:, :, :, :, i, j], out=out)
+    return out
+
+
 def _add_windows(
     target: np.ndarray,
     per_window: np.ndarray,
@@ -585,14 +598,7 @@ def _max_pool_forward(
 ) -> np.ndarray:
     xs = np.shape(x)
     k, s, _, d, sides = _max_geometry(xs, kernel_size, stride, padding, dilation, ceil_mode)
-    win = windows(_padded(np.asarray(x), sides, -np.inf), k, s, d)
-    # one maximum per kernel offset over the (N, C, OH, OW) views: several times faster
-    # than np.maximum.reduce over the two small strided window axes
-    out = win[:, :, :, :, 0, 0].copy()
-    for i, j in np.ndindex(*k):
-        if i or j:
-            np.maximum(out, win[:, :, :, :, i, j], out=out)
-    return out
+    return _window_reduce(windows(_padded(np.asarray(x), sides, -np.inf), k, s, d), np.maximum)
 
 
 def _max_indices(x: Any, out: Any, k: tuple, s: tuple, p: tuple, d: tuple, sides: tuple) -> Any:
@@ -1142,9 +1148,9 @@ def _window_sum_forward(
     win = windows(_padded(np.asarray(h), _pad_sides(padding, "window_sum2d")), kernel, stride)
     weights = _window_weights(weights, win.dtype)
     if np.ndim(weights) == 0:
-        return np.add.reduce(win, axis=(4, 5)) * weights
+        return _window_reduce(win, np.add) * weights
     if weights.shape[-2:] == (1, 1):  # one weight per window
-        return np.add.reduce(win, axis=(4, 5)) * weights[..., 0, 0]
+        return _window_reduce(win, np.add) * weights[..., 0, 0]
     return np.einsum("ncijkl,ncijkl->ncij", win, np.broadcast_to(weights, win.shape))
 
 
