@@ -16,11 +16,14 @@ it and it can be differentiated again:
   convolution), ``∂W = conv2d_grad_weight(x, g)``, ``∂b = Σ g``; the two
   gradient ops are linear in each input, so their own vjps are the same three
   convolutions again;
-* the pools: ``∂x = window_scatter2d(g, weights)`` (each output's gradient
-  spread over its window, weighted: ``1/(kh·kw)`` for the average, the tie
-  share of the maxima for the max), whose vjp is ``window_sum2d`` (the weighted
-  window sum) and back. Both take the pool's ``padding``: the scatter adds into
-  the padded input and cuts the border off, the sum zero-pads first.
+* the average pool: ``∂x = window_scatter2d(g, weights)`` (each output's gradient
+  spread over its window, weighted by ``1/divisor``), whose vjp is ``window_sum2d``
+  (the weighted window sum) and back. Both take the pool's ``padding``: the scatter
+  adds into the padded input and cuts the border off, the sum zero-pads first;
+* the max pool: ``∂x = index_scatter2d(g, indices)``, each window's gradient added at
+  its first maximum (the flat index ``return_indices=True`` returns, as PyTorch),
+  whose vjp is ``index_gather2d`` (read at the indices) and back; ``max_unpool2d`` is
+  ``index_scatter2d`` keeping the last of repeated indices instead of adding.
 
 Pool padding follows PyTorch: ``max_pool2d`` pads with −inf (padding never
 wins a max), ``avg_pool2d`` pads with zeros and counts them in the mean
@@ -43,6 +46,10 @@ is then one weight per window.
 [2.5, 4.0]
 >>> al.max_pool2d(x, 3, stride=2, ceil_mode=True).data[0, 0].tolist()  # hangs over
 [[10.0, 11.0], [14.0, 15.0]]
+>>> al.max_pool2d(x, 2, stride=1, dilation=2).data[0, 0].tolist()  # every other pixel
+[[10.0, 11.0], [14.0, 15.0]]
+>>> al.avg_pool2d(x, 2, divisor_override=1).data[0, 0].tolist()  # window sums
+[[10.0, 18.0], [42.0, 50.0]]
 """
 
 from __future__ import annotations
