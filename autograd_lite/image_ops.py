@@ -1,5 +1,8 @@
 """Op-table entries for images (NCHW, as PyTorch): convolution, pooling and dropout.
 
+``adaptive_avg_pool2d`` is separable: each output plane is ``A_h @ x @ A_wᵀ`` with
+one averaging matrix per axis, so it and its gradient are ``plane_matmul2d``.
+
 Convolution and pooling work on *windows*: a read-only strided view of the
 (padded) input with shape ``(N, C, OH, OW, kh, kw)`` (no copy; see
 :func:`windows`; a convolution's ``dilation`` only widens the strides of the
@@ -50,6 +53,10 @@ is then one weight per window.
 [[10.0, 11.0], [14.0, 15.0]]
 >>> al.avg_pool2d(x, 2, divisor_override=1).data[0, 0].tolist()  # window sums
 [[10.0, 18.0], [42.0, 50.0]]
+>>> al.adaptive_avg_pool2d(x, 1).data.ravel().tolist()  # the global average
+[7.5]
+>>> al.adaptive_avg_pool2d(x, (3, 1)).data.ravel().tolist()  # rows 0-1, 1-2, 2-3
+[3.5, 7.5, 11.5]
 """
 
 from __future__ import annotations
@@ -1240,6 +1247,133 @@ window_sum2d = register(
     )
 )
 
+# ------------------------------------------------------- adaptive average pooling
+
+
+def _adaptive_size(output_size: Any, hw: tuple, op: str = "adaptive_avg_pool2d") -> tuple:
+    """``output_size`` (an int, or (OH, OW) with None for "as the input") as a pair.
+
+    >>> _adaptive_size(1, (7, 5)), _adaptive_size((3, None), (7, 5))
+    ((1, 1), (3, 5))
+    """
+    pair = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else output_size
+    if len(pair) != 2 or any(
+        v is not None
+        and (isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1)
+        for v in pair
+    ):
+        raise ValueError(
+            f"{op}: output_size must be an int >= 1 or a pair of them (None: the input's "
+            f"size), got {output_size!r}"
+        )
+    return tuple(int(hw[i]) if v is None else int(v) for i, v in enumerate(pair))
+
+
+def _averaging_matrix(size: int, out: int, dtype: Any) -> np.ndarray:
+    """(out, size): row i is 1/len over PyTorch's window ⌊i·size/out⌋ … ⌈(i+1)·size/out⌉ − 1."""
+    i = np.arange(out)
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    cols = np.arange(size)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _adaptive_matrices(xs: tuple, output_size: Any, dtype: Any) -> tuple:
+    _check_image_shape(xs, "adaptive_avg_pool2d")
+    oh, ow = _adaptive_size(output_size, xs[2:])
+    return _averaging_matrix(xs[2], oh, dtype), _averaging_matrix(xs[3], ow, dtype)
+
+
+def _float_dtype(x: Any) -> Any:
+    dtype = np.asarray(x).dtype
+    return dtype if dtype.kind == "f" else np.float64
+
+
+def _adaptive_forward(x: Any, output_size: Any) -> np.ndarray:
+    x = np.asarray(x)
+    left, right = _adaptive_matrices(x.shape, output_size, _float_dtype(x))
+    return _plane_matmul_forward(x, left, right)
+
+
+def _adaptive_vjp(g: Any, out: Any, x: Any, output_size: Any) -> Any:
+    left, right = _adaptive_matrices(shape_of(x), output_size, _float_dtype(data_of(g)))
+    return plane_matmul2d.poly(g, left.T, right.T)
+
+
+def _adaptive_sympy(sp: Any, x: Any, output_size: Any) -> Any:
+    """Each output: the sum over PyTorch's window ⌊i·H/OH⌋ … ⌈(i+1)·H/OH⌉ − 1 (same for
+    columns) divided by the number of elements in it."""
+    n, c, h, w = x.shape
+    oh, ow = _adaptive_size(output_size, (h, w))
+    out = np.empty((n, c, oh, ow), dtype=object)
+    for i, ch, r, q in np.ndindex(out.shape):
+        r0, r1 = sp.floor(sp.Rational(r * h, oh)), sp.ceiling(sp.Rational((r + 1) * h, oh))
+        q0, q1 = sp.floor(sp.Rational(q * w, ow)), sp.ceiling(sp.Rational((q + 1) * w, ow))
+        window = x[i, ch, int(r0) : int(r1), int(q0) : int(q1)]
+        out[i, ch, r, q] = sp.Add(*window.ravel()) / window.size
+    return out
+
+
+def _plane_matmul_forward(x: Any, left: Any, right: Any) -> np.ndarray:
+    x = np.asarray(x)
+    _check_image_shape(x.shape, "plane_matmul2d")
+    left, right = np.asarray(left), np.asarray(right)
+    if (
+        left.ndim != 2
+        or right.ndim != 2
+        or left.shape[1] != x.shape[2]
+        or right.shape[1] != x.shape[3]
+    ):
+        raise ValueError(
+            f"plane_matmul2d: left {left.shape} and right {right.shape} do not fit planes "
+            f"{x.shape[2:]} of x {x.shape} (left (OH, H), right (OW, W))"
+        )
+    return np.matmul(
+        np.matmul(left.astype(x.dtype, copy=False), x), right.T.astype(x.dtype, copy=False)
+    )
+
+
+plane_matmul2d = register(
+    Op(
+        "plane_matmul2d",
+        forward=_plane_matmul_forward,
+        vjps=(lambda g, out, x, left, right: plane_matmul2d.poly(g, left.T, right.T),),
+        label="L·x·Rᵀ",
+        params=("left", "right"),
+        keeps_inputs=False,
+        doc="left (OH, H) @ each (H, W) plane of x (N, C, H, W) @ rightᵀ (W, OW): "
+        "a linear map of rows and of columns (the gradient of adaptive_avg_pool2d)",
+        sympy_def=lambda sp, x, left, right: np.matmul(np.matmul(left, x), right.T),
+        cases=(
+            SymCase(
+                ((1, 2, 3, 2),),
+                (np.array([[0.5, 0.5, 0.0], [0.0, 0.25, 0.75]]), np.array([[1.0, -2.0]])),
+                note="(2, 3) rows, (1, 2) columns",
+            ),
+        ),
+    )
+)
+
+adaptive_avg_pool2d = register(
+    Op(
+        "adaptive_avg_pool2d",
+        forward=_adaptive_forward,
+        vjps=(_adaptive_vjp,),
+        label="adaptive avg pool",
+        params=("output_size",),
+        keeps_inputs=False,
+        doc="mean over PyTorch's adaptive windows of x (N, C, H, W): output row i averages "
+        "rows ⌊i·H/OH⌋ … ⌈(i+1)·H/OH⌉ − 1 (columns alike)",
+        sympy_def=_adaptive_sympy,
+        cases=(
+            SymCase(((1, 2, 5, 3),), ((2, 2),), note="overlapping windows 5 → 2, 3 → 2"),
+            SymCase(((1, 1, 3, 4),), (1,), note="global average"),
+            SymCase(((1, 1, 2, 3),), ((3, None),), note="upsampling 2 → 3, None keeps 3"),
+        ),
+    )
+)
+
+
 # ----------------------------------------------------------------- dropout
 
 
@@ -1342,6 +1476,8 @@ for _name in (
     "avg_pool2d",
     "index_scatter2d",
     "index_gather2d",
+    "adaptive_avg_pool2d",
+    "plane_matmul2d",
     "window_scatter2d",
     "window_sum2d",
     "dropout",

@@ -306,6 +306,18 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             [_distinct(2, 3, 7, 6, seed=6) - 50.0],
         ),
     ],
+    "adaptive_avg_pool2d": lambda: [
+        Case("global", lambda x: al.adaptive_avg_pool2d(x, 1), [_r(*_IMG)]),
+        Case("5x4 -> 3x3, overlapping", lambda x: al.adaptive_avg_pool2d(x, 3), [_r(*_IMG)]),
+        Case("5x4 -> 7x4 (None)", lambda x: al.adaptive_avg_pool2d(x, (7, None)), [_r(*_IMG)]),
+    ],
+    "plane_matmul2d": lambda: [
+        Case(
+            "(2, 5) rows, (3, 4) columns",
+            lambda x: al.plane_matmul2d(x, _r(2, 5, seed=1), _r(3, 4, seed=2)),
+            [_r(*_IMG)],  # the matrices are cast to x's dtype: float32 stays float32
+        ),
+    ],
     "index_scatter2d": lambda: [
         Case("repeats add", lambda v: al.index_scatter2d(v, _IDX, (3, 3)), [_r(2, 2, 2, 2)]),
         Case(

@@ -495,3 +495,82 @@ def test_pool_unpool_layers_train_as_an_autoencoder_step() -> None:
         lambda w: ((unpool(pool(al.conv2d(x, w, padding=1))[0], idx, x.shape) - x) ** 2).mean(),
         al.Value(conv.weight.data),
     )
+
+
+# ------------------------------------------------------------ adaptive average
+
+
+def adaptive_avg_reference(x, oh, ow):
+    """PyTorch's adaptive average pool: output (i, j) is the mean of input rows
+    floor(i·H/OH) … ceil((i+1)·H/OH) − 1 and columns floor(j·W/OW) … ceil((j+1)·W/OW) − 1."""
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow))
+    for i, ch, r, q in np.ndindex(n, c, oh, ow):
+        r0, r1 = math.floor(r * h / oh), math.ceil((r + 1) * h / oh)
+        q0, q1 = math.floor(q * w / ow), math.ceil((q + 1) * w / ow)
+        out[i, ch, r, q] = x[i, ch, r0:r1, q0:q1].mean()
+    return out
+
+
+@given(
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    oh=st.none() | st.integers(1, 10),
+    ow=st.none() | st.integers(1, 10),
+    seed=st.integers(0, 50),
+)
+def test_adaptive_avg_pool_random_sizes(h, w, oh, ow, seed) -> None:
+    x = al.Value(np.random.default_rng(seed).standard_normal((2, 2, h, w)))
+    out = al.adaptive_avg_pool2d(x, (oh, ow))
+    want = adaptive_avg_reference(x.data, oh or h, ow or w)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.data, want, rtol=1e-12, atol=1e-12)
+    assert al.gradcheck(lambda v: al.adaptive_avg_pool2d(v, (oh, ow)), x)
+
+
+def test_adaptive_avg_pool_layer_global_average_and_second_derivatives() -> None:
+    x = np.random.default_rng(3).standard_normal((2, 3, 7, 5)).astype(np.float32)
+    gap = nn.AdaptiveAvgPool2d(1)
+    out = gap(x)
+    assert out.dtype == np.float32 and out.shape == (2, 3, 1, 1)
+    np.testing.assert_allclose(out.data[:, :, 0, 0], x.mean(axis=(2, 3)), rtol=1e-5, atol=1e-7)
+    assert repr(nn.AdaptiveAvgPool2d((7, None))) == "AdaptiveAvgPool2d(output_size=(7, None))"
+    small = np.random.default_rng(4).standard_normal((1, 1, 4, 3))
+    assert_second_derivatives(lambda v: al.adaptive_avg_pool2d(v, (3, 2)).tanh().sum(), small)
+
+
+def test_compiled_adaptive_avg_pool_matches_eager() -> None:
+    f = lambda x: (al.adaptive_avg_pool2d(x, (3, 2)) ** 2).sum()
+    fast = al.compile(f)
+    for seed in (0, 1):
+        data = np.random.default_rng(seed).standard_normal((2, 3, 7, 5))
+        a, b = al.Value(data), al.Value(data)
+        f(a).backward()
+        got = fast(b)
+        got.backward()
+        np.testing.assert_allclose(got.data, f(al.Value(data)).data)
+        np.testing.assert_allclose(b.grad, a.grad)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_adaptive_avg_pool_matches_sympy(order) -> None:
+    for op in ("adaptive_avg_pool2d", "plane_matmul2d"):
+        result = symbolic.check(op, order=order)
+        assert result.ok, result.message
+
+
+@pytest.mark.parametrize("size", [0, -1, (2, 0), (2, 2, 2), 1.5, True, "7"])
+def test_adaptive_avg_pool_bad_output_size(size) -> None:
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be an int >= 1"):
+        al.adaptive_avg_pool2d(X, size)
+    with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d: output_size must be an int >= 1"):
+        nn.AdaptiveAvgPool2d(size)
+
+
+def test_adaptive_avg_pool_needs_an_image() -> None:
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d needs an input of shape \(N, C, H"):
+        al.adaptive_avg_pool2d(np.ones((3, 4)), 2)
+    with pytest.raises(
+        ValueError, match=r"plane_matmul2d: left \(2, 5\) and right \(1, 6\) do not"
+    ):
+        al.plane_matmul2d(X, np.ones((2, 5)), np.ones((1, 6)))

@@ -1,4 +1,4 @@
-"""Image layers as in PyTorch (NCHW): ``Conv2d``, the pools and ``MaxUnpool2d``, ``Flatten``.
+"""Image layers as in PyTorch (NCHW): ``Conv2d``, the pools, ``MaxUnpool2d``, ``Flatten``.
 
 A convolution slides ``out_channels`` filters of shape (C, kh, kw) over the image::
 
@@ -310,6 +310,37 @@ class MaxUnpool2d(Module):
         _check_image(self, x)
         options = self.kernel_size, self.stride, self.padding, output_size
         return image_ops.max_unpool2d(x, indices, *options)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input's (PyTorch's layer).
+
+    Output row i averages input rows ⌊i·H/OH⌋ … ⌈(i+1)·H/OH⌉ − 1 (columns alike), so
+    windows may differ in size by one and overlap. ``output_size``: an int, or
+    (OH, OW) where None keeps the input's size. ``AdaptiveAvgPool2d(1)`` is the global
+    average pool of modern CNNs (one number per channel before the classifier).
+
+    >>> import numpy as np
+    >>> gap = AdaptiveAvgPool2d(1)
+    >>> gap
+    AdaptiveAvgPool2d(output_size=1)
+    >>> gap(np.arange(2 * 3 * 5 * 7.0).reshape(2, 3, 5, 7)).shape
+    (2, 3, 1, 1)
+    >>> AdaptiveAvgPool2d((2, None))(np.arange(5.0).reshape(1, 1, 5, 1)).data.ravel().tolist()
+    [1.0, 3.0]
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        image_ops._adaptive_size(output_size, (1, 1), "AdaptiveAvgPool2d")  # checked now
+        self.output_size = tuple(output_size) if isinstance(output_size, list) else output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x)
+        _check_image(self, x)
+        return image_ops.adaptive_avg_pool2d(x, self.output_size)
 
 
 class Flatten(Module):
