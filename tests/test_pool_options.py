@@ -315,15 +315,11 @@ def test_new_options_match_sympy(op, notes, order) -> None:
         assert note in result.message
 
 
-def test_compiled_pools_match_eager() -> None:
-    def f(x):
-        y = al.max_pool2d(x * x, (3, 2), 1, 1, (2, 1), ceil_mode=True)
-        z = al.avg_pool2d(x, 3, 2, 1, True, False, 5)
-        return (y**2).sum() + (z * z).sum()
-
+def assert_compiled_matches_eager(f, shape) -> None:
+    """``al.compile(f)`` gives eager's value and gradient, also on other numbers later."""
     fast = al.compile(f)
     for seed in (0, 1):  # the second call: other numbers, other maxima
-        data = np.random.default_rng(seed).standard_normal((2, 3, 6, 5))
+        data = np.random.default_rng(seed).standard_normal(shape)
         a, b = al.Value(data), al.Value(data)
         f(a).backward()
         got = fast(b)
@@ -331,6 +327,15 @@ def test_compiled_pools_match_eager() -> None:
         np.testing.assert_allclose(got.data, f(al.Value(data)).data)
         np.testing.assert_allclose(b.grad, a.grad)
     assert fast.traces == 1
+
+
+def test_compiled_pools_match_eager() -> None:
+    def f(x):
+        y = al.max_pool2d(x * x, (3, 2), 1, 1, (2, 1), ceil_mode=True)
+        z = al.avg_pool2d(x, 3, 2, 1, True, False, 5)
+        return (y**2).sum() + (z * z).sum()
+
+    assert_compiled_matches_eager(f, (2, 3, 6, 5))
 
 
 def test_compile_refuses_indices_it_would_freeze() -> None:
@@ -540,16 +545,9 @@ def test_adaptive_avg_pool_layer_global_average_and_second_derivatives() -> None
 
 
 def test_compiled_adaptive_avg_pool_matches_eager() -> None:
-    f = lambda x: (al.adaptive_avg_pool2d(x, (3, 2)) ** 2).sum()
-    fast = al.compile(f)
-    for seed in (0, 1):
-        data = np.random.default_rng(seed).standard_normal((2, 3, 7, 5))
-        a, b = al.Value(data), al.Value(data)
-        f(a).backward()
-        got = fast(b)
-        got.backward()
-        np.testing.assert_allclose(got.data, f(al.Value(data)).data)
-        np.testing.assert_allclose(b.grad, a.grad)
+    assert_compiled_matches_eager(
+        lambda x: (al.adaptive_avg_pool2d(x, (3, 2)) ** 2).sum(), (2, 3, 7, 5)
+    )
 
 
 @pytest.mark.parametrize("order", [1, 2])
