@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import image_ops
+from .. import image_ops, pool_ops
 from ..value import Value
 from . import init as _init
 from .layers import _as_input, _positive
@@ -144,10 +144,10 @@ class _Pool(Module):
         self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False
     ) -> None:
         name = type(self).__name__
-        self.kernel_size, self.stride, self.padding = image_ops._pool_params(
+        self.kernel_size, self.stride, self.padding = pool_ops._pool_params(
             kernel_size, stride, padding, name
         )
-        self.ceil_mode = image_ops._flag(ceil_mode, "ceil_mode", name)
+        self.ceil_mode = pool_ops._flag(ceil_mode, "ceil_mode", name)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -200,8 +200,8 @@ class MaxPool2d(_Pool):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.dilation = image_ops._pool_dilation(dilation, "MaxPool2d")
-        self.return_indices = image_ops._flag(return_indices, "return_indices", "MaxPool2d")
+        self.dilation = pool_ops._pool_dilation(dilation, "MaxPool2d")
+        self.return_indices = pool_ops._flag(return_indices, "return_indices", "MaxPool2d")
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -213,7 +213,7 @@ class MaxPool2d(_Pool):
 
     def _pool(self, x: Value) -> Any:
         options = self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
-        return image_ops.max_pool2d(x, *options, return_indices=self.return_indices)
+        return pool_ops.max_pool2d(x, *options, return_indices=self.return_indices)
 
 
 class AvgPool2d(_Pool):
@@ -258,10 +258,8 @@ class AvgPool2d(_Pool):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.count_include_pad = image_ops._flag(
-            count_include_pad, "count_include_pad", "AvgPool2d"
-        )
-        self.divisor_override = image_ops._avg_divisor(divisor_override, "AvgPool2d")
+        self.count_include_pad = pool_ops._flag(count_include_pad, "count_include_pad", "AvgPool2d")
+        self.divisor_override = pool_ops._avg_divisor(divisor_override, "AvgPool2d")
 
     def extra_repr(self) -> str:
         text = super().extra_repr() + (", ceil_mode=True" if self.ceil_mode else "")
@@ -272,7 +270,7 @@ class AvgPool2d(_Pool):
 
     def _pool(self, x: Value) -> Value:
         options = self.kernel_size, self.stride, self.padding, self.ceil_mode
-        return image_ops.avg_pool2d(x, *options, self.count_include_pad, self.divisor_override)
+        return pool_ops.avg_pool2d(x, *options, self.count_include_pad, self.divisor_override)
 
 
 class MaxUnpool2d(Module):
@@ -309,7 +307,7 @@ class MaxUnpool2d(Module):
         x = _as_input(x)
         _check_image(self, x)
         options = self.kernel_size, self.stride, self.padding, output_size
-        return image_ops.max_unpool2d(x, indices, *options)
+        return pool_ops.max_unpool2d(x, indices, *options)
 
 
 class AdaptiveAvgPool2d(Module):
@@ -331,7 +329,7 @@ class AdaptiveAvgPool2d(Module):
     """
 
     def __init__(self, output_size: Any) -> None:
-        image_ops._adaptive_size(output_size, (1, 1), "AdaptiveAvgPool2d")  # checked now
+        pool_ops._adaptive_size(output_size, (1, 1), "AdaptiveAvgPool2d")  # checked now
         self.output_size = tuple(output_size) if isinstance(output_size, list) else output_size
 
     def extra_repr(self) -> str:
@@ -340,7 +338,7 @@ class AdaptiveAvgPool2d(Module):
     def forward(self, x: Any) -> Value:
         x = _as_input(x)
         _check_image(self, x)
-        return image_ops.adaptive_avg_pool2d(x, self.output_size)
+        return pool_ops.adaptive_avg_pool2d(x, self.output_size)
 
 
 class Flatten(Module):
