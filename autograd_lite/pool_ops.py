@@ -231,24 +231,29 @@ def _max_indices(x: Any, out: Any, k: tuple, s: tuple, p: tuple, d: tuple, sides
     h, w = x.shape[2:]
     win = windows(_padded(x, sides, -np.inf), k, s, d)
     nan = out.dtype.kind == "f" and bool(np.isnan(out).any())
-    first = np.zeros(out.shape, dtype=np.intp)  # the kernel offset i·kw + j of the maximum
-    for a in reversed(range(k[0] * k[1])):  # the last write is the first maximum
-        tap = win[:, :, :, :, a // k[1], a % k[1]]
-        hit = tap == out
-        if nan:
-            hit |= np.isnan(tap)
-        np.copyto(first, a, where=hit)
     oh, ow = out.shape[2:]
     row_taps = _window_taps(h, k[0], s[0], p[0], d[0], oh)
     col_taps = _window_taps(w, k[1], s[1], p[1], d[1], ow)
     offsets = np.arange(k[0] * k[1])
-    if sides == (0, 0):  # every tap inside: the window's corner plus the offset's place
-        corner = row_taps[:, :1] * w + col_taps[:, 0]
-        return (corner + ((offsets // k[1]) * d[0] * w + (offsets % k[1]) * d[1])[first]).astype(
-            np.int64, copy=False
-        )
-    rows = row_taps[:, :1] + ((offsets // k[1]) * d[0])[first]
-    cols = col_taps[:, 0] + ((offsets % k[1]) * d[1])[first]
+    down, right = offsets // k[1] * d[0], offsets % k[1] * d[1]  # each tap's place in its window
+    plain = sides == (0, 0)  # every tap inside the input: its flat place, else its number
+    marks = down * w + right if plain else offsets
+    # each window's mark of its first maximum: taps in reverse, a hit replacing what is
+    # there. Branch-free integer arithmetic (first += (mark − first)·hit):
+    # np.copyto(..., where=hit) on random masks is many times slower.
+    first = np.zeros(out.shape, dtype=np.int32 if h * w < 2**31 else np.int64)
+    for a in reversed(offsets.tolist()):
+        tap = win[:, :, :, :, a // k[1], a % k[1]]
+        hit = tap == out
+        if nan:
+            hit |= np.isnan(tap)
+        step = np.subtract(marks[a], first, dtype=first.dtype)
+        step *= hit
+        first += step
+    if plain:  # the window's corner plus the maximum's place in it
+        return (row_taps[:, :1] * w + col_taps[:, 0]) + first.astype(np.int64)
+    rows = row_taps[:, :1] + down[first]
+    cols = col_taps[:, 0] + right[first]
     bad = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)  # −inf windows: padding's −inf
     if bad.any():
         first_row = [taps[(taps >= 0) & (taps < h)][0] for taps in row_taps]
