@@ -380,8 +380,9 @@ def max_pool2d(
     TypeError: max_pool2d: dilation must be an int >= 1 or a pair of them, got True (...)
     """
     _pool_dilation(dilation, "max_pool2d")  # PyTorch's positional order: say so before the op
+    indices = _flag(return_indices, "return_indices", "max_pool2d")
     out = max_pool2d_op(x, kernel_size, stride, padding, dilation, ceil_mode)
-    if not _flag(return_indices, "return_indices", "max_pool2d"):
+    if not indices:
         return out
     from .compiler.trace import refuse_frozen_data  # (the indices are numpy, not a Value)
 
