@@ -72,6 +72,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "stack": ("autograd_lite.array_ops", "stack"),
     "split": ("autograd_lite.array_ops", "split"),
     "conv2d": ("autograd_lite.image_ops", "conv2d"),
+    "max_pool2d": ("autograd_lite.pool_ops", "max_pool2d"),
+    "max_unpool2d": ("autograd_lite.pool_ops", "max_unpool2d"),
     "dropout": ("autograd_lite.image_ops", "dropout"),
 }
 

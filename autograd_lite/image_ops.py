@@ -1,48 +1,28 @@
-"""Op-table entries for images (NCHW, as PyTorch): convolution, pooling and dropout.
+"""Op-table entries for images (NCHW, as PyTorch): convolution and dropout.
+
+The pools live in :mod:`autograd_lite.pool_ops`, on the same windows.
 
 Convolution and pooling work on *windows*: a read-only strided view of the
 (padded) input with shape ``(N, C, OH, OW, kh, kw)`` (no copy; see
-:func:`windows`; a convolution's ``dilation`` only widens the strides of the
-kernel axes). ``conv2d`` copies the windows once into a matrix (im2col) and
-multiplies it by the flattened filters (with ``groups``, each group's block of
-columns by its own filters); the pools reduce the view directly.
-Python loops only ever run over the ``kh·kw`` kernel offsets (to add gradients
-back into overlapping windows), never over pixels.
+:func:`windows`; a ``dilation`` only widens the strides of the kernel axes).
+``conv2d`` copies the windows once into a matrix (im2col) and multiplies it by the
+flattened filters (with ``groups``, each group's block of columns by its own
+filters). Python loops only ever run over the ``kh·kw`` kernel offsets (to add
+gradients back into overlapping windows), never over pixels.
 
 Every backward is itself a table op, so ``backward(create_graph=True)`` records
-it and it can be differentiated again:
-
-* ``conv2d(x, W, b)``: ``∂x = conv2d_grad_input(g, W)`` (the transposed
-  convolution), ``∂W = conv2d_grad_weight(x, g)``, ``∂b = Σ g``; the two
-  gradient ops are linear in each input, so their own vjps are the same three
-  convolutions again;
-* the pools: ``∂x = window_scatter2d(g, weights)`` (each output's gradient
-  spread over its window, weighted: ``1/(kh·kw)`` for the average, the tie
-  share of the maxima for the max), whose vjp is ``window_sum2d`` (the weighted
-  window sum) and back. Both take the pool's ``padding``: the scatter adds into
-  the padded input and cuts the border off, the sum zero-pads first.
-
-Pool padding follows PyTorch: ``max_pool2d`` pads with −inf (padding never
-wins a max), ``avg_pool2d`` pads with zeros and counts them in the mean
-(``count_include_pad=True``; ``False`` divides by the input elements only);
-padding may be at most half the kernel size. ``ceil_mode`` windows that hang
-over the bottom/right edge become windows of an input padded a little more on
-that side, so the window ops take the padding per side; the average's divisor
-is then one weight per window.
+it and it can be differentiated again: for ``conv2d(x, W, b)``,
+``∂x = conv2d_grad_input(g, W)`` (the transposed convolution),
+``∂W = conv2d_grad_weight(x, g)``, ``∂b = Σ g``; the two gradient ops are linear in
+each input, so their own vjps are the same three convolutions again.
 
 ``dropout`` takes its mask as a parameter (drawn by :func:`dropout` from
 ``rng``), so backward and SymPy checks see a fixed mask.
 
 >>> import numpy as np, autograd_lite as al
->>> x = al.Value(np.arange(16.0).reshape(1, 1, 4, 4))
->>> al.max_pool2d(x, 2).data.tolist()
-[[[[5.0, 7.0], [13.0, 15.0]]]]
->>> al.avg_pool2d(x, 3, stride=2, padding=1).data[0, 0, 0].tolist()  # zeros count
-[1.1111111111111112, 2.6666666666666665]
->>> al.avg_pool2d(x, 3, 2, 1, count_include_pad=False).data[0, 0, 0].tolist()
-[2.5, 4.0]
->>> al.max_pool2d(x, 3, stride=2, ceil_mode=True).data[0, 0].tolist()  # hangs over
-[[10.0, 11.0], [14.0, 15.0]]
+>>> y = al.conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), padding=1)
+>>> y.shape, y.data[0, 0, 1].tolist()
+((1, 1, 4, 4), [2.0, 4.0, 4.0, 2.0])
 """
 
 from __future__ import annotations
@@ -53,7 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .graph import is_grad_enabled
-from .ops import data_of, shape_of
+from .ops import shape_of
 from .registry import Op, SymCase, _remove_method, register
 from .sympy_arrays import elementwise, symbols_like
 from .value import Value
@@ -446,375 +426,6 @@ conv2d_grad_weight = register(
     )
 )
 
-# ----------------------------------------------------------------- pooling
-
-
-def _pool_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
-    """Kernel, stride (default: the kernel) and padding as pairs, checked as PyTorch does.
-
-    >>> _pool_params(3, None, 1, "max_pool2d")
-    ((3, 3), (3, 3), (1, 1))
-    >>> _pool_params(2, 1, 2, "avg_pool2d")
-    Traceback (most recent call last):
-    ...
-    ValueError: avg_pool2d: padding (2, 2) must be at most half the kernel size (2, 2)
-    """
-    k = _pair(kernel_size, "kernel_size", op)
-    s = k if stride is None else _pair(stride, "stride", op)
-    p = _pair(padding, "padding", op, minimum=0)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
-    return k, s, p
-
-
-def _flag(value: Any, what: str, op: str) -> bool:
-    """A bool option (``ceil_mode``, ``count_include_pad``); ``ValueError`` naming ``op``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{op}: {what} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _pool_out_size(size: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
-    """PyTorch's number of windows along one axis.
-
-    ⌊(size + 2p − k)/s⌋ + 1, or with ``ceil_mode`` ⌈…⌉ + 1 less the last window when it
-    would start in the right padding (a window must start inside the input or the
-    left padding).
-
-    >>> _pool_out_size(5, 2, 2, 0, False), _pool_out_size(5, 2, 2, 0, True)
-    (2, 3)
-    >>> _pool_out_size(3, 2, 2, 1, True)  # a third window would start in the right padding
-    2
-    """
-    span = size + 2 * p - k
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
-
-
-def _pool_geometry(
-    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, op: str
-) -> tuple:
-    """Kernel, stride and padding pairs, the output size (OH, OW) and the padding per side.
-
-    The padding per side is ``padding`` itself unless ceil-mode windows hang over the
-    bottom or right edge: then ((ph, ph + extra_h), (pw, pw + extra_w)), so that every
-    window is a window of the padded input.
-    """
-    _check_image_shape(xs, op)
-    k, s, p = _pool_params(kernel_size, stride, padding, op)
-    ceil = _flag(ceil_mode, "ceil_mode", op)
-    out = tuple(_pool_out_size(xs[2 + i], k[i], s[i], p[i], ceil) for i in (0, 1))
-    if min(out) < 1:  # then the kernel is larger than the padded input: say so
-        _check_fits(xs[2:], k, p, op)
-    extra = [max(0, (out[i] - 1) * s[i] + k[i] - xs[2 + i] - 2 * p[i]) for i in (0, 1)]
-    sides = ((p[0], p[0] + extra[0]), (p[1], p[1] + extra[1])) if any(extra) else p
-    return k, s, p, out, sides
-
-
-def _check_image_shape(xs: tuple, op: str) -> None:
-    if len(xs) != 4:
-        raise ValueError(f"{op} needs an input of shape (N, C, H, W), got shape {xs}")
-
-
-def _max_pool_forward(
-    x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
-) -> np.ndarray:
-    k, s, _, _, sides = _pool_geometry(
-        np.shape(x), kernel_size, stride, padding, ceil_mode, "max_pool2d"
-    )
-    return np.maximum.reduce(windows(_padded(np.asarray(x), sides, -np.inf), k, s), axis=(4, 5))
-
-
-def _max_share(x: Any, out: Any, k: tuple, s: tuple, sides: tuple) -> np.ndarray:
-    """Per window, 1/(number of maxima) at each maximum, else 0 (ties split evenly).
-
-    Over the windows of x padded with −inf (padding never holds a finite maximum).
-    """
-    win = windows(_padded(np.asarray(data_of(x)), sides, -np.inf), k, s)
-    hit = win == np.asarray(data_of(out))[..., None, None]
-    return hit / np.add.reduce(hit, axis=(4, 5), keepdims=True, dtype=win.dtype)
-
-
-def _max_pool_vjp(
-    g: Any, out: Any, x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
-) -> Any:
-    xs = shape_of(x)
-    k, s, _, _, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "max_pool2d")
-    return window_scatter2d.poly(g, _max_share(x, out, k, s, sides), xs, k, s, sides)
-
-
-def _pool_sympy(kind: str) -> Any:
-    """The pool by its definition, window by window (PyTorch's rule, SymPy entries).
-
-    Window (r, q) covers rows r·sh − ph … up to r·sh − ph + kh, cut at the end of the
-    right padding; max takes the Max of its elements inside the input, avg their sum
-    over the positions it covers (padding included) or, with ``count_include_pad``
-    False, over the elements inside the input.
-    """
-
-    def define(
-        sp: Any,
-        x: Any,
-        kernel_size: Any,
-        stride: Any,
-        padding: Any,
-        ceil_mode: Any,
-        count_include_pad: Any = True,
-    ) -> Any:
-        k, s, p = _pool_params(kernel_size, stride, padding, "pool")
-        n, c, h, w = x.shape
-        oh, ow = (_pool_out_size(x.shape[2 + i], k[i], s[i], p[i], ceil_mode) for i in (0, 1))
-        out = np.empty((n, c, oh, ow), dtype=object)
-        for r, q in np.ndindex(oh, ow):
-            r0, q0 = r * s[0] - p[0], q * s[1] - p[1]
-            r1, q1 = min(r0 + k[0], h + p[0]), min(q0 + k[1], w + p[1])
-            inside = x[:, :, max(r0, 0) : min(r1, h), max(q0, 0) : min(q1, w)]
-            count = (r1 - r0) * (q1 - q0) if count_include_pad else inside[0, 0].size
-            for i, ch in np.ndindex(n, c):
-                items = inside[i, ch].ravel()
-                out[i, ch, r, q] = sp.Max(*items) if kind == "max" else sp.Add(*items) / count
-        return out
-
-    return define
-
-
-max_pool2d = register(
-    Op(
-        "max_pool2d",
-        forward=_max_pool_forward,
-        vjps=(_max_pool_vjp,),
-        label="max pool",
-        params=("kernel_size", "stride", "padding", "ceil_mode"),
-        defaults={"stride": None, "padding": 0, "ceil_mode": False},
-        doc="maximum over kernel windows of x (N, C, H, W) padded with −inf; "
-        "tied maxima share the gradient",
-        sympy_def=_pool_sympy("max"),
-        cases=(
-            SymCase(((1, 1, 4, 4),), (2, None, 0), note="2×2 windows"),
-            SymCase(((1, 1, 3, 3),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
-            SymCase(((1, 1, 3, 3),), (2, 2, 1), note="padding 1"),
-            SymCase(((1, 1, 2, 3),), (3, 1, (1, 0)), note="3×3 windows, padding (1, 0)"),
-            SymCase(((1, 1, 3, 5),), (2, 2, 0, True), note="ceil_mode, windows hang over"),
-            SymCase(((1, 1, 2, 4),), ((2, 3), 2, 1, True), note="ceil_mode, padding 1"),
-        ),
-    )
-)
-
-
-def _avg_weights(
-    xs: tuple, k: tuple, s: tuple, p: tuple, out: tuple, sides: tuple, count_include_pad: Any
-) -> Any:
-    """1/divisor of each window: ``1/(kh·kw)`` if that is every window's, else (OH, OW, 1, 1).
-
-    The divisor counts the positions a window covers, padding included but not past
-    the right padding (a ceil-mode window hanging over); with ``count_include_pad``
-    False only the input's own elements (PyTorch's rule).
-    """
-    include = _flag(count_include_pad, "count_include_pad", "avg_pool2d")
-    if sides == p and (include or p == (0, 0)):
-        return 1.0 / (k[0] * k[1])  # every window covers kh·kw counted positions
-    counts = []
-    for size, kk, ss, pp, oo in zip(xs[2:], k, s, p, out):
-        start = np.arange(oo) * ss - pp
-        end = np.minimum(start + kk, size + pp)
-        if not include:
-            start, end = np.maximum(start, 0), np.minimum(end, size)
-        counts.append(end - start)
-    return (1.0 / np.outer(*counts))[:, :, None, None]
-
-
-def _avg_windows(
-    xs: tuple, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
-) -> tuple:
-    """The avg pool as window-op arguments ``(weights, kernel, stride, sides)`` (both passes)."""
-    k, s, p, out, sides = _pool_geometry(xs, kernel_size, stride, padding, ceil_mode, "avg_pool2d")
-    return _avg_weights(xs, k, s, p, out, sides, count_include_pad), k, s, sides
-
-
-def _avg_pool_forward(
-    x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any, count_include_pad: Any
-) -> np.ndarray:
-    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad
-    return _window_sum_forward(x, *_avg_windows(np.shape(x), *geometry))
-
-
-def _avg_pool_vjp(
-    g: Any,
-    out: Any,
-    x: Any,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    ceil_mode: Any,
-    count_include_pad: Any,
-) -> Any:
-    xs = shape_of(x)
-    geometry = kernel_size, stride, padding, ceil_mode, count_include_pad
-    weights, k, s, sides = _avg_windows(xs, *geometry)
-    return window_scatter2d.poly(g, weights, xs, k, s, sides)
-
-
-avg_pool2d = register(
-    Op(
-        "avg_pool2d",
-        forward=_avg_pool_forward,
-        vjps=(_avg_pool_vjp,),
-        label="avg pool",
-        params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
-        defaults={"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True},
-        keeps_inputs=False,
-        doc="mean over kernel windows of x (N, C, H, W) padded with zeros "
-        "(counted in the mean unless count_include_pad=False, as PyTorch)",
-        sympy_def=_pool_sympy("avg"),
-        cases=(
-            SymCase(((1, 2, 4, 4),), (2, None, 0), note="2×2 windows"),
-            SymCase(((1, 1, 3, 4),), ((2, 3), 1, 0), note="overlapping 2×3 windows"),
-            SymCase(((1, 1, 3, 3),), (3, 2, 1), note="3×3 windows, padding 1"),
-            SymCase(((1, 1, 3, 3),), (3, 2, 1, False, False), note="count_include_pad=False"),
-            SymCase(((1, 1, 3, 5),), (2, 2, 0, True), note="ceil_mode, windows hang over"),
-            SymCase(
-                ((1, 1, 4, 3),), ((3, 2), 2, (1, 0), True, False), note="ceil_mode, without pad"
-            ),
-        ),
-    )
-)
-
-
-def _pad_sides(padding: Any, op: str) -> tuple:
-    """The window ops' padding: an int, (ph, pw), or ((top, bottom), (left, right)), all >= 0.
-
-    >>> _pad_sides(1, "window_sum2d"), _pad_sides(((0, 1), (1, 2)), "window_sum2d")
-    (((1, 1), (1, 1)), ((0, 1), (1, 2)))
-    """
-    pairs = isinstance(padding, (tuple, list)) and len(padding) == 2
-    if not (pairs and all(isinstance(v, (tuple, list)) for v in padding)):
-        return _sides(_pair(padding, "padding", op, minimum=0))
-    flat = (*padding[0], *padding[1])
-    if len(flat) != 4 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in flat
-    ):
-        raise ValueError(
-            f"{op}: padding must be ((top, bottom), (left, right)) ints >= 0, got {padding!r}"
-        )
-    return tuple(map(int, padding[0])), tuple(map(int, padding[1]))
-
-
-def _padded_shape(x_shape: tuple, padding: Any, op: str) -> tuple[tuple, tuple]:
-    (t, b), (le, r) = sides = _pad_sides(padding, op)
-    n, c, h, w = x_shape
-    return (n, c, h + t + b, w + le + r), sides
-
-
-def _window_weights(weights: Any, dtype: Any) -> Any:
-    """A window op's weights in the data's dtype (a Python float stays one)."""
-    return weights if np.ndim(weights) == 0 else np.asarray(weights, dtype=dtype)
-
-
-def _window_scatter_forward(
-    g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple, padding: Any
-) -> np.ndarray:
-    g = np.asarray(g)
-    per_window = g[..., None, None] * _window_weights(weights, g.dtype)
-    # the same weight everywhere, or one per window: broadcast to the kernel offsets
-    per_window = np.broadcast_to(per_window, g.shape + tuple(kernel))
-    xp_shape, sides = _padded_shape(x_shape, padding, "window_scatter2d")
-    target = np.zeros(xp_shape, dtype=per_window.dtype)
-    return _cropped(_add_windows(target, per_window, kernel, stride), sides)
-
-
-def _window_sum_forward(
-    h: Any, weights: Any, kernel: tuple, stride: tuple, padding: Any
-) -> np.ndarray:
-    win = windows(_padded(np.asarray(h), _pad_sides(padding, "window_sum2d")), kernel, stride)
-    weights = _window_weights(weights, win.dtype)
-    if np.ndim(weights) == 0:
-        return np.add.reduce(win, axis=(4, 5)) * weights
-    if weights.shape[-2:] == (1, 1):  # one weight per window
-        return np.add.reduce(win, axis=(4, 5)) * weights[..., 0, 0]
-    return np.einsum("ncijkl,ncijkl->ncij", win, np.broadcast_to(weights, win.shape))
-
-
-def _scatter_sympy(
-    sp: Any, g: Any, weights: Any, x_shape: tuple, kernel: tuple, stride: tuple, padding: Any
-) -> Any:
-    xp_shape, sides = _padded_shape(x_shape, padding, "window_scatter2d")
-    out = np.full(xp_shape, sp.Integer(0), dtype=object)
-    per_window = g[..., None, None] * np.broadcast_to(weights, g.shape + tuple(kernel))
-    for n, c, i, j, a, b in np.ndindex(per_window.shape):
-        out[n, c, i * stride[0] + a, j * stride[1] + b] += per_window[n, c, i, j, a, b]
-    return _cropped(out, sides)
-
-
-# the avg pool's weights when its windows differ: 1/divisor per window, shape (OH, OW, 1, 1)
-_PER_WINDOW = np.array([[0.25, 0.5], [0.5, 1.0]])[:, :, None, None]
-
-window_scatter2d = register(
-    Op(
-        "window_scatter2d",
-        forward=_window_scatter_forward,
-        vjps=(
-            lambda h, out, g, weights, x_shape, kernel, stride, padding: window_sum2d.poly(
-                h, weights, kernel, stride, padding
-            ),
-        ),
-        label="scatter windows",
-        inputs=("g",),
-        params=("weights", "x_shape", "kernel", "stride", "padding"),
-        defaults={"padding": 0},
-        keeps_inputs=False,
-        doc="each window's value g (N, C, OH, OW) spread over its window of the padded "
-        "x_shape, times weights, padding cut off (the gradient of the pools)",
-        sympy_def=_scatter_sympy,
-        cases=(
-            SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (1, 1), 0), note="overlapping"),
-            SymCase(((1, 1, 2, 2),), (0.25, (1, 1, 3, 3), (2, 2), (2, 2), 1), note="padding 1"),
-            SymCase(
-                ((1, 1, 2, 2),),
-                (_PER_WINDOW, (1, 1, 3, 3), (2, 2), (2, 2), ((0, 1), (0, 1))),
-                note="a weight per window, padding (0, 1) per side (ceil_mode)",
-            ),
-        ),
-    )
-)
-
-
-def _sum_sympy(sp: Any, h: Any, weights: Any, kernel: tuple, stride: tuple, padding: Any) -> Any:
-    sides = _pad_sides(padding, "window_sum2d")
-    win = windows(_padded(h, sides, sp.Integer(0)), kernel, stride)
-    return (win * np.broadcast_to(weights, win.shape)).sum(axis=(4, 5))
-
-
-window_sum2d = register(
-    Op(
-        "window_sum2d",
-        forward=_window_sum_forward,
-        vjps=(
-            lambda k, out, h, weights, kernel, stride, padding: window_scatter2d.poly(
-                k, weights, shape_of(h), kernel, stride, padding
-            ),
-        ),
-        label="sum windows",
-        inputs=("h",),
-        params=("weights", "kernel", "stride", "padding"),
-        defaults={"padding": 0},
-        keeps_inputs=False,
-        doc="weighted sum over each kernel window of h zero-padded by padding "
-        "(the vjp of window_scatter2d)",
-        sympy_def=_sum_sympy,
-        cases=(
-            SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (1, 1), 0), note="overlapping"),
-            SymCase(((1, 1, 3, 3),), (0.25, (2, 2), (2, 2), 1), note="padding 1"),
-            SymCase(
-                ((1, 1, 3, 3),),
-                (_PER_WINDOW, (2, 2), (2, 2), ((1, 0), (0, 1))),
-                note="a weight per window, padding per side",
-            ),
-        ),
-    )
-)
-
 # ----------------------------------------------------------------- dropout
 
 
@@ -913,10 +524,6 @@ for _name in (
     "conv2d",
     "conv2d_grad_input",
     "conv2d_grad_weight",
-    "max_pool2d",
-    "avg_pool2d",
-    "window_scatter2d",
-    "window_sum2d",
     "dropout",
 ):
     _remove_method(_name)

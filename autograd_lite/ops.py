@@ -1357,4 +1357,4 @@ sum_to = register(
 # More entries, in modules of their own: elementwise extras, reductions and structure;
 # convolution, pooling and dropout (SPEC §7); the fused LSTM layer. Importing them
 # registers them.
-from . import array_ops, image_ops, recurrent_ops  # noqa: E402, F401
+from . import array_ops, image_ops, pool_ops, recurrent_ops  # noqa: E402, F401

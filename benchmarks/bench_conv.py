@@ -13,6 +13,10 @@ gradient, ``conv2d_grad_weight``, takes the rows the forward kept) and records t
 graph. Figures are the best of interleaved repetitions, printed as a ratio (target from
 issue #16: at most 1.5x); measured 1.0-1.2x (float32) and 1.0-1.1x (float64) on a
 shared 2-core machine.
+
+Two more rows, without a target: a 2×2 max and average pool (forward and input
+gradient) on the convolution's output shape against a careful numpy step that works on
+the four window offsets as strided slices. Measured 1.6-1.8x (max) and 1.6-2.2x (avg).
 """
 
 from __future__ import annotations
@@ -79,11 +83,64 @@ def bench(dtype: type, repeat: int) -> None:
     report(name, t["ours"], t["numpy"], "<= 1.5x", "numpy")
 
 
+def numpy_pool_step(x: np.ndarray, g: np.ndarray, kind: str) -> tuple:
+    """Forward and input gradient of a 2×2, stride-2 max or avg pool, by hand.
+
+    The four window offsets as strided slices (no copy of the windows). The average
+    adds them and gives each a quarter of g; the max keeps the larger of each pair and
+    sends g to the first maximum of each window (PyTorch's index), offset by offset.
+    """
+    parts = [
+        (slice(None), slice(None), slice(i, None, 2), slice(j, None, 2))
+        for i in (0, 1)
+        for j in (0, 1)
+    ]
+    gx = np.empty_like(x)
+    if kind == "avg":
+        y = (x[parts[0]] + x[parts[1]] + x[parts[2]] + x[parts[3]]) * 0.25
+        quarter = g * 0.25
+        for part in parts:
+            gx[part] = quarter
+        return y, gx
+    y = np.maximum(np.maximum(x[parts[0]], x[parts[1]]), np.maximum(x[parts[2]], x[parts[3]]))
+    taken = np.zeros(y.shape, dtype=bool)
+    for part in parts:
+        hit = x[part] == y
+        hit &= ~taken
+        np.multiply(g, hit, out=gx[part])
+        taken |= hit
+    return y, gx
+
+
+def bench_pool(kind: str, dtype: type, repeat: int) -> None:
+    """A 2×2 pool's forward and input gradient on the conv's output shape (no target)."""
+    rng = np.random.default_rng(1)
+    x_ = rng.standard_normal((SHAPE[0], FILTERS, 14, 14)).astype(dtype)
+    g_ = rng.standard_normal((SHAPE[0], FILTERS, 7, 7)).astype(dtype)
+    x = al.Value(x_)
+    pool = al.max_pool2d if kind == "max" else al.avg_pool2d
+
+    def ours() -> None:
+        x.zero_grad()
+        pool(x, 2).backward(g_)
+
+    ours()
+    if not np.allclose(x.grad, numpy_pool_step(x_, g_, kind)[1], rtol=1e-5, atol=1e-6):
+        raise SystemExit(f"the hand-written {kind} pool's gradient differs from ours")
+    t = interleaved(
+        {"ours": ours, "numpy": lambda: numpy_pool_step(x_, g_, kind)}, repeat=repeat, number=3
+    )
+    name = f"{kind}_pool2d 2x2 fwd+bwd {x_.shape} {np.dtype(dtype).name}"
+    report(name, t["ours"], t["numpy"], "none; watch", "numpy")
+
+
 def main() -> None:
     allocator = steady_allocator()
     print(f"autograd_lite {al.__version__}, numpy {np.__version__}; {allocator}")
     bench(np.float32, repeat=25)
     bench(np.float64, repeat=9)
+    for kind in ("max", "avg"):
+        bench_pool(kind, np.float32, repeat=25)
     sys.stdout.flush()
 
 

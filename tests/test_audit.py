@@ -80,6 +80,8 @@ def _vocabulary_graph(rng: np.random.Generator) -> al.Value:
     w = al.Value(rng.normal(size=(3, 2, 2, 2)) * 0.5, label="filters")
     c = al.conv2d(x, w, al.Value(np.zeros(3), label="bias"), padding=1)  # (1, 3, 5, 5)
     pooled = al.max_pool2d(c, 2) + al.avg_pool2d(c, 2, 1)[..., :2, :2]
+    pooled = pooled + al.adaptive_avg_pool2d(c, 2) + al.max_pool2d(c, 2, 2, 1, 2)[..., :2, :2]
+    pooled = pooled + al.max_unpool2d(c[..., :1, :1], np.full((1, 3, 1, 1), 3), 2)
     flat = al.dropout(pooled.reshape(3, 4), 0.25, rng=0)
     m = al.concatenate([flat, flat.sin().cos()], axis=0)  # (6, 4)
     parts = al.split(m, 2, axis=1)
@@ -101,6 +103,8 @@ BACKWARD_ONLY = {
     "conv2d_grad_weight",
     "window_scatter2d",
     "window_sum2d",
+    "index_gather2d",
+    "plane_matmul2d",
 }
 
 
@@ -131,6 +135,7 @@ def test_image_gradient_ops_audited_under_create_graph(rng):
     x = al.Value(rng.normal(size=(1, 1, 4, 4)), label="x")
     w = al.Value(rng.normal(size=(2, 1, 2, 2)), label="w")
     y = (al.conv2d(x, w, stride=2) ** 2).sum() + (al.max_pool2d(x, 2) ** 2).sum()
+    y = y + (al.avg_pool2d(x, 2, 1) ** 2).sum() + (al.adaptive_avg_pool2d(x, 3) ** 2).sum()
     y.backward(create_graph=True)
     second = (x.grad * x.grad).sum() + (w.grad * w.grad).sum()
     x.zero_grad()

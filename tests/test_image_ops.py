@@ -334,12 +334,13 @@ def test_pools_match_reference_and_finite_differences(kernel, stride) -> None:
     assert al.gradcheck(lambda v: al.avg_pool2d(v, kernel, stride=stride), x)
 
 
-def test_max_pool_ties_split_and_overlaps_add() -> None:
+def test_max_pool_ties_go_to_the_first_maximum_and_overlaps_add() -> None:
     x = al.Value(np.array([[[[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]))
     al.max_pool2d(x, 2, 1).sum().backward()
-    # window (0,0) has the tie 1, 1: half each; window (0,1) has its maximum 1 at (0,1);
-    # windows (1,0), (1,1) are all zeros: a quarter to each of their four elements
-    expected = np.array([[0.5, 1.5, 0.0], [0.25, 0.5, 0.25], [0.25, 0.5, 0.25]])
+    # window (0,0) has the tie 1, 1: all to the first, (0,0); window (0,1) has its maximum
+    # 1 at (0,1); windows (1,0), (1,1) are all zeros: all to their first element, (1,0)
+    # and (1,1) (PyTorch's rule: the gradient goes where return_indices points)
+    expected = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
     np.testing.assert_allclose(x.grad[0, 0], expected)
 
 
@@ -405,7 +406,7 @@ def test_ceil_mode_pools_match_reference_and_finite_differences(
     avg = lambda v: al.avg_pool2d(v, kernel, stride, padding, True, count_include_pad)
     ref = pool_reference(x.data, k, s, "avg", p, True, count_include_pad)
     np.testing.assert_allclose(avg(x).data, ref)
-    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride, padding, True), x)
+    assert al.gradcheck(lambda v: al.max_pool2d(v, kernel, stride, padding, ceil_mode=True), x)
     assert al.gradcheck(avg, x)
 
 
@@ -444,7 +445,9 @@ def test_ceil_mode_keeps_a_window_larger_than_the_input_as_pytorch() -> None:
 
 def test_ceil_mode_and_count_include_pad_second_derivatives() -> None:
     x = np.random.default_rng(8).permutation(20).reshape(1, 1, 4, 5) * 0.3 - 2.0
-    assert_second_derivatives(lambda v: (al.max_pool2d(v * v, 3, 2, 1, True) ** 2).sum(), x)
+    assert_second_derivatives(
+        lambda v: (al.max_pool2d(v * v, 3, 2, 1, ceil_mode=True) ** 2).sum(), x
+    )
     assert_second_derivatives(lambda v: al.avg_pool2d(v, 2, 2, 1, True, False).tanh().sum(), x)
     assert_second_derivatives(lambda v: al.avg_pool2d(v, 3, 2, 0, True).tanh().sum(), x)
 
@@ -463,8 +466,8 @@ def test_pools_random_geometry(
     h, w, kernel, stride, padding, ceil_mode, count_include_pad, seed
 ) -> None:
     x = al.Value(np.random.default_rng(seed).permutation(2 * h * w).reshape(1, 2, h, w) * 0.1)
-    max_options = (kernel, stride, padding, ceil_mode)
-    avg_options = (*max_options, count_include_pad)
+    max_options = (kernel, stride, padding, 1, ceil_mode)  # dilation 1
+    avg_options = (kernel, stride, padding, ceil_mode, count_include_pad)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         for pool, options in ((al.max_pool2d, max_options), (al.avg_pool2d, avg_options)):
             with pytest.raises(ValueError, match=r"pool2d: padding .* at most half the kernel"):
@@ -533,10 +536,14 @@ def test_pool_bad_flags(pool, options, pattern) -> None:
         getattr(al, pool)(al.Value(np.zeros((1, 1, 4, 4))), 2, **options)
 
 
-def test_max_pool_refuses_pytorchs_positional_dilation() -> None:
-    # F.max_pool2d(x, k, s, p, dilation, ...) has dilation 5th; here that is ceil_mode
-    with pytest.raises(ValueError, match=r"max_pool2d: ceil_mode must be True or False"):
-        al.max_pool2d(al.Value(np.zeros((1, 1, 4, 4))), 2, 2, 0, 1)
+def test_max_pool_takes_pytorchs_positional_dilation_and_refuses_a_bool_there() -> None:
+    # F.max_pool2d(x, k, s, p, dilation, ceil_mode): a bool 5th is an old positional ceil_mode
+    x = al.Value(np.arange(25.0).reshape(1, 1, 5, 5))
+    assert al.max_pool2d(x, 2, 1, 0, 3).data.tolist() == [[[[18.0, 19.0], [23.0, 24.0]]]]
+    with pytest.raises(
+        TypeError, match=r"max_pool2d: dilation .* got True .*ceil_mode= by keyword"
+    ):
+        al.max_pool2d(x, 2, 2, 0, True)
 
 
 @pytest.mark.parametrize(

@@ -143,6 +143,8 @@ _MASK = np.array([[True, False, True, True], [False, False, True, False], [True]
 
 _COND = np.array([[True, False, True, False], [False, False, True, True], [True] * 4])
 _IMG = (2, 3, 5, 4)  # N, C, H, W
+# flat indices into 3×3 planes for (2, 2, 2, 2) values, some repeated within a plane
+_IDX = np.array([[[[0, 4], [4, 8]], [[1, 1], [2, 3]]], [[[8, 7], [6, 5]], [[0, 0], [0, 4]]]])
 
 # The ops of SPEC §7 (autograd_lite/array_ops.py and image_ops.py).
 VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
@@ -297,6 +299,40 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             [_distinct(2, 3, 6, 4, seed=5) - 50.0],
         ),
         Case("2x2 ceil_mode", lambda x: al.max_pool2d(x, 2, ceil_mode=True), [_distinct(*_IMG)]),
+        Case("dilation 2", lambda x: al.max_pool2d(x, 2, 1, dilation=2), [_distinct(*_IMG)]),
+        Case(
+            "3x2 dilation (2,3) stride 2 padding 1 ceil_mode",
+            lambda x: al.max_pool2d(x, (3, 2), 2, 1, (2, 3), ceil_mode=True),
+            [_distinct(2, 3, 7, 6, seed=6) - 50.0],
+        ),
+    ],
+    "adaptive_avg_pool2d": lambda: [
+        Case("global", lambda x: al.adaptive_avg_pool2d(x, 1), [_r(*_IMG)]),
+        Case("5x4 -> 3x3, overlapping", lambda x: al.adaptive_avg_pool2d(x, 3), [_r(*_IMG)]),
+        Case("5x4 -> 7x4 (None)", lambda x: al.adaptive_avg_pool2d(x, (7, None)), [_r(*_IMG)]),
+    ],
+    "plane_matmul2d": lambda: [
+        Case(
+            "(2, 5) rows, (3, 4) columns",
+            lambda x: al.plane_matmul2d(x, _r(2, 5, seed=1), _r(3, 4, seed=2)),
+            [_r(*_IMG)],  # the matrices are cast to x's dtype: float32 stays float32
+        ),
+    ],
+    "index_scatter2d": lambda: [
+        Case("repeats add", lambda v: al.index_scatter2d(v, _IDX, (3, 3)), [_r(2, 2, 2, 2)]),
+        Case(
+            "last repeat wins",
+            lambda v: al.index_scatter2d(v, _IDX, (3, 3), accumulate=False),
+            [_r(2, 2, 2, 2)],
+        ),
+    ],
+    "index_gather2d": lambda: [
+        Case("repeats read twice", lambda h: al.index_gather2d(h, _IDX), [_r(2, 2, 3, 3)]),
+        Case(
+            "only the last repeat",
+            lambda h: al.index_gather2d(h, _IDX, accumulate=False),
+            [_r(2, 2, 3, 3)],
+        ),
     ],
     "avg_pool2d": lambda: [
         Case("2x2", lambda x: al.avg_pool2d(x, 2), [_r(*_IMG)]),
@@ -308,6 +344,11 @@ VOCABULARY_SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             [_r(*_IMG)],
         ),
         Case("2x2 ceil_mode", lambda x: al.avg_pool2d(x, 2, ceil_mode=True), [_r(*_IMG)]),
+        Case(
+            "3x3 stride 2 padding 1 divisor_override 4",
+            lambda x: al.avg_pool2d(x, 3, 2, 1, divisor_override=4),
+            [_r(*_IMG)],
+        ),
         Case(
             "(3,2) stride 2 padding (1,0) ceil_mode, without counting the padding",
             lambda x: al.avg_pool2d(x, (3, 2), 2, (1, 0), True, False),

@@ -517,6 +517,32 @@ def refuse_side_effect(what: str) -> None:
         )
 
 
+def refuse_frozen_data(what: str) -> None:
+    """Raise :class:`CompileError` when called while a function is being traced.
+
+    Library code that hands the caller numpy computed from the data outside the
+    graph (``max_pool2d``'s indices), which the caller may feed back into an op as a
+    parameter, calls this: a compiled function would keep that parameter at its
+    traced value and give stale results for new data. Outside tracing it does nothing.
+
+    >>> refuse_frozen_data("argmax indices")  # not tracing: nothing happens
+    >>> import numpy as np, autograd_lite as al
+    >>> def pooled(x):
+    ...     out, idx = al.max_pool2d(x, 2, return_indices=True)
+    ...     return al.max_unpool2d(out, idx, 2).sum()
+    >>> al.compile(pooled)(al.Value(np.ones((1, 1, 2, 2))))
+    Traceback (most recent call last):
+    ...
+    autograd_lite.compiler.trace.CompileError: compile(pooled): max_pool2d(return_indices=True)...
+    """
+    if _tracing:
+        raise CompileError(
+            f"compile({_tracing[-1][0]}): {what} computes numpy from the data outside the "
+            "graph; compiled code would keep its traced value for every later call. "
+            "Call that part eagerly"
+        )
+
+
 def trace(fn: Any, args: tuple, name: str, wanted: tuple[bool, ...] | None = None) -> Program:
     """Run ``fn(*args)`` once and write its graph as forward and backward statements.
 

@@ -30,7 +30,7 @@ from .activations import (
     Tanh,
     activation_module,
 )
-from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, MaxPool2d, MaxUnpool2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .layers import MLP, Linear, Perceptron, Sequential
@@ -47,6 +47,7 @@ __all__ = [
     "MLP",
     "RNN",
     "Activation",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -69,6 +70,7 @@ __all__ = [
     "Loss",
     "MSELoss",
     "MaxPool2d",
+    "MaxUnpool2d",
     "Module",
     "Neuron",
     "PReLU",

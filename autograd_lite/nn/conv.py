@@ -1,4 +1,4 @@
-"""Image layers as in PyTorch (NCHW): ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten``.
+"""Image layers as in PyTorch (NCHW): ``Conv2d``, the pools, ``MaxUnpool2d``, ``Flatten``.
 
 A convolution slides ``out_channels`` filters of shape (C, kh, kw) over the image::
 
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import image_ops
+from .. import image_ops, pool_ops
 from ..value import Value
 from . import init as _init
 from .layers import _as_input, _positive
@@ -138,36 +138,38 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
-    op = staticmethod(image_ops.max_pool2d)
+    """What both pools share: kernel, stride, padding and ``ceil_mode``, checked at once."""
 
     def __init__(
         self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False
     ) -> None:
         name = type(self).__name__
-        self.kernel_size, self.stride, self.padding = image_ops._pool_params(
+        self.kernel_size, self.stride, self.padding = pool_ops._pool_params(
             kernel_size, stride, padding, name
         )
-        self.ceil_mode = image_ops._flag(ceil_mode, "ceil_mode", name)
+        self.ceil_mode = pool_ops._flag(ceil_mode, "ceil_mode", name)
 
     def extra_repr(self) -> str:
-        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-        return text + (", ceil_mode=True" if self.ceil_mode else "")
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def _options(self) -> tuple:
-        return self.kernel_size, self.stride, self.padding, self.ceil_mode
-
-    def forward(self, x: Any) -> Value:
+    def forward(self, x: Any) -> Any:
         x = _as_input(x)
         _check_image(self, x)
-        return type(self).op(x, *self._options())
+        return self._pool(x)
 
 
 class MaxPool2d(_Pool):
     """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
 
-    ``padding`` (at most half the kernel) pads with −inf, as PyTorch: padding never
-    wins a max. ``ceil_mode=True`` rounds the number of windows up: a last window may
-    hang over the bottom/right edge if it starts inside the input or the left padding.
+    PyTorch's signature: ``MaxPool2d(kernel_size, stride=None, padding=0, dilation=1,
+    return_indices=False, ceil_mode=False)``. ``padding`` (at most half the kernel)
+    pads with −inf, as PyTorch: padding never wins a max. ``dilation`` d takes every
+    d-th row and column. ``ceil_mode=True`` rounds the number of windows up: a last
+    window may hang over the bottom/right edge if it starts inside the input or the
+    left padding. With ``return_indices=True`` the layer returns ``(out, indices)``:
+    each maximum's flat index into its H·W input plane (int64), for
+    :class:`MaxUnpool2d`; the gradient goes to that element (the first maximum of a
+    window, row by row).
 
     >>> import numpy as np
     >>> MaxPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
@@ -179,19 +181,52 @@ class MaxPool2d(_Pool):
     [[-0.0, -1.0], [-4.0, -5.0]]
     >>> MaxPool2d(2, ceil_mode=True)(np.arange(9.0).reshape(1, 1, 3, 3)).data[0, 0].tolist()
     [[4.0, 5.0], [7.0, 8.0]]
+    >>> wide = MaxPool2d(2, 1, 0, 2, return_indices=True)
+    >>> wide
+    MaxPool2d(kernel_size=(2, 2), stride=(1, 1), padding=(0, 0), dilation=(2, 2),
+              return_indices=True)
+    >>> out, idx = wide(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> out.data[0, 0].tolist(), idx[0, 0].tolist()
+    ([[10.0, 11.0], [14.0, 15.0]], [[10, 11], [14, 15]])
     """
 
-    op = staticmethod(image_ops.max_pool2d)
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation = pool_ops._pool_dilation(dilation, "MaxPool2d")
+        self.return_indices = pool_ops._flag(return_indices, "return_indices", "MaxPool2d")
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        if self.dilation != (1, 1):  # options shown when not their default
+            text += f", dilation={self.dilation}"
+        if self.return_indices:
+            text += ", return_indices=True"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
+
+    def _pool(self, x: Value) -> Any:
+        options = self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+        return pool_ops.max_pool2d(x, *options, return_indices=self.return_indices)
 
 
 class AvgPool2d(_Pool):
     """Mean over each ``kernel_size`` window (stride defaults to the kernel size).
 
-    ``padding`` (at most half the kernel) pads with zeros that count in the mean, as
-    PyTorch's default ``count_include_pad=True``; with ``count_include_pad=False`` a
-    window divides by the number of input elements it covers. ``ceil_mode=True`` as
-    in :class:`MaxPool2d`; a window hanging over the edge divides by the positions it
-    covers inside the input and padding only.
+    PyTorch's signature: ``AvgPool2d(kernel_size, stride=None, padding=0,
+    ceil_mode=False, count_include_pad=True, divisor_override=None)``. ``padding`` (at
+    most half the kernel) pads with zeros that count in the mean, as PyTorch's default
+    ``count_include_pad=True``; with ``count_include_pad=False`` a window divides by the
+    number of input elements it covers. ``ceil_mode=True`` as in :class:`MaxPool2d`; a
+    window hanging over the edge divides by the positions it covers inside the input
+    and padding only. ``divisor_override`` (an int >= 1) divides every window's sum by
+    itself instead.
 
     >>> import numpy as np
     >>> AvgPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0].tolist()
@@ -202,13 +237,16 @@ class AvgPool2d(_Pool):
     [[1.0, 1.0], [1.0, 1.0]]
     >>> AvgPool2d(2, ceil_mode=True)(np.arange(9.0).reshape(1, 1, 3, 3)).data[0, 0].tolist()
     [[2.0, 3.5], [6.5, 8.0]]
+    >>> total = AvgPool2d(2, divisor_override=1)  # window sums
+    >>> total
+    AvgPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), divisor_override=1)
+    >>> total(np.ones((1, 1, 4, 4))).data[0, 0].tolist()
+    [[4.0, 4.0], [4.0, 4.0]]
     >>> AvgPool2d(2, padding=2)
     Traceback (most recent call last):
     ...
     ValueError: AvgPool2d: padding (2, 2) must be at most half the kernel size (2, 2)
     """
-
-    op = staticmethod(image_ops.avg_pool2d)
 
     def __init__(
         self,
@@ -217,19 +255,90 @@ class AvgPool2d(_Pool):
         padding: Any = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.count_include_pad = image_ops._flag(
-            count_include_pad, "count_include_pad", "AvgPool2d"
-        )
+        self.count_include_pad = pool_ops._flag(count_include_pad, "count_include_pad", "AvgPool2d")
+        self.divisor_override = pool_ops._avg_divisor(divisor_override, "AvgPool2d")
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + (
-            "" if self.count_include_pad else ", count_include_pad=False"
-        )
+        text = super().extra_repr() + (", ceil_mode=True" if self.ceil_mode else "")
+        text += "" if self.count_include_pad else ", count_include_pad=False"
+        if self.divisor_override is not None:
+            text += f", divisor_override={self.divisor_override}"
+        return text
 
-    def _options(self) -> tuple:
-        return (*super()._options(), self.count_include_pad)
+    def _pool(self, x: Value) -> Value:
+        options = self.kernel_size, self.stride, self.padding, self.ceil_mode
+        return pool_ops.avg_pool2d(x, *options, self.count_include_pad, self.divisor_override)
+
+
+class MaxUnpool2d(Module):
+    """The inverse of :class:`MaxPool2d`: each value back at its index, zeros elsewhere.
+
+    ``MaxUnpool2d(kernel_size, stride=None, padding=0)``, called as
+    ``unpool(x, indices, output_size=None)`` with the indices of
+    ``MaxPool2d(..., return_indices=True)``, as PyTorch. The output is
+    (H − 1)·s − 2p + k per axis, or ``output_size`` (within a stride of that), e.g. the
+    pooled input's shape when pooling dropped a last row.
+
+    >>> import numpy as np
+    >>> pool, unpool = MaxPool2d(2, return_indices=True), MaxUnpool2d(2)
+    >>> unpool
+    MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))
+    >>> out, idx = pool(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> unpool(out, idx).data[0, 0, 1].tolist()
+    [0.0, 5.0, 0.0, 7.0]
+    >>> x = np.arange(25.0).reshape(1, 1, 5, 5)  # pooling drops the last row and column
+    >>> out, idx = pool(x)
+    >>> unpool(out, idx, output_size=x.shape).data[0, 0, 1].tolist()
+    [0.0, 6.0, 0.0, 8.0, 0.0]
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        self.kernel_size = _pair(kernel_size, "kernel_size", "MaxUnpool2d")
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "MaxUnpool2d")
+        self.padding = _pair(padding, "padding", "MaxUnpool2d", minimum=0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, x: Any, indices: Any, output_size: Any = None) -> Value:
+        x = _as_input(x)
+        _check_image(self, x)
+        options = self.kernel_size, self.stride, self.padding, output_size
+        return pool_ops.max_unpool2d(x, indices, *options)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input's (PyTorch's layer).
+
+    Output row i averages input rows ⌊i·H/OH⌋ … ⌈(i+1)·H/OH⌉ − 1 (columns alike), so
+    windows may differ in size by one and overlap. ``output_size``: an int, or
+    (OH, OW) where None keeps the input's size. ``AdaptiveAvgPool2d(1)`` is the global
+    average pool of modern CNNs (one number per channel before the classifier).
+
+    >>> import numpy as np
+    >>> gap = AdaptiveAvgPool2d(1)
+    >>> gap
+    AdaptiveAvgPool2d(output_size=1)
+    >>> gap(np.arange(2 * 3 * 5 * 7.0).reshape(2, 3, 5, 7)).shape
+    (2, 3, 1, 1)
+    >>> AdaptiveAvgPool2d((2, None))(np.arange(5.0).reshape(1, 1, 5, 1)).data.ravel().tolist()
+    [1.0, 3.0]
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        pool_ops._adaptive_size(output_size, (1, 1), "AdaptiveAvgPool2d")  # checked now
+        self.output_size = tuple(output_size) if isinstance(output_size, list) else output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x)
+        _check_image(self, x)
+        return pool_ops.adaptive_avg_pool2d(x, self.output_size)
 
 
 class Flatten(Module):
