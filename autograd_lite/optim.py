@@ -5,9 +5,12 @@ An optimizer holds a list of parameters; after ``loss.backward()`` its
 ``step()`` moves every parameter against its gradient, and ``zero_grad()``
 clears the gradients (they accumulate otherwise).
 
-Updates respect the engine's in-place safety: an array that a pending backward
-still needs is read-only, so such a parameter is *rebound* (``p.data = new``)
-instead of changed in place; scalar parameters (Python floats) are always rebound.
+Every rule updates in place, as PyTorch's do: the parameter's array and the state
+arrays (``opt.state[i]``, made at a parameter's first update) are changed where
+they are, through scratch buffers kept per parameter. Updates respect the
+engine's in-place safety: an array that a pending backward still needs is
+read-only, so such a parameter is *rebound* to a new array instead of changed in
+place; scalar parameters (Python floats) are always rebound.
 
 >>> import autograd_lite as al
 >>> w = al.Value(3.0, label="w")
@@ -155,12 +158,11 @@ class Optimizer:
             st = state[i]
             arrays = [st.get(k) for k in keys]
             for j, a in enumerate(arrays):
-                if not (type(a) is np.ndarray and a.shape == shape and a.dtype is dtype):
-                    arrays[j] = _state_array(a, w, keys[j], i, self)
-                elif not a.flags.writeable:
+                fits = type(a) is np.ndarray and a.shape == shape and a.dtype is dtype
+                if not (fits and a.flags.writeable):
                     arrays[j] = _state_array(a, w, keys[j], i, self)
             bufs = scratch[i]
-            if bufs is None or len(bufs) < nbuf or bufs[0].shape != shape:
+            if bufs is None or len(bufs) < nbuf or bufs[0].shape != shape or bufs[0].dtype != dtype:
                 bufs = self._buffers(i, w, nbuf)
             plan.append((p, w, g, st, arrays, bufs))
         # ... then the update: nothing below can fail.

@@ -383,3 +383,27 @@ def test_a_gradient_that_is_the_parameters_own_array_is_read_before_the_update()
             np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([[1.0, -2.0], [0.5, 3.0]]), {}, 1, **kw
         )
         np.testing.assert_allclose(w.data, expected, rtol=1e-12, err_msg=f"{cls.__name__} {kw}")
+
+
+def test_a_parameter_rebound_to_another_dtype_or_from_a_float_carries_its_state_over():
+    """State that no longer fits the parameter's dtype (or was a scalar's) becomes a new
+    array of the parameter's dtype with the same numbers, before the step changes anything."""
+    w = al.Value(np.array([1.0, -2.0]))
+    opt = optim.Adam([w], lr=0.1)
+    w.grad = [0.5, 0.5]
+    opt.step()
+    m = opt.state[0]["exp_avg"].copy()
+    w.data = w.data.astype(np.float32)
+    w.grad = np.array([0.5, 0.5], dtype=np.float32)
+    opt.step()
+    assert w.data.dtype == np.float32 and opt.state[0]["exp_avg"].dtype == np.float32
+    np.testing.assert_allclose(opt.state[0]["exp_avg"], 0.9 * m + 0.05, rtol=1e-6)
+    s = al.Value(0.5)
+    opt = optim.RMSprop([s], lr=0.1, momentum=0.5)
+    s.grad = 2.0
+    opt.step()
+    v = float(opt.state[0]["square_avg"])
+    s.data = np.array([0.5, 0.5, 0.5])  # a scalar that became a vector: the state broadcasts
+    s.grad = [2.0, 2.0, 2.0]
+    opt.step()
+    np.testing.assert_allclose(opt.state[0]["square_avg"], 0.99 * v + 0.01 * 4.0, rtol=1e-12)
