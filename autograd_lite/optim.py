@@ -124,6 +124,7 @@ class Optimizer:
         self.steps = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         self._scratch: list[Any] = [None] * len(self.params)  # buffers of the in-place rules
+        self._held: list[Any] = [None] * len(self.params)  # what each step left (Optimizer.step)
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (to None: no zeros are allocated)."""
@@ -146,37 +147,44 @@ class Optimizer:
             return
         # In place. First everything that may fail or allocate, changing nothing ...
         consts, keys, nbuf = self._constants(t), self._state_keys(), self._buffer_count()
-        scratch = self._scratch
+        held = self._held
         plan = []
         for i, p, g in work:
             d = p.data  # the plain array when it may be written (else a read-only view)
+            st = state[i]
+            last = held[i]  # what the last step left: (array, its shape, keys, state, buffers)
+            if last is not None and last[0] is d and d.shape == last[1] and last[2] == keys:
+                # the same parameter array as then: the state, if still the arrays left, fits
+                arrays = last[3]
+                for k, a in zip(keys, arrays):
+                    if st.get(k) is not a:
+                        break
+                else:
+                    if len(last[4]) >= nbuf:
+                        plan.append((p, d, g, None, arrays, last[4]))
+                        continue
             if type(d) is np.ndarray and d.flags.writeable:
                 w = d
             else:  # a float, or an array a pending backward needs: update a copy, rebind to it
                 w = np.array(d, dtype=np.float64 if type(d) is float else d.dtype)
-            shape, dtype = w.shape, w.dtype
-            st = state[i]
-            arrays = [st.get(k) for k in keys]
-            for j, a in enumerate(arrays):
-                fits = type(a) is np.ndarray and a.shape == shape and a.dtype is dtype
-                if not (fits and a.flags.writeable):
-                    arrays[j] = _state_array(a, w, keys[j], i, self)
-            bufs = scratch[i]
-            if bufs is None or len(bufs) < nbuf or bufs[0].shape != shape or bufs[0].dtype != dtype:
-                bufs = self._buffers(i, w, nbuf)
-            plan.append((p, w, g, st, arrays, bufs))
+            arrays = [_state_array(st.get(k), w, k, i, self) for k in keys]
+            plan.append((p, w, g, (i, st), arrays, self._buffers(i, w, nbuf)))
         # ... then the update: nothing below can fail.
         self.steps = t
         kernel = self._kernel
-        for p, w, g, st, arrays, bufs in plan:
-            for k, a in zip(keys, arrays):
-                st[k] = a
+        for p, w, g, new, arrays, bufs in plan:
+            if new is not None:  # state to store, what is left to remember for the next step
+                i, st = new
+                for k, a in zip(keys, arrays):
+                    st[k] = a
+                held[i] = (w, w.shape, keys, arrays, bufs) if w is p._data else None
             if bufs[0].shape == w.shape:
                 kernel(w, g, arrays, bufs, consts)
             else:
                 _in_blocks(kernel, w, g, arrays, bufs, consts)
             if w is not p._data:
                 _rebind(p, w)
+                held[i] = None
 
     def _update(self, p: Value, g: Any, state: dict, t: int) -> tuple[Any, dict]:
         """``(delta, new_state)`` for parameter ``p`` at step ``t``; changes nothing.

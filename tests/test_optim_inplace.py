@@ -407,3 +407,24 @@ def test_a_parameter_rebound_to_another_dtype_or_from_a_float_carries_its_state_
     s.grad = [2.0, 2.0, 2.0]
     opt.step()
     np.testing.assert_allclose(opt.state[0]["square_avg"], 0.99 * v + 0.01 * 4.0, rtol=1e-12)
+
+
+def test_state_arrays_the_caller_puts_in_are_used_and_then_updated_in_place(rng):
+    """Loading state (as from a checkpoint): the next step reads the given arrays."""
+    w0 = rng.normal(size=(3, 4))
+    w = al.Value(w0.copy())
+    opt = optim.Adam([w], lr=0.1)
+    ref_w, ref_s = w0.copy(), {}
+    for t in range(1, 4):
+        g = rng.normal(size=(3, 4))
+        if t == 3:  # replace the moments, and the parameter's array, between steps
+            mine = {"exp_avg": np.full((3, 4), 0.5), "exp_avg_sq": np.full((3, 4), 2.0)}
+            opt.state[0].update(mine)
+            ref_s = {k: v.copy() for k, v in mine.items()}
+            w.data = ref_w.copy()
+        w.grad = g
+        opt.step()
+        ref_w, ref_s = ref_adam(ref_w, g, ref_s, t, lr=0.1)
+        np.testing.assert_allclose(w.data, ref_w, rtol=1e-12)
+    assert opt.state[0]["exp_avg"] is mine["exp_avg"]  # the caller's array, updated in place
+    np.testing.assert_allclose(mine["exp_avg_sq"], ref_s["exp_avg_sq"], rtol=1e-12)
