@@ -528,14 +528,25 @@ def _adam_step(g: Any, s: list, b: np.ndarray, c: tuple) -> np.ndarray:
     m *= b1
     np.multiply(g, one_b1, out=b)
     m += b
-    v *= b2
+    np.divide(m, _root(v, g, b2, one_b2, eps, b), out=b)
+    b *= size
+    return b
+
+
+def _root(v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np.ndarray) -> Any:
+    """``v ← beta·v + one_beta·g²`` in place, then ``√v + eps`` into ``b`` (returned).
+
+    Adam's second moment, RMSprop's square average, Adagrad's sum (``beta = one_beta = 1``:
+    no multiplication, no pass).
+    """
+    if beta != 1:
+        v *= beta
     np.multiply(g, g, out=b)
-    b *= one_b2
+    if one_beta != 1:
+        b *= one_beta
     v += b
     np.sqrt(v, out=b)
     b += eps
-    np.divide(m, b, out=b)
-    b *= size
     return b
 
 
@@ -628,14 +639,7 @@ class RMSprop(Optimizer):
         b = bufs[0]
         if decay:
             g = _decayed(w, g, decay, bufs[-1])
-        v = s[0]
-        v *= alpha
-        np.multiply(g, g, out=b)
-        b *= one_alpha
-        v += b
-        np.sqrt(v, out=b)
-        b += eps
-        np.divide(g, b, out=b)
+        np.divide(g, _root(s[0], g, alpha, one_alpha, eps, b), out=b)
         if momentum:
             buf = s[1]
             buf *= momentum
@@ -675,12 +679,8 @@ class Adagrad(Optimizer):
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
         eps, lr = c
-        total, b = s[0], bufs[0]
-        np.multiply(g, g, out=b)
-        total += b
-        np.sqrt(total, out=b)
-        b += eps
-        np.divide(g, b, out=b)
+        b = bufs[0]
+        np.divide(g, _root(s[0], g, 1.0, 1.0, eps, b), out=b)
         b *= lr
         w -= b
 

@@ -191,6 +191,17 @@ def numpy_optimizer(
     items = list(zip(params, first, second, scratch))
     t = [0]
 
+    def root(v: np.ndarray, g: np.ndarray, beta: float, eps: float, out: np.ndarray) -> np.ndarray:
+        """``v ← beta·v + (1−beta)·g²`` (``v += g²`` for beta 1), then ``√v + eps`` in ``out``."""
+        np.multiply(g, g, out=out)
+        if beta != 1:
+            v *= beta
+            out *= 1 - beta
+        v += out
+        np.sqrt(v, out=out)
+        out += eps
+        return out
+
     def step(grads: list[np.ndarray]) -> None:
         t[0] += 1
         root = math.sqrt(1 - b2 ** t[0])
@@ -207,25 +218,12 @@ def numpy_optimizer(
                 m *= b1
                 np.multiply(g, 1 - b1, out=buf)
                 m += buf
-                v *= b2
-                np.multiply(g, g, out=buf)
-                buf *= 1 - b2
-                v += buf
-                np.sqrt(v, out=buf)
-                buf += tiny
-                np.divide(m, buf, out=buf)
+                np.divide(m, root(v, g, b2, tiny, buf), out=buf)
                 buf *= size
                 if rule == "adamw":
                     w *= 1 - lr * weight_decay
-            else:
-                np.multiply(g, g, out=buf)
-                if rule == "rmsprop":
-                    m *= alpha
-                    buf *= 1 - alpha
-                m += buf
-                np.sqrt(m, out=buf)
-                buf += eps
-                np.divide(g, buf, out=buf)
+            else:  # RMSprop's square average, or Adagrad's sum
+                np.divide(g, root(m, g, alpha if rule == "rmsprop" else 1.0, eps, buf), out=buf)
                 buf *= lr
             w -= buf
 

@@ -118,11 +118,7 @@ def bench_training(sizes: list[int], batch: int, repeat: int, target: str) -> No
         "torch": B.torch_mlp_step(layers, X, y, LR, rule="adam"),
     }
     steps = {k: f for k, f in steps.items() if f is not None}
-    for n in range(4):  # equal work: the same losses over the first steps (Adam's included)
-        losses = {k: f() for k, f in steps.items()}
-        for k, loss in losses.items():
-            if not np.isclose(loss, losses["numpy"], rtol=1e-4):
-                raise SystemExit(f"step {n}: numpy loss {losses['numpy']} vs {k} {loss}")
+    E.same_losses(steps, rounds=4)  # the same losses over the first steps, Adam's included
     number = 20 if sizes[1] < 512 else 2
     t = E.interleaved(steps, repeat=repeat, number=number)
     print(f"MLP {'-'.join(map(str, sizes))} batch {batch} float32 step with Adam")
