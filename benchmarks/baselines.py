@@ -204,8 +204,8 @@ def numpy_optimizer(
 
     def step(grads: list[np.ndarray]) -> None:
         t[0] += 1
-        root = math.sqrt(1 - b2 ** t[0])
-        size, tiny = lr * root / (1 - b1 ** t[0]), eps * root
+        c2 = math.sqrt(1 - b2 ** t[0])
+        size, tiny = lr * c2 / (1 - b1 ** t[0]), eps * c2
         for (w, m, v, buf), g in zip(items, grads):
             if rule == "sgd":
                 if t[0] == 1:
