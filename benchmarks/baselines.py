@@ -17,6 +17,11 @@ Three cases, each as a builder that returns a callable doing one step:
   sizes the benchmarks use; ``init_mlp`` and ``mlp_batch`` make their weights
   and data. ``step(Xb, yb)`` trains on another batch instead (an epoch over a
   data set); ``step()`` on the ``X, y`` it was built with.
+* ``numpy_optimizer(rule, params, lr, ...)``: one step of ``"sgd"`` (with
+  momentum), ``"adam"``, ``"adamw"``, ``"rmsprop"`` or ``"adagrad"`` (PyTorch's
+  rules) on a list of arrays, in place: state arrays made once, one scratch
+  buffer per parameter. ``numpy_mlp_step(..., rule="adam")`` trains the MLP
+  with it instead of plain SGD.
 * ``numpy_per_op(a, b, c)``: ``(a*b + c).tanh().sum()`` and its gradients for
   ``a``, ``b``, ``c`` (16×16 float64 from ``per_op_inputs``): the per-op
   overhead case. Returns ``(loss, ga, gb, gc)``.
@@ -35,6 +40,7 @@ The names here are imported by other benchmarks: keep them stable.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -77,7 +83,9 @@ def per_op_inputs(shape: tuple[int, ...] = (16, 16), seed: int = 2) -> tuple[np.
 # ------------------------------------------------------------------ numpy
 
 
-def numpy_mlp_step(layers: Layers, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[..., float]:
+def numpy_mlp_step(
+    layers: Layers, X: np.ndarray, y: np.ndarray, lr: float, rule: str = "sgd"
+) -> Callable[..., float]:
     """One SGD step of the MLP in numpy, every buffer allocated once.
 
     Forward ``z = h @ W.T + b`` (``matmul(out=)`` then ``+=``), ReLU into its own
@@ -95,6 +103,9 @@ def numpy_mlp_step(layers: Layers, X: np.ndarray, y: np.ndarray, lr: float) -> C
     gW = [np.empty_like(W) for W, _ in params]
     gb = [np.empty_like(b) for _, b in params]
     buffers: dict[int, tuple] = {}
+    flat = [a for pair in params for a in pair]
+    grads = [g for pair in zip(gW, gb) for g in pair]
+    update = None if rule == "sgd" else numpy_optimizer(rule, flat, lr)
 
     def make_buffers(m: int, dtype: Any) -> tuple:
         z = [np.empty((m, W.shape[0]), dtype) for W, _ in params]  # pre-activations
@@ -138,13 +149,85 @@ def numpy_mlp_step(layers: Layers, X: np.ndarray, y: np.ndarray, lr: float) -> C
                 np.matmul(d, W, out=back)  # before W changes
                 np.greater_equal(z[i - 1], 0, out=mask[i - 1])
                 back *= mask[i - 1]
-            gW[i] *= lr
-            W -= gW[i]
-            gb[i] *= lr
-            b -= gb[i]
+            if update is None:
+                gW[i] *= lr
+                W -= gW[i]
+                gb[i] *= lr
+                b -= gb[i]
+        if update is not None:
+            update(grads)
         return loss
 
     step.params = params  # type: ignore[attr-defined]
+    return step
+
+
+def numpy_optimizer(
+    rule: str,
+    params: list[np.ndarray],
+    lr: float,
+    momentum: float = 0.9,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float | None = None,
+    alpha: float = 0.99,
+    weight_decay: float = 0.01,
+) -> Callable[[list[np.ndarray]], None]:
+    """``step(grads)``: one step of PyTorch's rule ``rule`` on ``params``, in place.
+
+    ``"sgd"`` (with ``momentum``; the first step's buffer is the gradient),
+    ``"adam"``, ``"adamw"`` (decoupled ``weight_decay``), ``"rmsprop"`` (no
+    momentum), ``"adagrad"``; ``eps`` defaults as in PyTorch (1e-10 for Adagrad,
+    else 1e-8). State arrays are made once and updated in place, one scratch
+    buffer per parameter takes every temporary. Adam's ``m̂/(√v̂ + eps)`` is
+    computed as ``m·(√c2/c1)/(√v + eps·√c2)`` (``c1 = 1−β1ᵗ``, ``c2 = 1−β2ᵗ``):
+    the same number, one pass fewer. The arrays are updated as given (not copied).
+    """
+    b1, b2 = betas
+    if eps is None:
+        eps = 1e-10 if rule == "adagrad" else 1e-8
+    first = [np.zeros_like(p) for p in params]  # m, momentum buffer, square_avg or sum
+    second = [np.zeros_like(p) for p in params] if rule in ("adam", "adamw") else first
+    scratch = [np.empty_like(p) for p in params]
+    items = list(zip(params, first, second, scratch))
+    t = [0]
+
+    def root(v: np.ndarray, g: np.ndarray, beta: float, eps: float, out: np.ndarray) -> np.ndarray:
+        """``v ← beta·v + (1−beta)·g²`` (``v += g²`` for beta 1), then ``√v + eps`` in ``out``."""
+        np.multiply(g, g, out=out)
+        if beta != 1:
+            v *= beta
+            out *= 1 - beta
+        v += out
+        np.sqrt(v, out=out)
+        out += eps
+        return out
+
+    def step(grads: list[np.ndarray]) -> None:
+        t[0] += 1
+        c2 = math.sqrt(1 - b2 ** t[0])
+        size, tiny = lr * c2 / (1 - b1 ** t[0]), eps * c2
+        for (w, m, v, buf), g in zip(items, grads):
+            if rule == "sgd":
+                if t[0] == 1:
+                    m[...] = g
+                else:
+                    m *= momentum
+                    m += g
+                np.multiply(m, lr, out=buf)
+            elif rule in ("adam", "adamw"):
+                m *= b1
+                np.multiply(g, 1 - b1, out=buf)
+                m += buf
+                np.divide(m, root(v, g, b2, tiny, buf), out=buf)
+                buf *= size
+                if rule == "adamw":
+                    w *= 1 - lr * weight_decay
+            else:  # RMSprop's square average, or Adagrad's sum
+                np.divide(g, root(m, g, alpha if rule == "rmsprop" else 1.0, eps, buf), out=buf)
+                buf *= lr
+            w -= buf
+
+    step.state = (first, second)  # type: ignore[attr-defined]
     return step
 
 
@@ -183,14 +266,14 @@ def _torch() -> Any:
 
 
 def torch_mlp_step(
-    layers: Layers, X: np.ndarray, y: np.ndarray, lr: float
+    layers: Layers, X: np.ndarray, y: np.ndarray, lr: float, rule: str = "sgd"
 ) -> Callable[..., float] | None:
     """The MLP step as a PyTorch user writes it (eager, CPU); None without torch.
 
     ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``nn.CrossEntropyLoss``,
-    ``optim.SGD``; each step ``opt.zero_grad()``, forward, ``backward()``,
-    ``opt.step()``. Called as ``step(Xb, yb)`` it trains on that batch. The
-    returned callable has ``.model``.
+    ``optim.SGD`` (``optim.Adam`` with ``rule="adam"``); each step
+    ``opt.zero_grad()``, forward, ``backward()``, ``opt.step()``. Called as
+    ``step(Xb, yb)`` it trains on that batch. The returned callable has ``.model``.
     """
     torch = _torch()
     if torch is None:
@@ -208,7 +291,7 @@ def torch_mlp_step(
             mods.append(nn.ReLU())
     model = nn.Sequential(*mods)
     loss_fn = nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = (torch.optim.Adam if rule == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     xt = torch.from_numpy(X.copy())
     yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
 
@@ -224,6 +307,27 @@ def torch_mlp_step(
         return loss.item()
 
     step.model = model  # type: ignore[attr-defined]
+    return step
+
+
+def torch_adam(
+    params: list[np.ndarray], grads: list[np.ndarray], lr: float
+) -> Callable[[], None] | None:
+    """``step()``: ``torch.optim.Adam`` (its defaults) on copies of ``params`` whose ``.grad``
+    are copies of ``grads`` (fixed); None without torch. ``.tensors`` are the parameters.
+    """
+    torch = _torch()
+    if torch is None:
+        return None
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    for t, g in zip(tensors, grads):
+        t.grad = torch.tensor(g)
+    opt = torch.optim.Adam(tensors, lr=lr)
+
+    def step() -> None:
+        opt.step()
+
+    step.tensors = tensors  # type: ignore[attr-defined]
     return step
 
 

@@ -69,10 +69,7 @@ def bench_mlp(sizes: list[int], batch: int, repeat: int, target: str) -> None:
         "jax": B.jax_mlp_step(layers, X, y, lr),
     }
     steps = {k: f for k, f in steps.items() if f is not None}
-    first = {k: f() for k, f in steps.items()}  # equal work: the same first loss
-    for k, loss in first.items():
-        if not np.isclose(loss, first["numpy"], rtol=1e-4):
-            raise SystemExit(f"networks disagree: numpy loss {first['numpy']} vs {k} {loss}")
+    E.same_losses(steps)  # equal work: the same first loss
     number = 20 if sizes[1] < 512 else 2
     t = E.interleaved(steps, repeat=repeat, number=number)
     print(f"MLP {'-'.join(map(str, sizes))} batch {batch} float32 SGD step")

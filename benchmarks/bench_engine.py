@@ -95,6 +95,21 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int, number: int =
     return times
 
 
+def same_losses(steps: dict[str, Callable[[], float]], rounds: int = 1) -> None:
+    """Call every step ``rounds`` times; stop unless each loss is numpy's (to 1e-4) each time.
+
+    The benchmarks compare equal work: the same network, data and updates.
+    """
+    for n in range(rounds):
+        losses = {k: f() for k, f in steps.items()}
+        for k, loss in losses.items():
+            if not np.isclose(loss, losses["numpy"], rtol=1e-4):
+                raise SystemExit(
+                    f"benchmark networks disagree at step {n}: numpy loss {losses['numpy']} "
+                    f"vs {k} {loss}"
+                )
+
+
 def seconds(t: float) -> str:
     """A time in ms, or in µs below a millisecond (the per-op case takes ~13 µs)."""
     return f"{t * 1e3:9.3f} ms" if t >= 1e-3 else f"{t * 1e6:9.2f} µs"
@@ -317,13 +332,7 @@ def bench_tensor_mlp(sizes: list[int], batch: int, repeat: int, targets: dict) -
         "jax": B.jax_mlp_step(layers, X, y, lr),
     }
     steps = {k: f for k, f in steps.items() if f is not None}
-    # same numbers first: the benchmark compares equal work (the first loss is before any update)
-    first = {k: f() for k, f in steps.items()}
-    for k, loss in first.items():
-        if not np.isclose(loss, first["numpy"], rtol=1e-4):
-            raise SystemExit(
-                f"benchmark networks disagree: numpy loss {first['numpy']} vs {k} {loss}"
-            )
+    same_losses(steps)  # equal work: the same first loss (before any update)
     if al_params[0][0].data.dtype != dtype:
         raise SystemExit(f"parameters changed dtype to {al_params[0][0].data.dtype}")
     number = 20 if sizes[1] < 512 else 2

@@ -313,7 +313,7 @@ def test_plain_sgd_on_a_large_parameter_updates_block_by_block_in_place(rng, sha
         opt.step()
         assert w.data is arr and arr.dtype == np.float32
         np.testing.assert_array_equal(arr, w0 - (g * np.float32(0.1)))  # bit for bit
-    assert len(opt._scratch[0]) < shape[0]  # a block, not a copy of the whole parameter
+    assert len(opt._scratch[0][0]) < shape[0]  # a block, not a copy of the whole parameter
 
 
 def test_plain_sgd_after_a_rebinding_to_another_length_still_updates_every_row(rng):

@@ -105,7 +105,7 @@ def test_a_bad_gradient_changes_nothing(opt_cls):
     a.grad, b.grad = [0.5, 0.5], [1.0]
     opt.step()
     a_before, b_before = a.data.copy(), b.data.copy()
-    state_before = [dict(s) for s in opt.state]
+    state_before = [{k: np.copy(v) for k, v in s.items()} for s in opt.state]  # (in place)
     a.grad, b.grad = [0.5, 0.5], [np.nan]  # the *second* parameter is bad
     with pytest.raises(ValueError, match="parameter 1"):
         opt.step()
