@@ -115,6 +115,9 @@ class Optimizer:
 
     #: a gradient with nan or inf raises before anything changes (else it is applied)
     refuses_non_finite = False
+    #: each parameter counts its own updates in ``state[i]["step"]`` (PyTorch's Adam does:
+    #: a parameter skipped on some steps is bias-corrected by its own count, not ``steps``)
+    counts_steps = False
 
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _collect(params)
@@ -146,43 +149,56 @@ class Optimizer:
                 apply_update(p, delta)
             return
         # In place. First everything that may fail or allocate, changing nothing ...
-        consts, keys, nbuf = self._constants(t), self._state_keys(), self._buffer_count()
+        keys, nbuf = self._state_keys(), self._buffer_count()
+        counts = self.counts_steps  # (Adam: a step count per parameter, as PyTorch keeps)
+        consts = None if counts else self._constants(t)
         held = self._held
         plan = []
         for i, p, g in work:
             d = p.data  # the plain array when it may be written (else a read-only view)
             st = state[i]
             last = held[i]  # what the last step left: (array, its shape, keys, state, buffers)
+            if counts:  # the step this update is, for this parameter
+                n = st.get("step", 0)
+                n = n + 1 if type(n) is int and n >= 0 else _step_count(st, i, self)
+            else:
+                n = t
             if last is not None and last[0] is d and d.shape == last[1] and last[2] == keys:
-                # the same parameter array as then: the state, if still the arrays left, fits
+                # the same parameter array as then: the state, if still the arrays left
+                # (and still writeable: a caller may have frozen one), fits
                 arrays = last[3]
                 for k, a in zip(keys, arrays):
-                    if st.get(k) is not a:
+                    if st.get(k) is not a or not a.flags.writeable:
                         break
                 else:
                     if len(last[4]) >= nbuf:
-                        plan.append((p, d, g, None, arrays, last[4]))
+                        plan.append((p, d, g, None, arrays, last[4], st, n))
                         continue
             if type(d) is np.ndarray and d.flags.writeable:
                 w = d
             else:  # a float, or an array a pending backward needs: update a copy, rebind to it
                 w = np.array(d, dtype=np.float64 if type(d) is float else d.dtype)
             arrays = [_state_array(st.get(k), w, k, i, self) for k in keys]
-            plan.append((p, w, g, (i, st), arrays, self._buffers(i, w, nbuf)))
+            plan.append((p, w, g, i, arrays, self._buffers(i, w, nbuf), st, n))
+        numbers: dict[int, tuple] = {}  # the per-step numbers of each count (one, usually)
         # ... then the update: nothing below can fail.
         self.steps = t
         kernel = self._kernel
-        for p, w, g, new, arrays, bufs in plan:
-            if new is not None:  # state to store, what is left to remember for the next step
-                i, st = new
+        for p, w, g, i, arrays, bufs, st, n in plan:
+            if i is not None:  # state to store, what is left to remember for the next step
                 for k, a in zip(keys, arrays):
                     st[k] = a
                 held[i] = (w, w.shape, keys, arrays, bufs) if w is p._data else None
+            if counts:
+                st["step"] = n
+                consts = numbers.get(n)
+                if consts is None:
+                    consts = numbers[n] = self._constants(n)
             if bufs[0].shape == w.shape:
                 kernel(w, g, arrays, bufs, consts)
             else:
                 _in_blocks(kernel, w, g, arrays, bufs, consts)
-            if w is not p._data:
+            if w is not p._data:  # (a copy: never on the fast path above, where i is None)
                 _rebind(p, w)
                 held[i] = None
 
@@ -301,6 +317,27 @@ def _state_array(value: Any, w: np.ndarray, key: str, i: int, opt: Optimizer) ->
             f"{np.shape(value)}, which does not fit the parameter's shape {w.shape} "
             "(was .data rebound to another shape?); nothing was updated"
         ) from None
+
+
+def _step_count(st: dict, i: int, opt: Optimizer) -> int:
+    """The step parameter ``i``'s next update is: its ``state[i]["step"]`` plus one.
+
+    >>> import autograd_lite as al
+    >>> opt = Adam([al.Value(1.0)])
+    >>> _step_count({}, 0, opt), _step_count({"step": 4}, 0, opt)
+    (1, 5)
+    >>> _step_count({"step": -1}, 0, opt)
+    Traceback (most recent call last):
+    ...
+    ValueError: Adam: state['step'] of parameter 0 must be a whole number >= 0, got -1; ...
+    """
+    n = st.get("step", 0)
+    if isinstance(n, _NUMBERS) and n >= 0 and n == int(n):
+        return int(n) + 1
+    raise ValueError(
+        f"{type(opt).__name__}: state['step'] of parameter {i} must be a whole number >= 0, "
+        f"got {n!r}; nothing was updated"
+    )
 
 
 def _in_blocks(kernel: Callable, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
@@ -472,8 +509,11 @@ class Adam(Optimizer):
 
     ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²`` (``state[i]["exp_avg"]``,
     ``["exp_avg_sq"]``), bias-corrected ``m̂ = m/(1−β1^t)``, ``v̂ = v/(1−β2^t)``,
-    ``w ← w − lr·m̂/(√v̂ + eps)``. ``weight_decay`` adds ``weight_decay·w`` to
-    ``g`` first (L2, through the moments; AdamW decays the weights directly).
+    ``w ← w − lr·m̂/(√v̂ + eps)``, where ``t`` is the parameter's own number of
+    updates (``state[i]["step"]``, as PyTorch: a parameter that had no gradient on
+    some steps is not bias-corrected as if it had). ``weight_decay`` adds
+    ``weight_decay·w`` to ``g`` first (L2, through the moments; AdamW decays the
+    weights directly).
     In place, as PyTorch: the moments are arrays made at a parameter's first
     update and changed in place after (an array taken from ``opt.state`` follows
     the steps), and so is the parameter's array.
@@ -486,7 +526,11 @@ class Adam(Optimizer):
     0.9
     >>> [round(float(opt.state[0][k]), 6) for k in ("exp_avg", "exp_avg_sq")]
     [0.5, 0.025]
+    >>> opt.state[0]["step"]  # each parameter's own count, for its bias correction
+    1
     """
+
+    counts_steps = True
 
     def __init__(
         self,

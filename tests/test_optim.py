@@ -259,8 +259,8 @@ def test_state_is_named_as_in_pytorch_and_made_on_the_first_update():
     names = {
         optim.SGD(w, lr=0.1): set(),
         optim.SGD(w, lr=0.1, momentum=0.9): {"momentum_buffer"},
-        optim.Adam(w): {"exp_avg", "exp_avg_sq"},
-        optim.AdamW(w): {"exp_avg", "exp_avg_sq"},
+        optim.Adam(w): {"step", "exp_avg", "exp_avg_sq"},
+        optim.AdamW(w): {"step", "exp_avg", "exp_avg_sq"},
         optim.RMSprop(w, momentum=0.5): {"square_avg", "momentum_buffer"},
         optim.Adagrad(w): {"sum"},
     }

@@ -131,6 +131,11 @@ def gradients(rng, arrays, steps):
     return out
 
 
+def _raw(a):
+    """A state entry's bytes (an array) or value (Adam's step count)."""
+    return a.tobytes() if isinstance(a, np.ndarray) else a
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("cls", "ref", "kw"), CASES, ids=IDS)
 def test_each_rule_follows_pytorchs_algorithm_in_place(cls, ref, kw, dtype, rng):
@@ -156,7 +161,10 @@ def test_each_rule_follows_pytorchs_algorithm_in_place(cls, ref, kw, dtype, rng)
             assert p._data is data[j] and p.data is data[j]
             assert opt._scratch[j] is scratch[j]
             assert opt.state[j].keys() == state[j].keys()
-            assert all(opt.state[j][k] is state[j][k] for k in state[j])
+            arrays_kept = [k for k in state[j] if k != "step"]  # (Adam's count: a number)
+            assert all(opt.state[j][k] is state[j][k] for k in arrays_kept)
+            if "step" in state[j]:
+                assert opt.state[j]["step"] == opt.steps  # every parameter updated every step
     assert opt.steps == 5
     for j, (p, w) in enumerate(zip(params, ref_w)):
         if type(arrays[j]) is float or (dtype == np.float64 and SHAPES[j] == ()):
@@ -165,7 +173,7 @@ def test_each_rule_follows_pytorchs_algorithm_in_place(cls, ref, kw, dtype, rng)
             continue
         assert p.data.dtype == dtype and p.data.shape == SHAPES[j]  # float32 stays float32
         assert_close(p.data, w, dtype)
-        assert opt.state[j].keys() == ref_s[j].keys()
+        assert opt.state[j].keys() - {"step"} == ref_s[j].keys()  # (Adam's count: above)
         for k, expected in ref_s[j].items():
             got = opt.state[j][k]
             assert got.dtype == p.data.dtype and got.shape == p.shape
@@ -208,7 +216,7 @@ def test_a_bad_gradient_on_the_last_parameter_changes_nothing_bit_for_bit(cls, r
             opt.steps,
             [repr(p.data) if type(p.data) is float else p.data.tobytes() for p in params],
             [p._data for p in params],
-            [{k: (a, a.tobytes()) for k, a in s.items()} for s in opt.state],
+            [{k: (a, _raw(a)) for k, a in s.items()} for s in opt.state],
         )
 
     def unchanged(before):
@@ -220,7 +228,7 @@ def test_a_bad_gradient_on_the_last_parameter_changes_nothing_bit_for_bit(cls, r
         for s, s0 in zip(opt.state, state):
             assert s.keys() == s0.keys()
             for k, (arr, raw) in s0.items():
-                assert s[k] is arr and s[k].tobytes() == raw  # the same array, unchanged
+                assert s[k] is arr and _raw(s[k]) == raw  # the same array (or count), unchanged
 
     good = gradients(rng, [*arrays, last.data], 1)[0]
     for p, g in zip(params, good):
@@ -428,3 +436,65 @@ def test_state_arrays_the_caller_puts_in_are_used_and_then_updated_in_place(rng)
         np.testing.assert_allclose(w.data, ref_w, rtol=1e-12)
     assert opt.state[0]["exp_avg"] is mine["exp_avg"]  # the caller's array, updated in place
     np.testing.assert_allclose(mine["exp_avg_sq"], ref_s["exp_avg_sq"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "ref"), [(optim.Adam, ref_adam), (optim.AdamW, ref_adamw)])
+def test_adam_bias_corrects_each_parameter_by_its_own_count(cls, ref, rng):
+    # PyTorch keeps state["step"] per parameter: one without a gradient on some steps (a
+    # frozen layer, a branch not taken) is corrected by the updates it had, not by opt.steps
+    a, b = al.Value(rng.normal(size=3)), al.Value(rng.normal(size=2))
+    opt = cls([a, b], lr=0.1)
+    ref_a, ref_b, s_a, s_b, t_b = a.data.copy(), b.data.copy(), {}, {}, 0
+    for t in range(1, 6):
+        ga = rng.normal(size=3)
+        a.grad, b.grad = ga, None
+        ref_a, s_a = ref(ref_a, ga, s_a, t, lr=0.1)
+        if t in (2, 4, 5):  # b has a gradient on three of the five steps
+            gb = rng.normal(size=2)
+            b.grad = gb
+            t_b += 1
+            ref_b, s_b = ref(ref_b, gb, s_b, t_b, lr=0.1)
+        opt.step()
+    assert opt.steps == 5 and opt.state[0]["step"] == 5 and opt.state[1]["step"] == 3
+    np.testing.assert_allclose(a.data, ref_a, rtol=1e-12)
+    np.testing.assert_allclose(b.data, ref_b, rtol=1e-12)  # with t = 3, not 5
+
+
+def test_adam_refuses_a_step_count_that_is_no_count_and_changes_nothing():
+    w = al.Value(np.array([1.0, 2.0]))
+    opt = optim.Adam([w], lr=0.1)
+    w.grad = np.array([0.5, -0.5])
+    opt.step()
+    opt.state[0]["step"] = -3  # (a state loaded from elsewhere, say)
+    before = (w.data.copy(), opt.state[0]["exp_avg"].copy(), opt.steps)
+    with pytest.raises(ValueError, match=r"Adam: state\['step'\] of parameter 0 .* got -3"):
+        opt.step()
+    np.testing.assert_array_equal(w.data, before[0])
+    np.testing.assert_array_equal(opt.state[0]["exp_avg"], before[1])
+    assert opt.steps == before[2]
+
+
+@pytest.mark.parametrize(("cls", "key"), [(optim.Adam, "exp_avg"), (optim.RMSprop, "square_avg")])
+def test_a_state_array_the_caller_froze_is_not_written(cls, key, rng):
+    # the step after a caller made a state array read-only: no failure halfway through
+    # (the frozen array keeps its numbers; the state gets a fresh array and the right ones)
+    ps = [al.Value(rng.normal(size=(4, 3))) for _ in range(3)]
+    ref_w = [p.data.copy() for p in ps]
+    ref_s: list[dict] = [{} for _ in ps]
+    opt = cls(ps, lr=0.05)
+    ref = ref_adam if cls is optim.Adam else ref_rmsprop
+    for t in (1, 2, 3):
+        grads = [rng.normal(size=(4, 3)) for _ in ps]
+        if t == 3:
+            frozen = opt.state[1][key]
+            frozen.setflags(write=False)
+            kept = frozen.copy()
+        for j, (p, g) in enumerate(zip(ps, grads)):
+            p.grad = g
+            ref_w[j], ref_s[j] = ref(ref_w[j], g, ref_s[j], t, lr=0.05)
+        opt.step()
+    np.testing.assert_array_equal(frozen, kept)
+    assert opt.state[1][key] is not frozen
+    for j, p in enumerate(ps):
+        np.testing.assert_allclose(p.data, ref_w[j], rtol=1e-10)
+        np.testing.assert_allclose(opt.state[j][key], ref_s[j][key], rtol=1e-10)
