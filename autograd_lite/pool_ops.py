@@ -220,12 +220,27 @@ def _max_pool_forward(
     return _window_reduce(windows(_padded(np.asarray(x), sides, -np.inf), k, s, d), np.maximum)
 
 
+def _mark_where(marks: np.ndarray, mark: Any, hit: np.ndarray) -> None:
+    """``marks[hit] = mark`` in place, as branch-free integer arithmetic.
+
+    ``marks += (mark − marks)·hit``: np.copyto(..., where=hit) on random masks is many
+    times slower.
+
+    >>> m = np.zeros(3, dtype=np.int32); _mark_where(m, 5, np.array([True, False, True])); m
+    array([5, 0, 5], dtype=int32)
+    """
+    step = np.subtract(mark, marks, dtype=marks.dtype)
+    step *= hit
+    marks += step
+
+
 def _max_indices(x: Any, out: Any, k: tuple, s: tuple, p: tuple, d: tuple, sides: tuple) -> Any:
     """Each window's maximum as a flat index into its input plane (H·W), int64.
 
-    The first maximum in window order (row by row), as PyTorch; a NaN counts as the
-    maximum. A window whose maximum is −inf (all of its input −inf) points at its
-    first tap inside the input, never at padding.
+    The first maximum in window order (row by row), as PyTorch; in a window with a
+    NaN (whose maximum is NaN) the last NaN, as PyTorch's CPU kernel takes it. A
+    window whose maximum is −inf (all of its input −inf) points at its first tap
+    inside the input, never at padding.
     """
     x, out = np.asarray(data_of(x)), np.asarray(data_of(out))
     h, w = x.shape[2:]
@@ -238,18 +253,15 @@ def _max_indices(x: Any, out: Any, k: tuple, s: tuple, p: tuple, d: tuple, sides
     down, right = offsets // k[1] * d[0], offsets % k[1] * d[1]  # each tap's place in its window
     plain = sides == (0, 0)  # every tap inside the input: its flat place, else its number
     marks = down * w + right if plain else offsets
-    # each window's mark of its first maximum: taps in reverse, a hit replacing what is
-    # there. Branch-free integer arithmetic (first += (mark − first)·hit):
-    # np.copyto(..., where=hit) on random masks is many times slower.
+    # each window's mark of its first maximum: taps in reverse, a hit replacing what is there
     first = np.zeros(out.shape, dtype=np.int32 if h * w < 2**31 else np.int64)
     for a in reversed(offsets.tolist()):
-        tap = win[:, :, :, :, a // k[1], a % k[1]]
-        hit = tap == out
-        if nan:
-            hit |= np.isnan(tap)
-        step = np.subtract(marks[a], first, dtype=first.dtype)
-        step *= hit
-        first += step
+        _mark_where(first, marks[a], win[:, :, :, :, a // k[1], a % k[1]] == out)
+    if nan:  # the same marking forward, NaN taps only: the last NaN stays
+        last = np.zeros_like(first)
+        for a in offsets.tolist():
+            _mark_where(last, marks[a], np.isnan(win[:, :, :, :, a // k[1], a % k[1]]))
+        first = np.where(np.isnan(out), last, first)
     if plain:  # the window's corner plus the maximum's place in it
         return (row_taps[:, :1] * w + col_taps[:, 0]) + first.astype(np.int64)
     rows = row_taps[:, :1] + down[first]

@@ -42,8 +42,9 @@ def max_pool_reference(x, k, s, p, d=(1, 1), ceil_mode=False):
     """PyTorch's max pool with its indices, one window at a time.
 
     Over the taps inside the input, in row-by-row order, starting from the first of
-    them with −inf: a tap replaces the maximum only when strictly greater, so the index
-    is the first maximum's (row·W + col).
+    them with −inf: a tap replaces the maximum only when strictly greater or NaN (the
+    CPU kernel's test), so the index is the first maximum's (row·W + col), or in a
+    window with NaNs the last NaN's.
     """
     n, c, h, w = x.shape
     oh = out_size(h, k[0], s[0], p[0], d[0], ceil_mode)
@@ -56,7 +57,7 @@ def max_pool_reference(x, k, s, p, d=(1, 1), ceil_mode=False):
                 if 0 <= row < h and 0 <= col < w:
                     if where is None:
                         where = row * w + col
-                    if x[i, ch, row, col] > best:
+                    if x[i, ch, row, col] > best or math.isnan(x[i, ch, row, col]):
                         best, where = x[i, ch, row, col], row * w + col
         out[i, ch, r, q], idx[i, ch, r, q] = best, where
     return out, idx
@@ -200,6 +201,21 @@ def test_nan_is_the_maximum_and_its_index() -> None:
     x[0, 0, 0, 0] = np.nan
     out, idx = al.max_pool2d(al.Value(x), 2, return_indices=True)
     assert np.isnan(out.data[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 0
+
+
+def test_windows_with_nans_point_at_their_last_nan_and_get_its_gradient() -> None:
+    rng = np.random.default_rng(7)
+    for k, s, p, d in [(2, 2, 0, 1), (3, 1, 1, 1), (2, 1, 1, 2), (3, 2, 1, 1)]:
+        x = rng.integers(0, 4, size=(2, 2, 7, 6)).astype(float)
+        x[rng.random(x.shape) < 0.25] = np.nan
+        v = al.Value(x)
+        out, idx = al.max_pool2d(v, k, s, p, d, return_indices=True)
+        ref_out, ref_idx = max_pool_reference(x, (k, k), (s, s), (p, p), (d, d))
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_array_equal(out.data, ref_out)  # (NaNs in the same places)
+        g = rng.normal(size=out.shape)
+        (out * g).sum().backward()
+        np.testing.assert_allclose(v.grad, scatter_add_reference(g, ref_idx, x.shape[2:]))
 
 
 def test_dilated_max_pool_second_derivatives() -> None:
