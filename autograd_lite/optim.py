@@ -118,6 +118,9 @@ class Optimizer:
     #: each parameter counts its own updates in ``state[i]["step"]`` (PyTorch's Adam does:
     #: a parameter skipped on some steps is bias-corrected by its own count, not ``steps``)
     counts_steps = False
+    #: the hyper-parameters a ``state_dict``'s param group holds besides ``lr``
+    #: (the constructor's argument names, each an attribute)
+    _options: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _collect(params)
@@ -282,6 +285,161 @@ class Optimizer:
                     )
         return work
 
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the optimizer, shaped as PyTorch's, to resume training from.
+
+        ``{"state": {i: {key: array or count}}, "param_groups": [{"lr": ..., options...,
+        "params": [0, 1, ...]}], "steps": ..., "optimizer": class name}``: ``state`` holds
+        the parameters that have had an update (indices into ``opt.params``), each
+        array a copy (later steps do not change the snapshot).
+        :meth:`load_state_dict` puts it back; :func:`autograd_lite.save_checkpoint`
+        stores it with the model in one ``.npz``.
+
+        >>> import autograd_lite as al
+        >>> w = al.Value([1.0, 2.0])
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"], sd["param_groups"][0]["params"], sd["steps"]
+        ({0: {'momentum_buffer': array([2., 4.])}}, [0], 1)
+        >>> opt.step(); sd["state"][0]["momentum_buffer"]    # a snapshot: unchanged
+        array([2., 4.])
+        """
+        state = {
+            i: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in s.items()}
+            for i, s in enumerate(self.state)
+            if s
+        }
+        group = {"lr": self.lr, **{k: getattr(self, k) for k in self._options}}
+        group["params"] = list(range(len(self.params)))
+        return {
+            "state": state,
+            "param_groups": [group],
+            "steps": self.steps,
+            "optimizer": type(self).__name__,
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from a :meth:`state_dict`: state, step counts and hyper-parameters.
+
+        Everything is checked before anything changes (the optimizer's type, the
+        number of parameters, each state array's shape and dtype against its
+        parameter, the keys, the hyper-parameters as the constructor checks them):
+        a ``ValueError`` names the parameter index and key, and the optimizer is
+        unchanged. The arrays are copied in: the dict stays the caller's.
+
+        >>> import autograd_lite as al
+        >>> w = al.Value([1.0, 2.0])
+        >>> opt = Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> fresh = Adam([al.Value([1.0, 2.0])])
+        >>> fresh.load_state_dict(opt.state_dict()); fresh.lr, fresh.state[0]["step"]
+        (0.1, 1)
+        >>> SGD([w], lr=0.1).load_state_dict(opt.state_dict())
+        Traceback (most recent call last):
+        ...
+        ValueError: SGD.load_state_dict: the state_dict is an Adam's, not an SGD's; ...
+        """
+        self._loader(state_dict)()
+
+    def _loader(self, sd: Any) -> Callable[[], None]:
+        """Check a state_dict without changing anything; return what puts it in place."""
+        name, n = type(self).__name__, len(self.params)
+
+        def fail(msg: str) -> None:
+            raise ValueError(f"{name}.load_state_dict: {msg}; the optimizer is unchanged")
+
+        if not isinstance(sd, dict):
+            fail(f"expected a dict made by state_dict(), got {type(sd).__name__}")
+        for key in sd:
+            if key not in ("state", "param_groups", "steps", "optimizer"):
+                fail(f"unknown key {key!r} (a state_dict has state, param_groups, steps)")
+        for key in ("state", "param_groups"):
+            if key not in sd:
+                fail(f"missing key {key!r}")
+        kind = sd.get("optimizer", name)
+        if kind != name:
+            fail(f"the state_dict is {_an(kind)}'s, not {_an(name)}'s")
+        groups = sd["param_groups"]
+        if not (isinstance(groups, (list, tuple)) and len(groups) == 1):
+            fail("param_groups must be a list of one group (one per optimizer here)")
+        group = groups[0]
+        if not isinstance(group, dict):
+            fail(f"param_groups[0] must be a dict, got {type(group).__name__}")
+        indices = group.get("params")
+        if not (isinstance(indices, (list, tuple)) and list(indices) == list(range(len(indices)))):
+            fail(f"param_groups[0]['params'] must be [0, 1, ...], got {indices!r}")
+        if len(indices) != n:
+            fail(f"the state_dict is for {len(indices)} parameters, this optimizer has {n}")
+        options = {k: v for k, v in group.items() if k != "params"}
+        for key in options:
+            if key != "lr" and key not in self._options:
+                fail(f"param_groups[0] has unknown key {key!r} (a {name} has {self._options})")
+        for key in ("lr", *self._options):
+            if key not in options:
+                fail(f"param_groups[0] is missing the hyper-parameter {key!r}")
+        lr = options.pop("lr")
+        if not (isinstance(lr, _NUMBERS) and not isinstance(lr, bool) and 0 <= lr < math.inf):
+            fail(f"param_groups[0]['lr'] must be a number >= 0, got {lr!r}")
+        base = next(c for c in type(self).__mro__ if c.__module__ == __name__)
+        try:  # the constructor checks the hyper-parameters (lr 0 is a schedule's to set)
+            probe = base([Value(0.0)], lr=1.0, **options)
+        except (TypeError, ValueError) as exc:
+            fail(f"param_groups[0]: {exc}")
+        state = sd["state"]
+        if not isinstance(state, dict):
+            fail(f"'state' must be a dict of parameter index -> dict, got {type(state).__name__}")
+        custom = type(self)._update is not Optimizer._update  # a rule of one's own: any keys
+        keys = set(probe._state_keys()) | ({"step"} if probe.counts_steps else set())
+        new: list[dict[str, Any]] = [{} for _ in self.params]
+        for i, entry in state.items():
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+                fail(f"'state' has an entry for parameter {i!r}; there are {n} parameters")
+            if not isinstance(entry, dict):
+                fail(f"state[{i}] must be a dict, got {type(entry).__name__}")
+            if not custom:
+                for key in sorted(set(entry) - keys):
+                    fail(f"parameter {i}: unknown state key {key!r} (expected {sorted(keys)})")
+                for key in sorted(keys - set(entry)) if entry else ():
+                    fail(f"parameter {i}: state key {key!r} is missing")
+            d = self.params[i]._data
+            shape = d.shape if type(d) is np.ndarray else ()
+            dtype = d.dtype if type(d) is np.ndarray else np.dtype(np.float64)
+            for key, v in entry.items():
+                if key == "step" and not custom:
+                    ok = isinstance(v, _NUMBERS) and not isinstance(v, bool) and v >= 0
+                    if not (ok and v == int(v)):
+                        fail(f"parameter {i}: state['step'] must be a whole number >= 0, got {v!r}")
+                    v = int(v)
+                elif isinstance(v, np.ndarray):
+                    if v.shape != shape or v.dtype != dtype:
+                        fail(
+                            f"parameter {i}: state[{key!r}] has shape {v.shape} and dtype "
+                            f"{v.dtype}; the parameter has shape {shape} and dtype {dtype}"
+                        )
+                    v = np.array(v, copy=True)  # the caller's dict stays the caller's
+                elif not custom:
+                    fail(f"parameter {i}: state[{key!r}] must be an array, got {type(v).__name__}")
+                new[i][key] = v
+        steps = sd.get("steps")
+        if steps is None:
+            steps = max([s.get("step", 0) for s in new if type(s.get("step")) is int] or [0])
+        ok = isinstance(steps, _NUMBERS) and not isinstance(steps, bool) and steps >= 0
+        if not (ok and steps == int(steps)):
+            fail(f"'steps' must be a whole number >= 0, got {steps!r}")
+        hyper = {
+            k: v
+            for k, v in vars(probe).items()
+            if k not in ("params", "state", "_scratch", "_held")
+        }
+
+        def apply() -> None:
+            vars(self).update(hyper)  # the options and what the constructor made of them
+            self.lr, self.steps, self.state = float(lr), int(steps), new
+            self._held = [None] * n  # the identity cache of the fast path: start over
+
+        return apply
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
 
@@ -369,6 +527,11 @@ def _rebind(p: Value, w: np.ndarray) -> None:
 _NUMBERS = (int, float, np.integer, np.floating)  # (numpy's float32 is no Python float)
 
 
+def _an(name: str) -> str:
+    """``"an Adam"``, ``"an SGD"``, ``"a Sign"``: the article as the name is spoken."""
+    return f"{'an' if name[0] in 'AEFHILMNORSX' and name[:2] != 'Si' else 'a'} {name}"
+
+
 def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
     ok = isinstance(value, _NUMBERS) and value >= 0 and (value < 1 or not below_one)
     if not ok:
@@ -424,6 +587,8 @@ class SGD(Optimizer):
     ...
     ValueError: SGD: nesterov=True needs a momentum > 0 (as in PyTorch)
     """
+
+    _options = ("momentum", "nesterov", "weight_decay")
 
     def __init__(
         self,
@@ -531,6 +696,7 @@ class Adam(Optimizer):
     """
 
     counts_steps = True
+    _options = ("betas", "eps", "weight_decay")
 
     def __init__(
         self,
@@ -652,6 +818,7 @@ class RMSprop(Optimizer):
     """
 
     refuses_non_finite = True
+    _options = ("alpha", "eps", "momentum", "weight_decay")
 
     def __init__(
         self,
@@ -710,6 +877,7 @@ class Adagrad(Optimizer):
     """
 
     refuses_non_finite = True
+    _options = ("eps",)
 
     def __init__(self, params: Iterable[Value] | Any, lr: float = 0.01, eps: float = 1e-10) -> None:
         super().__init__(params, lr)
