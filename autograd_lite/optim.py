@@ -121,6 +121,8 @@ class Optimizer:
     #: the hyper-parameters a ``state_dict``'s param group holds besides ``lr``
     #: (the constructor's argument names, each an attribute)
     _options: tuple[str, ...] = ()
+    #: what a new state array starts as, where not zeros (Adagrad's ``sum``)
+    _fills: dict[str, float] = {}  # (read only: an instance sets its own)
 
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _collect(params)
@@ -466,7 +468,8 @@ def _state_array(value: Any, w: np.ndarray, key: str, i: int, opt: Optimizer) ->
         if value.shape == w.shape and value.dtype == w.dtype and value.flags.writeable:
             return value
     elif value is None:
-        return np.zeros_like(w)
+        fill = opt._fills.get(key)  # (Adagrad's initial_accumulator_value)
+        return np.full_like(w, fill) if fill else np.zeros_like(w)
     try:
         return np.array(np.broadcast_to(value, w.shape), dtype=w.dtype)
     except ValueError:
@@ -532,12 +535,21 @@ def _an(name: str) -> str:
     return f"{'an' if name[0] in 'AEFHILMNORSX' and name[:2] != 'Si' else 'a'} {name}"
 
 
-def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
-    ok = isinstance(value, _NUMBERS) and value >= 0 and (value < 1 or not below_one)
+def _nonneg(
+    value: Any, what: str, name: str, below_one: bool = False, up_to_one: bool = False
+) -> float:
+    ok = isinstance(value, _NUMBERS) and value >= 0
+    ok = ok and (value < 1 or not below_one) and (value <= 1 or not up_to_one)
     if not ok:
-        bound = "in [0, 1)" if below_one else ">= 0"
+        bound = "in [0, 1)" if below_one else "in [0, 1]" if up_to_one else ">= 0"
         raise ValueError(f"{name}: {what} must be {bound}, got {value!r}")
     return float(value)
+
+
+def _flag(value: Any, what: str, name: str) -> bool:
+    if not (isinstance(value, (bool, np.bool_)) or (type(value) is int and value in (0, 1))):
+        raise ValueError(f"{name}: {what} must be True or False, got {value!r}")
+    return bool(value)
 
 
 # The update of a large parameter runs this many bytes of rows at a time: a block whose
@@ -567,11 +579,13 @@ def _block_shape(d: np.ndarray) -> tuple[int, ...]:
 class SGD(Optimizer):
     """Gradient descent ``w ← w − lr·g`` (the lecture's rule), with PyTorch's options.
 
-    Each step, exactly as ``torch.optim.SGD`` (dampening 0):
-    ``g ← ∂E/∂w + weight_decay·w``; with momentum ``v ← g`` at the first step,
-    then ``v ← momentum·v + g`` (``state[i]["momentum_buffer"]``), and ``g ← v``
-    (or ``g ← g + momentum·v`` with ``nesterov=True``); then ``w ← w − lr·g``.
-    Parameters without a gradient are skipped. Every rule runs in place
+    Each step, exactly as ``torch.optim.SGD``:
+    ``g ← ∂E/∂w`` (``−∂E/∂w`` with ``maximize=True``: ascent), ``g ← g + weight_decay·w``;
+    with momentum ``v ← g`` at the first step, then ``v ← momentum·v + (1 − dampening)·g``
+    (``state[i]["momentum_buffer"]``), and ``g ← v`` (or ``g ← g + momentum·v`` with
+    ``nesterov=True``, which needs dampening 0); then ``w ← w − lr·g``. With momentum and
+    dampening each parameter counts its updates in ``state[i]["step"]`` (its first step
+    is not dampened). Parameters without a gradient are skipped. Every rule runs in place
     (the parameter, the momentum buffer) through scratch buffers kept per
     parameter: after the first step a step allocates nothing.
 
@@ -582,13 +596,16 @@ class SGD(Optimizer):
     ...     opt.zero_grad(); (w * 1.0).backward(); opt.step()
     >>> w.data      # 1 - 0.5*1 - 0.5*(0.9 + 1)
     -0.45
+    >>> opt = SGD([w], lr=0.5, maximize=True)
+    >>> opt.zero_grad(); (w * 1.0).backward(); opt.step(); w.data   # up the slope
+    0.05
     >>> SGD([w], lr=0.1, nesterov=True)
     Traceback (most recent call last):
     ...
-    ValueError: SGD: nesterov=True needs a momentum > 0 (as in PyTorch)
+    ValueError: SGD: nesterov=True needs a momentum > 0 and dampening 0 (as in PyTorch)
     """
 
-    _options = ("momentum", "nesterov", "weight_decay")
+    _options = ("momentum", "dampening", "nesterov", "weight_decay", "maximize")
 
     def __init__(
         self,
@@ -597,18 +614,29 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        *,
+        dampening: float = 0.0,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _nonneg(momentum, "momentum", "SGD", below_one=True)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", "SGD")
-        if nesterov and not momentum:
-            raise ValueError("SGD: nesterov=True needs a momentum > 0 (as in PyTorch)")
-        self.nesterov = bool(nesterov)
+        self.dampening = _nonneg(dampening, "dampening", "SGD", up_to_one=True)
+        self.maximize = _flag(maximize, "maximize", "SGD")
+        self.nesterov = _flag(nesterov, "nesterov", "SGD")
+        if nesterov and (not momentum or dampening):
+            raise ValueError(
+                "SGD: nesterov=True needs a momentum > 0 and dampening 0 (as in PyTorch)"
+            )
+        # dampening spares the first step: each parameter counts its steps (as PyTorch's
+        # "momentum_buffer is None" tells it)
+        self.counts_steps = bool(self.momentum and self.dampening)
 
     def step(self) -> None:
         """One update of every parameter with a gradient (see the class docstring)."""
         work = self._gradients()
-        if not (self.momentum or self.weight_decay) and type(self)._update is Optimizer._update:
+        plain = not (self.momentum or self.weight_decay or self.maximize)
+        if plain and type(self)._update is Optimizer._update:
             # The plain rule keeps no state: w -= lr·g straight into the buffer of the last
             # step where there is one (Optimizer.step costs ~1 µs more a parameter).
             lr, scratch, rest = self.lr, self._scratch, []
@@ -626,23 +654,23 @@ class SGD(Optimizer):
         self._commit(work, self.steps + 1)
 
     def _constants(self, t: int) -> tuple:
-        return self.lr, self.momentum, self.nesterov, self.weight_decay
+        damp = 1 - self.dampening if self.counts_steps and t > 1 else 1.0
+        return self.lr, self.momentum, self.nesterov, self.weight_decay, self.maximize, damp
 
     def _state_keys(self) -> tuple[str, ...]:
         return ("momentum_buffer",) if self.momentum else ()
 
     def _buffer_count(self) -> int:
-        return 2 if self.nesterov and self.weight_decay else 1
+        return 2 if self.nesterov and (self.weight_decay or self.maximize) else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        lr, momentum, nesterov, decay = c
+        lr, momentum, nesterov, decay, maximize, damp = c
         b = bufs[0]
-        if decay:
-            g = _decayed(w, g, decay, bufs[-1])
+        g = _gradient(w, g, decay, maximize, bufs[-1])
         if momentum:
             v = s[0]  # a new buffer holds zeros: momentum·0 + g is g, PyTorch's first step
             v *= momentum
-            v += g
+            v += g if damp == 1 else np.multiply(g, damp, out=b)  # (no nesterov: b is free)
             if nesterov:
                 np.multiply(v, momentum, out=b)
                 b += g
@@ -654,11 +682,19 @@ class SGD(Optimizer):
         w -= b
 
 
-def _decayed(w: np.ndarray, g: Any, decay: float, out: np.ndarray) -> np.ndarray:
-    """``g + decay·w`` (L2 weight decay through the gradient) into ``out``."""
-    np.multiply(w, decay, out=out)
-    out += g
-    return out
+def _gradient(w: np.ndarray, g: Any, decay: float, maximize: bool, out: np.ndarray) -> Any:
+    """The gradient a rule follows: ``g`` (``−g`` with ``maximize``) ``+ decay·w``.
+
+    ``g`` itself when it is that; else computed into ``out``, one pass per term.
+    """
+    if decay:
+        np.multiply(w, decay, out=out)
+        if maximize:
+            out -= g
+        else:
+            out += g
+        return out
+    return np.negative(g, out=out) if maximize else g
 
 
 def _betas(betas: Any, name: str) -> tuple[float, float]:
@@ -678,7 +714,9 @@ class Adam(Optimizer):
     updates (``state[i]["step"]``, as PyTorch: a parameter that had no gradient on
     some steps is not bias-corrected as if it had). ``weight_decay`` adds
     ``weight_decay·w`` to ``g`` first (L2, through the moments; AdamW decays the
-    weights directly).
+    weights directly). ``amsgrad=True`` divides by the largest ``v`` so far instead
+    (``state[i]["max_exp_avg_sq"]``: ``v̂ = max(v̂_max, v)/(1−β2^t)``, Reddi et al.);
+    ``maximize=True`` follows ``−g``, as PyTorch.
     In place, as PyTorch: the moments are arrays made at a parameter's first
     update and changed in place after (an array taken from ``opt.state`` follows
     the steps), and so is the parameter's array.
@@ -693,10 +731,12 @@ class Adam(Optimizer):
     [0.5, 0.025]
     >>> opt.state[0]["step"]  # each parameter's own count, for its bias correction
     1
+    >>> sorted(Adam([w], amsgrad=True, maximize=True).state_dict()["param_groups"][0])
+    ['amsgrad', 'betas', 'eps', 'lr', 'maximize', 'params', 'weight_decay']
     """
 
     counts_steps = True
-    _options = ("betas", "eps", "weight_decay")
+    _options = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
 
     def __init__(
         self,
@@ -705,49 +745,59 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         name = type(self).__name__
         self.betas = _betas(betas, name)
         self.eps = _nonneg(eps, "eps", name)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", name)
+        self.amsgrad = _flag(amsgrad, "amsgrad", name)
+        self.maximize = _flag(maximize, "maximize", name)
 
     def _constants(self, t: int) -> tuple:
         # m̂/(√v̂ + eps) = m·(√c2/c1)/(√v + eps·√c2) with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ: the same
         # number, one pass fewer over the array (no division of √v by √c2)
         b1, b2 = self.betas
         c1, root = 1 - b1**t, math.sqrt(1 - b2**t)
-        return b1, 1 - b1, b2, 1 - b2, self.eps * root, self.lr * root / c1, self.weight_decay
+        size = self.lr * root / c1
+        return b1, 1 - b1, b2, 1 - b2, self.eps * root, size, self.maximize, self.weight_decay
 
     def _state_keys(self) -> tuple[str, ...]:
+        if self.amsgrad:
+            return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
         return ("exp_avg", "exp_avg_sq")
 
     def _buffer_count(self) -> int:
-        return 2 if self.weight_decay else 1
+        return 2 if self.weight_decay or self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        if c[-1]:
-            g = _decayed(w, g, c[-1], bufs[-1])
+        g = _gradient(w, g, c[-1], c[-2], bufs[-1])
         w -= _adam_step(g, s, bufs[0], c)
 
 
 def _adam_step(g: Any, s: list, b: np.ndarray, c: tuple) -> np.ndarray:
     """Adam's moments updated in place, and ``lr·m̂/(√v̂ + eps)`` in ``b`` (returned)."""
     b1, one_b1, b2, one_b2, eps, size = c[:6]
-    m, v = s
+    m, v = s[0], s[1]
     m *= b1
     np.multiply(g, one_b1, out=b)
     m += b
-    np.divide(m, _root(v, g, b2, one_b2, eps, b), out=b)
+    np.divide(m, _root(v, g, b2, one_b2, eps, b, s[2] if len(s) > 2 else None), out=b)
     b *= size
     return b
 
 
-def _root(v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np.ndarray) -> Any:
+def _root(
+    v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np.ndarray, top: Any = None
+) -> Any:
     """``v ← beta·v + one_beta·g²`` in place, then ``√v + eps`` into ``b`` (returned).
 
     Adam's second moment, RMSprop's square average, Adagrad's sum (``beta = one_beta = 1``:
-    no multiplication, no pass).
+    no multiplication, no pass). With ``top`` (AMSGrad's largest ``v`` so far):
+    ``top ← max(top, v)`` in place, and ``√top + eps``.
     """
     if beta != 1:
         v *= beta
@@ -755,6 +805,8 @@ def _root(v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np
     if one_beta != 1:
         b *= one_beta
     v += b
+    if top is not None:
+        v = np.maximum(top, v, out=top)
     np.sqrt(v, out=b)
     b += eps
     return b
@@ -764,7 +816,8 @@ class AdamW(Adam):
     """AdamW (Loshchilov & Hutter; PyTorch's rule): Adam with decoupled weight decay.
 
     ``w ← w − lr·weight_decay·w``, then Adam's step ``w ← w − lr·m̂/(√v̂ + eps)`` with
-    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``;
+    ``amsgrad`` and ``maximize`` as Adam's.
     In place, as Adam. A gradient with nan or inf raises before anything changes.
 
     >>> import autograd_lite as al
@@ -784,16 +837,21 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.01,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
     def _constants(self, t: int) -> tuple:
-        return (*super()._constants(t)[:6], 1 - self.lr * self.weight_decay)
+        return (*super()._constants(t)[:7], 1 - self.lr * self.weight_decay)
 
     def _buffer_count(self) -> int:
-        return 1
+        return 2 if self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
+        if c[-2]:
+            g = np.negative(g, out=bufs[-1])
         step = _adam_step(g, s, bufs[0], c)  # (g read before w changes: g may be w itself)
         if c[-1] != 1:
             w *= c[-1]
@@ -805,9 +863,11 @@ class RMSprop(Optimizer):
 
     ``v ← α·v + (1−α)·g²``, then ``w ← w − lr·g/(√v + eps)``; with momentum
     ``b ← momentum·b + g/(√v + eps)`` and ``w ← w − lr·b``. ``weight_decay`` adds
-    ``weight_decay·w`` to ``g`` first. In place (``state[i]["square_avg"]``,
-    ``["momentum_buffer"]``, the parameter). A gradient with nan or inf raises
-    before anything changes.
+    ``weight_decay·w`` to ``g`` first. ``centered=True`` divides by an estimate of the
+    gradient's standard deviation instead, ``√(v − ḡ²) + eps`` with
+    ``ḡ ← α·ḡ + (1−α)·g`` (``state[i]["grad_avg"]``); ``maximize=True`` follows ``−g``.
+    In place (``state[i]["square_avg"]``, ``["momentum_buffer"]``, the parameter).
+    A gradient with nan or inf raises before anything changes.
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -818,7 +878,7 @@ class RMSprop(Optimizer):
     """
 
     refuses_non_finite = True
-    _options = ("alpha", "eps", "momentum", "weight_decay")
+    _options = ("alpha", "eps", "momentum", "weight_decay", "centered", "maximize")
 
     def __init__(
         self,
@@ -828,29 +888,49 @@ class RMSprop(Optimizer):
         eps: float = 1e-8,
         momentum: float = 0.0,
         *,
+        centered: bool = False,
         weight_decay: float = 0.0,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.alpha = _nonneg(alpha, "alpha", "RMSprop", below_one=True)
         self.eps = _nonneg(eps, "eps", "RMSprop")
         self.momentum = _nonneg(momentum, "momentum", "RMSprop", below_one=True)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", "RMSprop")
+        self.centered = _flag(centered, "centered", "RMSprop")
+        self.maximize = _flag(maximize, "maximize", "RMSprop")
 
     def _constants(self, t: int) -> tuple:
-        return self.alpha, 1 - self.alpha, self.eps, self.momentum, self.lr, self.weight_decay
+        alpha, decay = self.alpha, self.weight_decay
+        return alpha, 1 - alpha, self.eps, self.momentum, self.lr, decay, self.maximize
 
     def _state_keys(self) -> tuple[str, ...]:
-        return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+        keys = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+        return (*keys, "grad_avg") if self.centered else keys
 
     def _buffer_count(self) -> int:
-        return 2 if self.weight_decay else 1
+        return 2 if self.weight_decay or self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        alpha, one_alpha, eps, momentum, lr, decay = c
+        alpha, one_alpha, eps, momentum, lr, decay, maximize = c
         b = bufs[0]
-        if decay:
-            g = _decayed(w, g, decay, bufs[-1])
-        np.divide(g, _root(s[0], g, alpha, one_alpha, eps, b), out=b)
+        g = _gradient(w, g, decay, maximize, bufs[-1])
+        if self.centered:  # √(v − ḡ²) + eps, ḡ the running mean of g
+            v, mean = s[0], s[-1]
+            v *= alpha
+            np.multiply(g, g, out=b)
+            b *= one_alpha
+            v += b
+            mean *= alpha
+            np.multiply(g, one_alpha, out=b)
+            mean += b
+            np.multiply(mean, mean, out=b)
+            np.subtract(v, b, out=b)
+            np.sqrt(b, out=b)
+            b += eps
+            np.divide(g, b, out=b)
+        else:
+            np.divide(g, _root(s[0], g, alpha, one_alpha, eps, b), out=b)
         if momentum:
             buf = s[1]
             buf *= momentum
@@ -864,8 +944,11 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad (PyTorch's rule): steps shrink with the sum of all squared gradients so far.
 
-    ``s ← s + g²``, ``w ← w − lr·g/(√s + eps)``, in place (``state[i]["sum"]``, the
-    parameter). A gradient with nan or inf raises before anything changes.
+    ``s ← s + g²``, ``w ← w − clr·g/(√s + eps)`` with ``clr = lr/(1 + (t−1)·lr_decay)``,
+    ``t`` the parameter's own count of updates (``state[i]["step"]``, as PyTorch keeps);
+    the sum starts at ``initial_accumulator_value``; ``maximize=True`` follows ``−g``.
+    In place (``state[i]["sum"]``, the parameter). A gradient with nan or inf raises
+    before anything changes.
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -874,24 +957,50 @@ class Adagrad(Optimizer):
     ...     opt.zero_grad(); (w * 3.0).backward(); opt.step()
     >>> round(w.data, 6)        # 1 − 0.5·3/3 − 0.5·3/√18
     0.146447
+    >>> opt = Adagrad([w], lr=0.5, initial_accumulator_value=7.0)
+    >>> opt.zero_grad(); (w * 3.0).backward(); opt.step()
+    >>> float(opt.state[0]["sum"]), opt.state[0]["step"]     # 7 + 3²
+    (16.0, 1)
     """
 
     refuses_non_finite = True
-    _options = ("eps",)
+    counts_steps = True
+    _options = ("lr_decay", "eps", "initial_accumulator_value", "maximize")
 
-    def __init__(self, params: Iterable[Value] | Any, lr: float = 0.01, eps: float = 1e-10) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value] | Any,
+        lr: float = 0.01,
+        eps: float = 1e-10,
+        *,
+        lr_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        maximize: bool = False,
+    ) -> None:
         super().__init__(params, lr)
         self.eps = _nonneg(eps, "eps", "Adagrad")
+        self.lr_decay = _nonneg(lr_decay, "lr_decay", "Adagrad")
+        self.initial_accumulator_value = _nonneg(
+            initial_accumulator_value, "initial_accumulator_value", "Adagrad"
+        )
+        self.maximize = _flag(maximize, "maximize", "Adagrad")
+        if self.initial_accumulator_value:
+            self._fills = {"sum": self.initial_accumulator_value}
 
     def _constants(self, t: int) -> tuple:
-        return self.eps, self.lr
+        return self.eps, self.lr / (1 + (t - 1) * self.lr_decay), self.maximize
 
     def _state_keys(self) -> tuple[str, ...]:
         return ("sum",)
 
+    def _buffer_count(self) -> int:
+        return 2 if self.maximize else 1
+
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        eps, lr = c
+        eps, lr, maximize = c
         b = bufs[0]
+        if maximize:
+            g = np.negative(g, out=bufs[-1])
         np.divide(g, _root(s[0], g, 1.0, 1.0, eps, b), out=b)
         b *= lr
         w -= b

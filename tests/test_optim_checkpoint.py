@@ -24,6 +24,13 @@ MAKERS = {
     "AdamW": lambda ps: optim.AdamW(ps, lr=0.01),
     "RMSprop-momentum": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5),
     "Adagrad": lambda ps: optim.Adagrad(ps, lr=0.1),
+    # the options that keep more state: a step count, a running maximum, a running mean
+    "SGD-dampening": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0.3),
+    "Adam-amsgrad-maximize": lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True, maximize=True),
+    "RMSprop-centered": lambda ps: optim.RMSprop(ps, lr=0.01, centered=True),
+    "Adagrad-lr_decay-initial": lambda ps: optim.Adagrad(
+        ps, lr=0.1, lr_decay=0.1, initial_accumulator_value=0.5
+    ),
 }
 
 
@@ -98,7 +105,15 @@ def test_a_scalar_parameter_and_a_changed_learning_rate_are_resumed():
     opt.lr = 0.02  # (as a schedule would)
     sd = opt.state_dict()
     assert sd["param_groups"] == [
-        {"lr": 0.02, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "params": [0]}
+        {
+            "lr": 0.02,
+            "betas": (0.9, 0.999),
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            "amsgrad": False,
+            "maximize": False,
+            "params": [0],
+        }
     ]
     v = al.Value(w.data)
     opt2 = optim.Adam([v])
