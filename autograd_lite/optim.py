@@ -986,8 +986,7 @@ class Adagrad(Optimizer):
             initial_accumulator_value, "initial_accumulator_value", "Adagrad"
         )
         self.maximize = _flag(maximize, "maximize", "Adagrad")
-        if self.initial_accumulator_value:
-            self._fills = {"sum": self.initial_accumulator_value}
+        self._fills = {"sum": self.initial_accumulator_value}  # (0: zeros, as any state)
 
     def _constants(self, t: int) -> tuple:
         return self.eps, self.lr / (1 + (t - 1) * self.lr_decay), self.maximize

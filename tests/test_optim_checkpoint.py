@@ -246,3 +246,33 @@ def test_load_checkpoint_checks_model_and_optimizer_before_changing_either(tmp_p
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CheckpointError, match=r"not a valid \.npz"):
         al.load_checkpoint(net, opt, tmp_path / "bad.npz")
+
+
+def test_options_loaded_from_a_state_dict_replace_the_optimizers_own(rng):
+    # an Adagrad made with a starting sum resumes one made without: new sums start at 0
+    w, v = al.Value(np.ones(3)), al.Value(np.ones(3))
+    plain = optim.Adagrad([w], lr=0.1)
+    other = optim.Adagrad([v], lr=0.3, initial_accumulator_value=5.0, maximize=True)
+    other.load_state_dict(plain.state_dict())  # (no state yet: only the options)
+    g = rng.normal(size=3)
+    w.grad = v.grad = g
+    plain.step()
+    other.step()
+    assert other.initial_accumulator_value == 0.0 and not other.maximize and other.lr == 0.1
+    assert w.data.tobytes() == v.data.tobytes()
+    assert other.state[0]["sum"].tobytes() == plain.state[0]["sum"].tobytes()
+
+
+@pytest.mark.parametrize(
+    "meta", ["{not json", '["a list"]', '{"param_groups": []}', '{"counts": {"x": {}}}']
+)
+def test_a_checkpoint_with_a_broken_optimizer_record_is_refused(meta, tmp_path):
+    net = nn.Linear(2, 2, seed=0)
+    opt = optim.Adam(net.parameters(), lr=0.1)
+    path = tmp_path / "run.npz"
+    arrays = {"model/weight": net.weight.data * 2, "model/bias": net.bias.data * 2}
+    np.savez(path, **arrays, **{"optimizer/meta": np.array(meta)})
+    weight = net.weight.data.copy()
+    with pytest.raises(CheckpointError, match=r"load_checkpoint: .*run\.npz: "):
+        al.load_checkpoint(net, opt, path)
+    assert np.array_equal(net.weight.data, weight) and opt.lr == 0.1
