@@ -668,7 +668,8 @@ class SGD(Optimizer):
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
         lr, momentum, nesterov, decay, maximize, damp = c
         b = bufs[0]
-        g = _gradient(w, g, decay, maximize, bufs[-1])
+        if decay or maximize:
+            g = _gradient(w, g, decay, maximize, bufs[-1])
         if momentum:
             v = s[0]  # a new buffer holds zeros: momentum·0 + g is g, PyTorch's first step
             v *= momentum
@@ -776,7 +777,8 @@ class Adam(Optimizer):
         return 2 if self.weight_decay or self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        g = _gradient(w, g, c[-1], c[-2], bufs[-1])
+        if c[-1] or c[-2]:
+            g = _gradient(w, g, c[-1], c[-2], bufs[-1])
         w -= _adam_step(g, s, bufs[0], c)
 
 
@@ -916,7 +918,8 @@ class RMSprop(Optimizer):
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
         alpha, one_alpha, eps, momentum, lr, decay, maximize = c
         b = bufs[0]
-        g = _gradient(w, g, decay, maximize, bufs[-1])
+        if decay or maximize:
+            g = _gradient(w, g, decay, maximize, bufs[-1])
         if self.centered:  # √(v − ḡ²) + eps, ḡ the running mean of g
             v, mean = s[0], s[-1]
             v *= alpha
