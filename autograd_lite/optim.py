@@ -26,6 +26,7 @@ place; scalar parameters (Python floats) are always rebound.
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -309,11 +310,8 @@ class Optimizer:
         >>> opt.step(); sd["state"][0]["momentum_buffer"]    # a snapshot: unchanged
         array([2., 4.])
         """
-        state = {
-            i: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in s.items()}
-            for i, s in enumerate(self.state)
-            if s
-        }
+        state = {i: {k: _copied(v) for k, v in s.items()} for i, s in enumerate(self.state) if s}
+
         group = {"lr": self.lr, **{k: getattr(self, k) for k in self._options}}
         group["params"] = list(range(len(self.params)))
         return {
@@ -402,7 +400,7 @@ class Optimizer:
             if not isinstance(entry, dict):
                 fail(f"state[{i}] must be a dict, got {type(entry).__name__}")
             if not custom:
-                for key in sorted(set(entry) - keys):
+                for key in sorted(set(entry) - keys, key=str):
                     fail(f"parameter {i}: unknown state key {key!r} (expected {sorted(keys)})")
                 for key in sorted(keys - set(entry)) if entry else ():
                     fail(f"parameter {i}: state key {key!r} is missing")
@@ -424,6 +422,8 @@ class Optimizer:
                     v = np.array(v, copy=True)  # the caller's dict stays the caller's
                 elif not custom:
                     fail(f"parameter {i}: state[{key!r}] must be an array, got {type(v).__name__}")
+                else:
+                    v = copy.deepcopy(v)  # (a rule of one's own may keep anything)
                 new[i][key] = v
         steps = sd.get("steps")
         if steps is None:
@@ -530,6 +530,14 @@ def _rebind(p: Value, w: np.ndarray) -> None:
 
 
 _NUMBERS = (int, float, np.integer, np.floating)  # (numpy's float32 is no Python float)
+
+
+def _copied(value: Any) -> Any:
+    """A state entry for a snapshot: an array copied (writeable, its own memory), any other
+    value deep-copied (a step count is returned as it is)."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    return value if type(value) in (int, float) else copy.deepcopy(value)
 
 
 def _an(name: str) -> str:

@@ -276,3 +276,28 @@ def test_a_checkpoint_with_a_broken_optimizer_record_is_refused(meta, tmp_path):
     with pytest.raises(CheckpointError, match=r"load_checkpoint: .*run\.npz: "):
         al.load_checkpoint(net, opt, path)
     assert np.array_equal(net.weight.data, weight) and opt.lr == 0.1
+
+
+class Counting(optim.Optimizer):
+    """A rule of one's own (``_update``) that keeps a list of the step sizes in its state."""
+
+    def _update(self, p, g, state, t):
+        sizes = [*state.get("sizes", []), t]
+        return self.lr * np.sign(g), {"sizes": sizes, "last": np.array(g, dtype=float)}
+
+
+def test_a_rule_of_ones_own_is_saved_and_resumed_with_any_state(rng):
+    w = al.Value(np.zeros(3))
+    opt = Counting([w], lr=0.5)
+    for _ in range(2):
+        w.grad = rng.normal(size=3)
+        opt.step()
+    sd = opt.state_dict()
+    opt.state[0]["sizes"].append(99)  # the snapshot does not follow
+    assert sd["state"][0]["sizes"] == [1, 2]
+    other = Counting([al.Value(w.data.copy())], lr=0.1)
+    other.load_state_dict(sd)
+    sd["state"][0]["sizes"].append(7)  # nor does the loaded state follow the dict
+    assert other.state[0]["sizes"] == [1, 2] and other.lr == 0.5 and other.steps == 2
+    with pytest.raises(ValueError, match="unknown key 'momentum'"):
+        other.load_state_dict({**sd, "param_groups": [{**sd["param_groups"][0], "momentum": 0.9}]})
