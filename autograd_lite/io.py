@@ -7,6 +7,8 @@
   code), checks every key and shape, and only then changes the module. A
   missing file, a corrupt or truncated file, a missing or extra key or a wrong
   shape raises an error naming the path and key, and the module is unchanged.
+* ``save_checkpoint(module, optimizer, path)`` / ``load_checkpoint(...)`` do the same
+  for a model and its optimizer's ``state_dict()`` together, to resume training.
 
 >>> import os, tempfile
 >>> import autograd_lite as al
