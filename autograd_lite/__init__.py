@@ -53,6 +53,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "define_activation": ("autograd_lite.define", "define_activation"),
     "save": ("autograd_lite.io", "save"),
     "load": ("autograd_lite.io", "load"),
+    "save_checkpoint": ("autograd_lite.io", "save_checkpoint"),
+    "load_checkpoint": ("autograd_lite.io", "load_checkpoint"),
     "compile": ("autograd_lite.compiler", "compile"),
     "fit": ("autograd_lite.training", "fit"),
     "History": ("autograd_lite.training", "History"),

@@ -1,5 +1,6 @@
 """Optimizers (``SGD``, ``Adam``, ``RMSprop``, ``Adagrad``, ``AdamW``) and learning-rate
-schedules (``StepLR``, ``LambdaLR``, ``CosineAnnealingLR``).
+schedules (``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``LinearLR``, ``LambdaLR``,
+``CosineAnnealingLR``, ``ReduceLROnPlateau``).
 
 An optimizer holds a list of parameters; after ``loss.backward()`` its
 ``step()`` moves every parameter against its gradient, and ``zero_grad()``
@@ -24,6 +25,8 @@ place; scalar parameters (Python floats) are always rebound.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -118,6 +121,11 @@ class Optimizer:
     #: each parameter counts its own updates in ``state[i]["step"]`` (PyTorch's Adam does:
     #: a parameter skipped on some steps is bias-corrected by its own count, not ``steps``)
     counts_steps = False
+    #: the hyper-parameters a ``state_dict``'s param group holds besides ``lr``
+    #: (the constructor's argument names, each an attribute)
+    _options: tuple[str, ...] = ()
+    #: what a new state array starts as, where not zeros (Adagrad's ``sum``)
+    _fills: dict[str, float] = {}  # (read only: an instance sets its own)
 
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _collect(params)
@@ -282,6 +290,160 @@ class Optimizer:
                     )
         return work
 
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the optimizer, shaped as PyTorch's, to resume training from.
+
+        ``{"state": {i: {key: array or count}}, "param_groups": [{"lr": ..., options...,
+        "params": [0, 1, ...]}], "steps": ..., "optimizer": class name}``: ``state`` holds
+        the parameters that have had an update (indices into ``opt.params``), each
+        array a copy (later steps do not change the snapshot).
+        :meth:`load_state_dict` puts it back; :func:`autograd_lite.save_checkpoint`
+        stores it with the model in one ``.npz``.
+
+        >>> import autograd_lite as al
+        >>> w = al.Value([1.0, 2.0])
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"], sd["param_groups"][0]["params"], sd["steps"]
+        ({0: {'momentum_buffer': array([2., 4.])}}, [0], 1)
+        >>> opt.step(); sd["state"][0]["momentum_buffer"]    # a snapshot: unchanged
+        array([2., 4.])
+        """
+        state = {i: {k: _copied(v) for k, v in s.items()} for i, s in enumerate(self.state) if s}
+
+        group = {"lr": self.lr, **{k: getattr(self, k) for k in self._options}}
+        group["params"] = list(range(len(self.params)))
+        return {
+            "state": state,
+            "param_groups": [group],
+            "steps": self.steps,
+            "optimizer": type(self).__name__,
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from a :meth:`state_dict`: state, step counts and hyper-parameters.
+
+        Everything is checked before anything changes (the optimizer's type, the
+        number of parameters, each state array's shape and dtype against its
+        parameter, the keys, the hyper-parameters as the constructor checks them):
+        a ``ValueError`` names the parameter index and key, and the optimizer is
+        unchanged. The arrays are copied in: the dict stays the caller's.
+
+        >>> import autograd_lite as al
+        >>> w = al.Value([1.0, 2.0])
+        >>> opt = Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> fresh = Adam([al.Value([1.0, 2.0])])
+        >>> fresh.load_state_dict(opt.state_dict()); fresh.lr, fresh.state[0]["step"]
+        (0.1, 1)
+        >>> SGD([w], lr=0.1).load_state_dict(opt.state_dict())
+        Traceback (most recent call last):
+        ...
+        ValueError: SGD.load_state_dict: the state_dict is an Adam's, not an SGD's; ...
+        """
+        self._loader(state_dict)()
+
+    def _loader(self, sd: Any) -> Callable[[], None]:
+        """Check a state_dict without changing anything; return what puts it in place."""
+        name, n = type(self).__name__, len(self.params)
+
+        def fail(msg: str) -> None:
+            raise ValueError(f"{name}.load_state_dict: {msg}; the optimizer is unchanged")
+
+        if not isinstance(sd, dict):
+            fail(f"expected a dict made by state_dict(), got {type(sd).__name__}")
+        for key in sd:
+            if key not in ("state", "param_groups", "steps", "optimizer"):
+                fail(f"unknown key {key!r} (a state_dict has state, param_groups, steps)")
+        for key in ("state", "param_groups"):
+            if key not in sd:
+                fail(f"missing key {key!r}")
+        kind = sd.get("optimizer", name)
+        if kind != name:
+            fail(f"the state_dict is {_an(kind)}'s, not {_an(name)}'s")
+        groups = sd["param_groups"]
+        if not (isinstance(groups, (list, tuple)) and len(groups) == 1):
+            fail("param_groups must be a list of one group (one per optimizer here)")
+        group = groups[0]
+        if not isinstance(group, dict):
+            fail(f"param_groups[0] must be a dict, got {type(group).__name__}")
+        indices = group.get("params")
+        if not (isinstance(indices, (list, tuple)) and list(indices) == list(range(len(indices)))):
+            fail(f"param_groups[0]['params'] must be [0, 1, ...], got {indices!r}")
+        if len(indices) != n:
+            fail(f"the state_dict is for {len(indices)} parameters, this optimizer has {n}")
+        options = {k: v for k, v in group.items() if k != "params"}
+        for key in options:
+            if key != "lr" and key not in self._options:
+                fail(f"param_groups[0] has unknown key {key!r} (a {name} has {self._options})")
+        for key in ("lr", *self._options):
+            if key not in options:
+                fail(f"param_groups[0] is missing the hyper-parameter {key!r}")
+        lr = options.pop("lr")
+        if not (isinstance(lr, _NUMBERS) and not isinstance(lr, bool) and 0 <= lr < math.inf):
+            fail(f"param_groups[0]['lr'] must be a number >= 0, got {lr!r}")
+        base = next(c for c in type(self).__mro__ if c.__module__ == __name__)
+        try:  # the constructor checks the hyper-parameters (lr 0 is a schedule's to set)
+            probe = base([Value(0.0)], lr=1.0, **options)
+        except (TypeError, ValueError) as exc:
+            fail(f"param_groups[0]: {exc}")
+        state = sd["state"]
+        if not isinstance(state, dict):
+            fail(f"'state' must be a dict of parameter index -> dict, got {type(state).__name__}")
+        custom = type(self)._update is not Optimizer._update  # a rule of one's own: any keys
+        keys = set(probe._state_keys()) | ({"step"} if probe.counts_steps else set())
+        new: list[dict[str, Any]] = [{} for _ in self.params]
+        for i, entry in state.items():
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+                fail(f"'state' has an entry for parameter {i!r}; there are {n} parameters")
+            if not isinstance(entry, dict):
+                fail(f"state[{i}] must be a dict, got {type(entry).__name__}")
+            if not custom:
+                for key in sorted(set(entry) - keys, key=str):
+                    fail(f"parameter {i}: unknown state key {key!r} (expected {sorted(keys)})")
+                for key in sorted(keys - set(entry)) if entry else ():
+                    fail(f"parameter {i}: state key {key!r} is missing")
+            d = self.params[i]._data
+            shape = d.shape if type(d) is np.ndarray else ()
+            dtype = d.dtype if type(d) is np.ndarray else np.dtype(np.float64)
+            for key, v in entry.items():
+                if key == "step" and not custom:
+                    ok = isinstance(v, _NUMBERS) and not isinstance(v, bool) and v >= 0
+                    if not (ok and v == int(v)):
+                        fail(f"parameter {i}: state['step'] must be a whole number >= 0, got {v!r}")
+                    v = int(v)
+                elif isinstance(v, np.ndarray):
+                    if v.shape != shape or v.dtype != dtype:
+                        fail(
+                            f"parameter {i}: state[{key!r}] has shape {v.shape} and dtype "
+                            f"{v.dtype}; the parameter has shape {shape} and dtype {dtype}"
+                        )
+                    v = np.array(v, copy=True)  # the caller's dict stays the caller's
+                elif not custom:
+                    fail(f"parameter {i}: state[{key!r}] must be an array, got {type(v).__name__}")
+                else:
+                    v = copy.deepcopy(v)  # (a rule of one's own may keep anything)
+                new[i][key] = v
+        steps = sd.get("steps")
+        if steps is None:
+            steps = max([s.get("step", 0) for s in new if type(s.get("step")) is int] or [0])
+        ok = isinstance(steps, _NUMBERS) and not isinstance(steps, bool) and steps >= 0
+        if not (ok and steps == int(steps)):
+            fail(f"'steps' must be a whole number >= 0, got {steps!r}")
+        hyper = {
+            k: v
+            for k, v in vars(probe).items()
+            if k not in ("params", "state", "_scratch", "_held")
+        }
+
+        def apply() -> None:
+            vars(self).update(hyper)  # the options and what the constructor made of them
+            self.lr, self.steps, self.state = float(lr), int(steps), new
+            self._held = [None] * n  # the identity cache of the fast path: start over
+
+        return apply
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
 
@@ -308,7 +470,8 @@ def _state_array(value: Any, w: np.ndarray, key: str, i: int, opt: Optimizer) ->
         if value.shape == w.shape and value.dtype == w.dtype and value.flags.writeable:
             return value
     elif value is None:
-        return np.zeros_like(w)
+        fill = opt._fills.get(key)  # (Adagrad's initial_accumulator_value)
+        return np.full_like(w, fill) if fill else np.zeros_like(w)
     try:
         return np.array(np.broadcast_to(value, w.shape), dtype=w.dtype)
     except ValueError:
@@ -369,12 +532,34 @@ def _rebind(p: Value, w: np.ndarray) -> None:
 _NUMBERS = (int, float, np.integer, np.floating)  # (numpy's float32 is no Python float)
 
 
-def _nonneg(value: Any, what: str, name: str, below_one: bool = False) -> float:
-    ok = isinstance(value, _NUMBERS) and value >= 0 and (value < 1 or not below_one)
+def _copied(value: Any) -> Any:
+    """A state entry for a snapshot: an array copied (writeable, its own memory), any other
+    value deep-copied (a step count is returned as it is)."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    return value if type(value) in (int, float) else copy.deepcopy(value)
+
+
+def _an(name: str) -> str:
+    """``"an Adam"``, ``"an SGD"``, ``"a Sign"``: the article as the name is spoken."""
+    return f"{'an' if name[0] in 'AEFHILMNORSX' and name[:2] != 'Si' else 'a'} {name}"
+
+
+def _nonneg(
+    value: Any, what: str, name: str, below_one: bool = False, up_to_one: bool = False
+) -> float:
+    ok = isinstance(value, _NUMBERS) and value >= 0
+    ok = ok and (value < 1 or not below_one) and (value <= 1 or not up_to_one)
     if not ok:
-        bound = "in [0, 1)" if below_one else ">= 0"
+        bound = "in [0, 1)" if below_one else "in [0, 1]" if up_to_one else ">= 0"
         raise ValueError(f"{name}: {what} must be {bound}, got {value!r}")
     return float(value)
+
+
+def _flag(value: Any, what: str, name: str) -> bool:
+    if not (isinstance(value, (bool, np.bool_)) or (type(value) is int and value in (0, 1))):
+        raise ValueError(f"{name}: {what} must be True or False, got {value!r}")
+    return bool(value)
 
 
 # The update of a large parameter runs this many bytes of rows at a time: a block whose
@@ -404,11 +589,13 @@ def _block_shape(d: np.ndarray) -> tuple[int, ...]:
 class SGD(Optimizer):
     """Gradient descent ``w ← w − lr·g`` (the lecture's rule), with PyTorch's options.
 
-    Each step, exactly as ``torch.optim.SGD`` (dampening 0):
-    ``g ← ∂E/∂w + weight_decay·w``; with momentum ``v ← g`` at the first step,
-    then ``v ← momentum·v + g`` (``state[i]["momentum_buffer"]``), and ``g ← v``
-    (or ``g ← g + momentum·v`` with ``nesterov=True``); then ``w ← w − lr·g``.
-    Parameters without a gradient are skipped. Every rule runs in place
+    Each step, exactly as ``torch.optim.SGD``:
+    ``g ← ∂E/∂w`` (``−∂E/∂w`` with ``maximize=True``: ascent), ``g ← g + weight_decay·w``;
+    with momentum ``v ← g`` at the first step, then ``v ← momentum·v + (1 − dampening)·g``
+    (``state[i]["momentum_buffer"]``), and ``g ← v`` (or ``g ← g + momentum·v`` with
+    ``nesterov=True``, which needs dampening 0); then ``w ← w − lr·g``. With momentum and
+    dampening each parameter counts its updates in ``state[i]["step"]`` (its first step
+    is not dampened). Parameters without a gradient are skipped. Every rule runs in place
     (the parameter, the momentum buffer) through scratch buffers kept per
     parameter: after the first step a step allocates nothing.
 
@@ -419,11 +606,16 @@ class SGD(Optimizer):
     ...     opt.zero_grad(); (w * 1.0).backward(); opt.step()
     >>> w.data      # 1 - 0.5*1 - 0.5*(0.9 + 1)
     -0.45
+    >>> opt = SGD([w], lr=0.5, maximize=True)
+    >>> opt.zero_grad(); (w * 1.0).backward(); opt.step(); w.data   # up the slope
+    0.05
     >>> SGD([w], lr=0.1, nesterov=True)
     Traceback (most recent call last):
     ...
-    ValueError: SGD: nesterov=True needs a momentum > 0 (as in PyTorch)
+    ValueError: SGD: nesterov=True needs a momentum > 0 and dampening 0 (as in PyTorch)
     """
+
+    _options = ("momentum", "dampening", "nesterov", "weight_decay", "maximize")
 
     def __init__(
         self,
@@ -432,18 +624,29 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        *,
+        dampening: float = 0.0,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _nonneg(momentum, "momentum", "SGD", below_one=True)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", "SGD")
-        if nesterov and not momentum:
-            raise ValueError("SGD: nesterov=True needs a momentum > 0 (as in PyTorch)")
-        self.nesterov = bool(nesterov)
+        self.dampening = _nonneg(dampening, "dampening", "SGD", up_to_one=True)
+        self.maximize = _flag(maximize, "maximize", "SGD")
+        self.nesterov = _flag(nesterov, "nesterov", "SGD")
+        if nesterov and (not momentum or dampening):
+            raise ValueError(
+                "SGD: nesterov=True needs a momentum > 0 and dampening 0 (as in PyTorch)"
+            )
+        # dampening spares the first step: each parameter counts its steps (as PyTorch's
+        # "momentum_buffer is None" tells it)
+        self.counts_steps = bool(self.momentum and self.dampening)
 
     def step(self) -> None:
         """One update of every parameter with a gradient (see the class docstring)."""
         work = self._gradients()
-        if not (self.momentum or self.weight_decay) and type(self)._update is Optimizer._update:
+        plain = not (self.momentum or self.weight_decay or self.maximize)
+        if plain and type(self)._update is Optimizer._update:
             # The plain rule keeps no state: w -= lr·g straight into the buffer of the last
             # step where there is one (Optimizer.step costs ~1 µs more a parameter).
             lr, scratch, rest = self.lr, self._scratch, []
@@ -461,23 +664,24 @@ class SGD(Optimizer):
         self._commit(work, self.steps + 1)
 
     def _constants(self, t: int) -> tuple:
-        return self.lr, self.momentum, self.nesterov, self.weight_decay
+        damp = 1 - self.dampening if self.counts_steps and t > 1 else 1.0
+        return self.lr, self.momentum, self.nesterov, self.weight_decay, self.maximize, damp
 
     def _state_keys(self) -> tuple[str, ...]:
         return ("momentum_buffer",) if self.momentum else ()
 
     def _buffer_count(self) -> int:
-        return 2 if self.nesterov and self.weight_decay else 1
+        return 2 if self.nesterov and (self.weight_decay or self.maximize) else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        lr, momentum, nesterov, decay = c
+        lr, momentum, nesterov, decay, maximize, damp = c
         b = bufs[0]
-        if decay:
-            g = _decayed(w, g, decay, bufs[-1])
+        if decay or maximize:
+            g = _gradient(w, g, decay, maximize, bufs[-1])
         if momentum:
             v = s[0]  # a new buffer holds zeros: momentum·0 + g is g, PyTorch's first step
             v *= momentum
-            v += g
+            v += g if damp == 1 else np.multiply(g, damp, out=b)  # (no nesterov: b is free)
             if nesterov:
                 np.multiply(v, momentum, out=b)
                 b += g
@@ -489,11 +693,19 @@ class SGD(Optimizer):
         w -= b
 
 
-def _decayed(w: np.ndarray, g: Any, decay: float, out: np.ndarray) -> np.ndarray:
-    """``g + decay·w`` (L2 weight decay through the gradient) into ``out``."""
-    np.multiply(w, decay, out=out)
-    out += g
-    return out
+def _gradient(w: np.ndarray, g: Any, decay: float, maximize: bool, out: np.ndarray) -> Any:
+    """The gradient a rule follows: ``g`` (``−g`` with ``maximize``) ``+ decay·w``.
+
+    ``g`` itself when it is that; else computed into ``out``, one pass per term.
+    """
+    if decay:
+        np.multiply(w, decay, out=out)
+        if maximize:
+            out -= g
+        else:
+            out += g
+        return out
+    return np.negative(g, out=out) if maximize else g
 
 
 def _betas(betas: Any, name: str) -> tuple[float, float]:
@@ -513,7 +725,9 @@ class Adam(Optimizer):
     updates (``state[i]["step"]``, as PyTorch: a parameter that had no gradient on
     some steps is not bias-corrected as if it had). ``weight_decay`` adds
     ``weight_decay·w`` to ``g`` first (L2, through the moments; AdamW decays the
-    weights directly).
+    weights directly). ``amsgrad=True`` divides by the largest ``v`` so far instead
+    (``state[i]["max_exp_avg_sq"]``: ``v̂ = max(v̂_max, v)/(1−β2^t)``, Reddi et al.);
+    ``maximize=True`` follows ``−g``, as PyTorch.
     In place, as PyTorch: the moments are arrays made at a parameter's first
     update and changed in place after (an array taken from ``opt.state`` follows
     the steps), and so is the parameter's array.
@@ -528,9 +742,12 @@ class Adam(Optimizer):
     [0.5, 0.025]
     >>> opt.state[0]["step"]  # each parameter's own count, for its bias correction
     1
+    >>> sorted(Adam([w], amsgrad=True, maximize=True).state_dict()["param_groups"][0])
+    ['amsgrad', 'betas', 'eps', 'lr', 'maximize', 'params', 'weight_decay']
     """
 
     counts_steps = True
+    _options = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
 
     def __init__(
         self,
@@ -539,49 +756,60 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         name = type(self).__name__
         self.betas = _betas(betas, name)
         self.eps = _nonneg(eps, "eps", name)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", name)
+        self.amsgrad = _flag(amsgrad, "amsgrad", name)
+        self.maximize = _flag(maximize, "maximize", name)
 
     def _constants(self, t: int) -> tuple:
         # m̂/(√v̂ + eps) = m·(√c2/c1)/(√v + eps·√c2) with c1 = 1−β1ᵗ, c2 = 1−β2ᵗ: the same
         # number, one pass fewer over the array (no division of √v by √c2)
         b1, b2 = self.betas
         c1, root = 1 - b1**t, math.sqrt(1 - b2**t)
-        return b1, 1 - b1, b2, 1 - b2, self.eps * root, self.lr * root / c1, self.weight_decay
+        size = self.lr * root / c1
+        return b1, 1 - b1, b2, 1 - b2, self.eps * root, size, self.maximize, self.weight_decay
 
     def _state_keys(self) -> tuple[str, ...]:
+        if self.amsgrad:
+            return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
         return ("exp_avg", "exp_avg_sq")
 
     def _buffer_count(self) -> int:
-        return 2 if self.weight_decay else 1
+        return 2 if self.weight_decay or self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        if c[-1]:
-            g = _decayed(w, g, c[-1], bufs[-1])
+        if c[-1] or c[-2]:
+            g = _gradient(w, g, c[-1], c[-2], bufs[-1])
         w -= _adam_step(g, s, bufs[0], c)
 
 
 def _adam_step(g: Any, s: list, b: np.ndarray, c: tuple) -> np.ndarray:
     """Adam's moments updated in place, and ``lr·m̂/(√v̂ + eps)`` in ``b`` (returned)."""
     b1, one_b1, b2, one_b2, eps, size = c[:6]
-    m, v = s
+    m, v = s[0], s[1]
     m *= b1
     np.multiply(g, one_b1, out=b)
     m += b
-    np.divide(m, _root(v, g, b2, one_b2, eps, b), out=b)
+    np.divide(m, _root(v, g, b2, one_b2, eps, b, s[2] if len(s) > 2 else None), out=b)
     b *= size
     return b
 
 
-def _root(v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np.ndarray) -> Any:
+def _root(
+    v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np.ndarray, top: Any = None
+) -> Any:
     """``v ← beta·v + one_beta·g²`` in place, then ``√v + eps`` into ``b`` (returned).
 
     Adam's second moment, RMSprop's square average, Adagrad's sum (``beta = one_beta = 1``:
-    no multiplication, no pass).
+    no multiplication, no pass). With ``top`` (AMSGrad's largest ``v`` so far):
+    ``top ← max(top, v)`` in place, and ``√top + eps``.
     """
     if beta != 1:
         v *= beta
@@ -589,6 +817,8 @@ def _root(v: np.ndarray, g: Any, beta: float, one_beta: float, eps: float, b: np
     if one_beta != 1:
         b *= one_beta
     v += b
+    if top is not None:
+        v = np.maximum(top, v, out=top)
     np.sqrt(v, out=b)
     b += eps
     return b
@@ -598,7 +828,8 @@ class AdamW(Adam):
     """AdamW (Loshchilov & Hutter; PyTorch's rule): Adam with decoupled weight decay.
 
     ``w ← w − lr·weight_decay·w``, then Adam's step ``w ← w − lr·m̂/(√v̂ + eps)`` with
-    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``.
+    ``m ← β1·m + (1−β1)·g``, ``v ← β2·v + (1−β2)·g²``, ``m̂ = m/(1−β1ᵗ)``, ``v̂ = v/(1−β2ᵗ)``;
+    ``amsgrad`` and ``maximize`` as Adam's.
     In place, as Adam. A gradient with nan or inf raises before anything changes.
 
     >>> import autograd_lite as al
@@ -618,16 +849,21 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.01,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
     def _constants(self, t: int) -> tuple:
-        return (*super()._constants(t)[:6], 1 - self.lr * self.weight_decay)
+        return (*super()._constants(t)[:7], 1 - self.lr * self.weight_decay)
 
     def _buffer_count(self) -> int:
-        return 1
+        return 2 if self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
+        if c[-2]:
+            g = np.negative(g, out=bufs[-1])
         step = _adam_step(g, s, bufs[0], c)  # (g read before w changes: g may be w itself)
         if c[-1] != 1:
             w *= c[-1]
@@ -639,9 +875,11 @@ class RMSprop(Optimizer):
 
     ``v ← α·v + (1−α)·g²``, then ``w ← w − lr·g/(√v + eps)``; with momentum
     ``b ← momentum·b + g/(√v + eps)`` and ``w ← w − lr·b``. ``weight_decay`` adds
-    ``weight_decay·w`` to ``g`` first. In place (``state[i]["square_avg"]``,
-    ``["momentum_buffer"]``, the parameter). A gradient with nan or inf raises
-    before anything changes.
+    ``weight_decay·w`` to ``g`` first. ``centered=True`` divides by an estimate of the
+    gradient's standard deviation instead, ``√(v − ḡ²) + eps`` with
+    ``ḡ ← α·ḡ + (1−α)·g`` (``state[i]["grad_avg"]``); ``maximize=True`` follows ``−g``.
+    In place (``state[i]["square_avg"]``, ``["momentum_buffer"]``, the parameter).
+    A gradient with nan or inf raises before anything changes.
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -652,6 +890,7 @@ class RMSprop(Optimizer):
     """
 
     refuses_non_finite = True
+    _options = ("alpha", "eps", "momentum", "weight_decay", "centered", "maximize")
 
     def __init__(
         self,
@@ -661,29 +900,50 @@ class RMSprop(Optimizer):
         eps: float = 1e-8,
         momentum: float = 0.0,
         *,
+        centered: bool = False,
         weight_decay: float = 0.0,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.alpha = _nonneg(alpha, "alpha", "RMSprop", below_one=True)
         self.eps = _nonneg(eps, "eps", "RMSprop")
         self.momentum = _nonneg(momentum, "momentum", "RMSprop", below_one=True)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", "RMSprop")
+        self.centered = _flag(centered, "centered", "RMSprop")
+        self.maximize = _flag(maximize, "maximize", "RMSprop")
 
     def _constants(self, t: int) -> tuple:
-        return self.alpha, 1 - self.alpha, self.eps, self.momentum, self.lr, self.weight_decay
+        alpha, decay = self.alpha, self.weight_decay
+        return alpha, 1 - alpha, self.eps, self.momentum, self.lr, decay, self.maximize
 
     def _state_keys(self) -> tuple[str, ...]:
-        return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+        keys = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
+        return (*keys, "grad_avg") if self.centered else keys
 
     def _buffer_count(self) -> int:
-        return 2 if self.weight_decay else 1
+        return 2 if self.weight_decay or self.maximize else 1
 
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        alpha, one_alpha, eps, momentum, lr, decay = c
+        alpha, one_alpha, eps, momentum, lr, decay, maximize = c
         b = bufs[0]
-        if decay:
-            g = _decayed(w, g, decay, bufs[-1])
-        np.divide(g, _root(s[0], g, alpha, one_alpha, eps, b), out=b)
+        if decay or maximize:
+            g = _gradient(w, g, decay, maximize, bufs[-1])
+        if self.centered:  # √(v − ḡ²) + eps, ḡ the running mean of g
+            v, mean = s[0], s[-1]
+            v *= alpha
+            np.multiply(g, g, out=b)
+            b *= one_alpha
+            v += b
+            mean *= alpha
+            np.multiply(g, one_alpha, out=b)
+            mean += b
+            np.multiply(mean, mean, out=b)
+            np.subtract(v, b, out=b)
+            np.sqrt(b, out=b)
+            b += eps
+            np.divide(g, b, out=b)
+        else:
+            np.divide(g, _root(s[0], g, alpha, one_alpha, eps, b), out=b)
         if momentum:
             buf = s[1]
             buf *= momentum
@@ -697,8 +957,11 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad (PyTorch's rule): steps shrink with the sum of all squared gradients so far.
 
-    ``s ← s + g²``, ``w ← w − lr·g/(√s + eps)``, in place (``state[i]["sum"]``, the
-    parameter). A gradient with nan or inf raises before anything changes.
+    ``s ← s + g²``, ``w ← w − clr·g/(√s + eps)`` with ``clr = lr/(1 + (t−1)·lr_decay)``,
+    ``t`` the parameter's own count of updates (``state[i]["step"]``, as PyTorch keeps);
+    the sum starts at ``initial_accumulator_value``; ``maximize=True`` follows ``−g``.
+    In place (``state[i]["sum"]``, the parameter). A gradient with nan or inf raises
+    before anything changes.
 
     >>> import autograd_lite as al
     >>> w = al.Value(1.0)
@@ -707,23 +970,49 @@ class Adagrad(Optimizer):
     ...     opt.zero_grad(); (w * 3.0).backward(); opt.step()
     >>> round(w.data, 6)        # 1 − 0.5·3/3 − 0.5·3/√18
     0.146447
+    >>> opt = Adagrad([w], lr=0.5, initial_accumulator_value=7.0)
+    >>> opt.zero_grad(); (w * 3.0).backward(); opt.step()
+    >>> float(opt.state[0]["sum"]), opt.state[0]["step"]     # 7 + 3²
+    (16.0, 1)
     """
 
     refuses_non_finite = True
+    counts_steps = True
+    _options = ("lr_decay", "eps", "initial_accumulator_value", "maximize")
 
-    def __init__(self, params: Iterable[Value] | Any, lr: float = 0.01, eps: float = 1e-10) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value] | Any,
+        lr: float = 0.01,
+        eps: float = 1e-10,
+        *,
+        lr_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        maximize: bool = False,
+    ) -> None:
         super().__init__(params, lr)
         self.eps = _nonneg(eps, "eps", "Adagrad")
+        self.lr_decay = _nonneg(lr_decay, "lr_decay", "Adagrad")
+        self.initial_accumulator_value = _nonneg(
+            initial_accumulator_value, "initial_accumulator_value", "Adagrad"
+        )
+        self.maximize = _flag(maximize, "maximize", "Adagrad")
+        self._fills = {"sum": self.initial_accumulator_value}  # (0: zeros, as any state)
 
     def _constants(self, t: int) -> tuple:
-        return self.eps, self.lr
+        return self.eps, self.lr / (1 + (t - 1) * self.lr_decay), self.maximize
 
     def _state_keys(self) -> tuple[str, ...]:
         return ("sum",)
 
+    def _buffer_count(self) -> int:
+        return 2 if self.maximize else 1
+
     def _kernel(self, w: np.ndarray, g: Any, s: list, bufs: tuple, c: tuple) -> None:
-        eps, lr = c
+        eps, lr, maximize = c
         b = bufs[0]
+        if maximize:
+            g = np.negative(g, out=bufs[-1])
         np.divide(g, _root(s[0], g, 1.0, 1.0, eps, b), out=b)
         b *= lr
         w -= b
@@ -735,6 +1024,9 @@ class LRScheduler:
     ``lr_at(epoch)`` gives the rate for an epoch (0-based); ``step()`` advances
     the epoch and sets ``optimizer.lr``.
     """
+
+    #: the schedule may reach ``lr = 0`` (where an optimizer leaves its parameters as they are)
+    may_reach_zero = False
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -750,7 +1042,7 @@ class LRScheduler:
         """Advance one epoch, set and return the optimizer's new learning rate."""
         self.epoch += 1
         lr = float(self.lr_at(self.epoch))
-        if not lr > 0:
+        if not (lr > 0 or (lr == 0 and self.may_reach_zero)):
             raise ValueError(
                 f"{type(self).__name__}: schedule gave lr={lr!r} at epoch {self.epoch}"
             )
@@ -818,12 +1110,191 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max = T_max
         self.eta_min = _nonneg(eta_min, "eta_min", "CosineAnnealingLR")
 
+    may_reach_zero = True
+
     def lr_at(self, epoch: int) -> float:
         cos = (1 + np.cos(np.pi * epoch / self.T_max)) / 2
         return float(self.eta_min + (self.base_lr - self.eta_min) * cos)
 
-    def step(self) -> float:
-        """Advance one epoch, set and return the new rate (which may be ``eta_min = 0``)."""
+
+def _positive(value: Any, what: str, name: str) -> float:
+    if isinstance(value, bool) or not (isinstance(value, _NUMBERS) and value > 0):
+        raise ValueError(f"{name}: {what} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def _count(value: Any, what: str, name: str, least: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name}: {what} must be an int >= {least}, got {value!r}")
+    return int(value)
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` at each milestone epoch (PyTorch's schedule).
+
+    ``lr = base_lr·gamma^k`` with ``k`` the number of milestones ``<= epoch``.
+
+    >>> import autograd_lite as al
+    >>> opt = SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    >>> [sched.step() for _ in range(5)]
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1) -> None:
+        super().__init__(optimizer)
+        marks = list(milestones)
+        for m in marks:
+            _count(m, "each milestone", "MultiStepLR", least=1)
+        if marks != sorted(set(marks)):
+            raise ValueError(f"MultiStepLR: milestones must be increasing, got {marks!r}")
+        self.milestones = [int(m) for m in marks]
+        self.gamma = _positive(gamma, "gamma", "MultiStepLR")
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every epoch: ``lr = base_lr·gamma^epoch`` (PyTorch's).
+
+    >>> import autograd_lite as al
+    >>> opt = SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = ExponentialLR(opt, gamma=0.5)
+    >>> [sched.step() for _ in range(3)]
+    [0.5, 0.25, 0.125]
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        super().__init__(optimizer)
+        self.gamma = _positive(gamma, "gamma", "ExponentialLR")
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma**epoch
+
+
+class LinearLR(LRScheduler):
+    """Warm-up (or -down): the rate's factor goes linearly from ``start_factor`` to ``end_factor``.
+
+    ``lr = base_lr·(start + (end − start)·min(epoch, total_iters)/total_iters)``, ``start``
+    and ``end`` the factors (PyTorch's closed form). As PyTorch's, it sets
+    ``base_lr·start_factor`` when made, and stays at ``base_lr·end_factor`` after
+    ``total_iters`` epochs.
+
+    >>> import autograd_lite as al
+    >>> opt = SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> opt.lr, [sched.step() for _ in range(4)]
+    (0.25, [0.5, 0.75, 1.0, 1.0])
+    """
+
+    may_reach_zero = True  # (end_factor 0: a decay to nothing)
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+    ) -> None:
+        super().__init__(optimizer)
+        ok = isinstance(start_factor, _NUMBERS) and 0 < start_factor <= 1
+        if isinstance(start_factor, bool) or not ok:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
+        ok = isinstance(end_factor, _NUMBERS) and 0 <= end_factor <= 1
+        if isinstance(end_factor, bool) or not ok:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
+        self.start_factor, self.end_factor = float(start_factor), float(end_factor)
+        self.total_iters = _count(total_iters, "total_iters", "LinearLR", least=1)
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, epoch: int) -> float:
+        done = min(epoch, self.total_iters) / self.total_iters
+        return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Lower the rate when a metric stops improving (PyTorch's rule): ``step(metric)``.
+
+    Call ``step(metric)`` once an epoch with the number to watch (a validation
+    loss; ``mode="max"`` for an accuracy). The metric improves when it is below
+    ``best·(1 − threshold)`` (``threshold_mode="rel"``; ``best − threshold`` with
+    ``"abs"``; above ``best·(1 + threshold)`` / ``best + threshold`` in ``"max"``
+    mode). After more than ``patience`` epochs in a row without improvement the rate
+    becomes ``max(lr·factor, min_lr)`` (unless that changes it by ``eps`` or less),
+    and for ``cooldown`` epochs after that no epoch counts as bad. ``al.fit`` calls
+    ``step`` with the epoch's ``val_loss`` (its ``loss`` without validation data).
+
+    >>> import autograd_lite as al
+    >>> opt = SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> [sched.step(loss) for loss in [3.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0]]
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(optimizer)
+        name = "ReduceLROnPlateau"
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
+            )
+        if isinstance(factor, bool) or not (isinstance(factor, _NUMBERS) and 0 < factor < 1):
+            raise ValueError(f"{name}: factor must be in (0, 1), got {factor!r}")
+        self.mode, self.threshold_mode, self.factor = mode, threshold_mode, float(factor)
+        self.patience = _count(patience, "patience", name)
+        self.cooldown = _count(cooldown, "cooldown", name)
+        self.threshold = _nonneg(threshold, "threshold", name)
+        self.min_lr = _nonneg(min_lr, "min_lr", name)
+        self.eps = _nonneg(eps, "eps", name)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    def lr_at(self, epoch: int) -> float:
+        raise TypeError("ReduceLROnPlateau: the rate follows a metric, not the epoch: step(metric)")
+
+    def _better(self, a: float) -> bool:
+        best, th = self.best, self.threshold
+        if self.mode == "min":
+            return a < (best * (1 - th) if self.threshold_mode == "rel" else best - th)
+        return a > (best * (1 + th) if self.threshold_mode == "rel" else best + th)
+
+    def step(self, metric: Any) -> float:  # type: ignore[override]
+        """Record one epoch's ``metric``; lower the rate on a plateau; return the rate."""
+        if isinstance(metric, Value):
+            metric = metric.item()
+        try:
+            current = float(metric)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"ReduceLROnPlateau.step: metric must be a number, got {type(metric).__name__}"
+            ) from None
         self.epoch += 1
-        self.optimizer.lr = self.lr_at(self.epoch)
+        if self._better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:  # in cooldown: bad epochs are not counted
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            old = self.optimizer.lr
+            new = max(old * self.factor, self.min_lr)
+            if old - new > self.eps:
+                self.optimizer.lr = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         return self.optimizer.lr

@@ -171,16 +171,20 @@ def numpy_optimizer(
     eps: float | None = None,
     alpha: float = 0.99,
     weight_decay: float = 0.01,
+    amsgrad: bool = False,
+    centered: bool = False,
 ) -> Callable[[list[np.ndarray]], None]:
     """``step(grads)``: one step of PyTorch's rule ``rule`` on ``params``, in place.
 
     ``"sgd"`` (with ``momentum``; the first step's buffer is the gradient),
-    ``"adam"``, ``"adamw"`` (decoupled ``weight_decay``), ``"rmsprop"`` (no
-    momentum), ``"adagrad"``; ``eps`` defaults as in PyTorch (1e-10 for Adagrad,
-    else 1e-8). State arrays are made once and updated in place, one scratch
-    buffer per parameter takes every temporary. Adam's ``m̂/(√v̂ + eps)`` is
-    computed as ``m·(√c2/c1)/(√v + eps·√c2)`` (``c1 = 1−β1ᵗ``, ``c2 = 1−β2ᵗ``):
-    the same number, one pass fewer. The arrays are updated as given (not copied).
+    ``"adam"``, ``"adamw"`` (decoupled ``weight_decay``; ``amsgrad``: divide by the
+    running maximum of ``v``), ``"rmsprop"`` (no momentum; ``centered``: by
+    ``√(v − ḡ²)``, ``ḡ`` the running mean of ``g``), ``"adagrad"``; ``eps`` defaults
+    as in PyTorch (1e-10 for Adagrad, else 1e-8). State arrays are made once and
+    updated in place, one scratch buffer per parameter takes every temporary. Adam's
+    ``m̂/(√v̂ + eps)`` is computed as ``m·(√c2/c1)/(√v + eps·√c2)`` (``c1 = 1−β1ᵗ``,
+    ``c2 = 1−β2ᵗ``): the same number, one pass fewer. The arrays are updated as given
+    (not copied).
     """
     b1, b2 = betas
     if eps is None:
@@ -188,7 +192,9 @@ def numpy_optimizer(
     first = [np.zeros_like(p) for p in params]  # m, momentum buffer, square_avg or sum
     second = [np.zeros_like(p) for p in params] if rule in ("adam", "adamw") else first
     scratch = [np.empty_like(p) for p in params]
-    items = list(zip(params, first, second, scratch))
+    # AMSGrad's running maximum of v, or centered RMSprop's running mean of g
+    third = [np.zeros_like(p) for p in params] if amsgrad or centered else scratch
+    items = list(zip(params, first, second, scratch, third))
     t = [0]
 
     def root(v: np.ndarray, g: np.ndarray, beta: float, eps: float, out: np.ndarray) -> np.ndarray:
@@ -206,7 +212,7 @@ def numpy_optimizer(
         t[0] += 1
         c2 = math.sqrt(1 - b2 ** t[0])
         size, tiny = lr * c2 / (1 - b1 ** t[0]), eps * c2
-        for (w, m, v, buf), g in zip(items, grads):
+        for (w, m, v, buf, top), g in zip(items, grads):
             if rule == "sgd":
                 if t[0] == 1:
                     m[...] = g
@@ -218,10 +224,31 @@ def numpy_optimizer(
                 m *= b1
                 np.multiply(g, 1 - b1, out=buf)
                 m += buf
-                np.divide(m, root(v, g, b2, tiny, buf), out=buf)
+                if amsgrad:
+                    root(v, g, b2, tiny, buf)  # (√v + eps in buf: not needed)
+                    np.maximum(top, v, out=top)
+                    np.sqrt(top, out=buf)
+                    buf += tiny
+                    np.divide(m, buf, out=buf)
+                else:
+                    np.divide(m, root(v, g, b2, tiny, buf), out=buf)
                 buf *= size
                 if rule == "adamw":
                     w *= 1 - lr * weight_decay
+            elif centered:  # RMSprop: √(v − ḡ²) + eps
+                np.multiply(g, g, out=buf)
+                m *= alpha
+                buf *= 1 - alpha
+                m += buf
+                top *= alpha
+                np.multiply(g, 1 - alpha, out=buf)
+                top += buf
+                np.multiply(top, top, out=buf)
+                np.subtract(m, buf, out=buf)
+                np.sqrt(buf, out=buf)
+                buf += eps
+                np.divide(g, buf, out=buf)
+                buf *= lr
             else:  # RMSprop's square average, or Adagrad's sum
                 np.divide(g, root(m, g, alpha if rule == "rmsprop" else 1.0, eps, buf), out=buf)
                 buf *= lr

@@ -8,7 +8,8 @@ per parameter), with ``torch.optim.Adam`` beside it when PyTorch is importable
 
 1. the optimizer's ``step()`` alone on the parameters of the 784-1024-1024-10
    float32 MLP, gradients fixed arrays: Adam, AdamW, SGD with momentum, RMSprop,
-   Adagrad, target <= 1.10x each (and Adam on the 64-128-64-10 parameters, a
+   Adagrad, and Adam with amsgrad and RMSprop centered (the options that add
+   passes), target <= 1.10x each (and Adam on the 64-128-64-10 parameters, a
    reference line: there the cost is Python's per parameter, not the arrays');
 2. the whole training step as users write it, ``nn.Linear`` layers +
    ``nn.CrossEntropyLoss`` + ``optim.Adam`` + ``opt.zero_grad()``, against
@@ -36,13 +37,25 @@ import baselines as B  # the hand-written baselines, shared with the other bench
 import bench_engine as E  # its timing helpers: one way of measuring for every bench
 
 LR = 1e-3
-RULES = {  # numpy_optimizer's name -> how a user makes the same optimizer
+RULES = {  # numpy_optimizer's name (and options) -> how a user makes the same optimizer
     "adam": ("optim.Adam", lambda ps: optim.Adam(ps, lr=LR)),
     "adamw": ("optim.AdamW (weight_decay 0.01)", lambda ps: optim.AdamW(ps, lr=LR)),
     "sgd": ("optim.SGD, momentum 0.9", lambda ps: optim.SGD(ps, lr=LR, momentum=0.9)),
     "rmsprop": ("optim.RMSprop", lambda ps: optim.RMSprop(ps, lr=LR)),
     "adagrad": ("optim.Adagrad", lambda ps: optim.Adagrad(ps, lr=LR)),
+    # the options that add passes (a running maximum, a running mean)
+    "adam amsgrad": ("optim.Adam, amsgrad", lambda ps: optim.Adam(ps, lr=LR, amsgrad=True)),
+    "rmsprop centered": (
+        "optim.RMSprop, centered",
+        lambda ps: optim.RMSprop(ps, lr=LR, centered=True),
+    ),
 }
+
+
+def numpy_rule(rule: str, params: list[np.ndarray]):
+    """``baselines.numpy_optimizer`` for a key of ``RULES`` ("adam amsgrad": with the option)."""
+    name, *options = rule.split()
+    return B.numpy_optimizer(name, params, LR, **dict.fromkeys(options, True))
 
 
 def mlp_arrays(sizes: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -68,14 +81,14 @@ def ours(rule: str, arrays: list[np.ndarray], grads: list[np.ndarray]):
 
 def bench_rule(rule: str, sizes: list[int], repeat: int, target: str) -> None:
     arrays, grads = mlp_arrays(sizes)
-    numpy_step = B.numpy_optimizer(rule, [a.copy() for a in arrays], LR)
+    numpy_step = numpy_rule(rule, [a.copy() for a in arrays])
     steps = {"numpy": lambda: numpy_step(grads), "ours": ours(rule, arrays, grads)}
     if rule == "adam":
         torch_step = B.torch_adam(arrays, grads, LR)
         if torch_step is not None:
             steps["torch"] = torch_step
     numpy_params = [a.copy() for a in arrays]  # the same steps once more, to compare
-    check = B.numpy_optimizer(rule, numpy_params, LR)
+    check = numpy_rule(rule, numpy_params)
     ours_params = steps["ours"].params
     for _ in range(3):  # equal work: the same parameters after three steps
         check(grads)

@@ -262,7 +262,7 @@ def test_state_is_named_as_in_pytorch_and_made_on_the_first_update():
         optim.Adam(w): {"step", "exp_avg", "exp_avg_sq"},
         optim.AdamW(w): {"step", "exp_avg", "exp_avg_sq"},
         optim.RMSprop(w, momentum=0.5): {"square_avg", "momentum_buffer"},
-        optim.Adagrad(w): {"sum"},
+        optim.Adagrad(w): {"sum", "step"},
     }
     for opt, keys in names.items():
         assert opt.state == [{}]

@@ -22,47 +22,100 @@ from autograd_lite import optim
 # ---- PyTorch's rules, one step each: (w, g, state, t, options) -> (w, state)
 
 
-def ref_sgd(w, g, s, t, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+def ref_sgd(
+    w, g, s, t, lr, momentum=0.0, nesterov=False, weight_decay=0.0, dampening=0.0, maximize=False
+):
+    if maximize:
+        g = -g
     if weight_decay:
         g = g + weight_decay * w
     if momentum:
-        buf = g if "momentum_buffer" not in s else momentum * s["momentum_buffer"] + g
+        if "momentum_buffer" not in s:
+            buf = g
+        else:
+            buf = momentum * s["momentum_buffer"] + (1 - dampening) * g
         s = {"momentum_buffer": buf}
         g = g + momentum * buf if nesterov else buf
     return w - lr * g, s
 
 
-def ref_adam(w, g, s, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, adamw=False):
+def ref_adam(
+    w,
+    g,
+    s,
+    t,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    amsgrad=False,
+    maximize=False,
+    adamw=False,
+):
     b1, b2 = betas
+    if maximize:
+        g = -g
     if adamw:
         w = w * (1 - lr * weight_decay)
     elif weight_decay:
         g = g + weight_decay * w
     m = b1 * s.get("exp_avg", 0.0) + (1 - b1) * g
     v = b2 * s.get("exp_avg_sq", 0.0) + (1 - b2) * g * g
+    new = {"exp_avg": m, "exp_avg_sq": v}
     m_hat = m / (1 - b1**t)
-    v_hat = v / (1 - b2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"exp_avg": m, "exp_avg_sq": v}
+    if amsgrad:
+        top = np.maximum(s.get("max_exp_avg_sq", 0.0), v)
+        new["max_exp_avg_sq"] = top
+        denom = np.sqrt(top) / np.sqrt(1 - b2**t) + eps
+    else:
+        denom = np.sqrt(v / (1 - b2**t)) + eps
+    return w - lr * m_hat / denom, new
 
 
 def ref_adamw(w, g, s, t, weight_decay=0.01, **kw):
     return ref_adam(w, g, s, t, weight_decay=weight_decay, adamw=True, **kw)
 
 
-def ref_rmsprop(w, g, s, t, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
+def ref_rmsprop(
+    w,
+    g,
+    s,
+    t,
+    lr=0.01,
+    alpha=0.99,
+    eps=1e-8,
+    momentum=0.0,
+    weight_decay=0.0,
+    centered=False,
+    maximize=False,
+):
+    if maximize:
+        g = -g
     if weight_decay:
         g = g + weight_decay * w
     v = alpha * s.get("square_avg", 0.0) + (1 - alpha) * g * g
-    avg = np.sqrt(v) + eps
+    new = {"square_avg": v}
+    if centered:
+        mean = alpha * s.get("grad_avg", 0.0) + (1 - alpha) * g
+        new["grad_avg"] = mean
+        avg = np.sqrt(v - mean * mean) + eps
+    else:
+        avg = np.sqrt(v) + eps
     if momentum:
         buf = momentum * s.get("momentum_buffer", 0.0) + g / avg
-        return w - lr * buf, {"square_avg": v, "momentum_buffer": buf}
-    return w - lr * g / avg, {"square_avg": v}
+        new["momentum_buffer"] = buf
+        return w - lr * buf, new
+    return w - lr * g / avg, new
 
 
-def ref_adagrad(w, g, s, t, lr=0.01, eps=1e-10):
-    total = s.get("sum", 0.0) + g * g
-    return w - lr * g / (np.sqrt(total) + eps), {"sum": total}
+def ref_adagrad(
+    w, g, s, t, lr=0.01, eps=1e-10, lr_decay=0.0, initial_accumulator_value=0.0, maximize=False
+):
+    if maximize:
+        g = -g
+    clr = lr / (1 + (t - 1) * lr_decay)
+    total = s.get("sum", initial_accumulator_value) + g * g
+    return w - clr * g / (np.sqrt(total) + eps), {"sum": total}
 
 
 CASES = [
@@ -84,6 +137,24 @@ CASES = [
     (optim.RMSprop, ref_rmsprop, {"lr": 0.02, "momentum": 0.5, "weight_decay": 0.1, "eps": 1e-3}),
     (optim.Adagrad, ref_adagrad, {}),
     (optim.Adagrad, ref_adagrad, {"lr": 0.3, "eps": 1e-3}),
+    # PyTorch's further options
+    (optim.SGD, ref_sgd, {"lr": 0.1, "maximize": True}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.8, "dampening": 1.0, "weight_decay": 0.1}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.7, "weight_decay": 0.2, "maximize": True}),
+    (optim.Adam, ref_adam, {"lr": 0.05, "amsgrad": True}),
+    (optim.Adam, ref_adam, {"lr": 0.05, "maximize": True}),
+    (optim.Adam, ref_adam, {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+    (optim.AdamW, ref_adamw, {"lr": 0.05, "amsgrad": True, "betas": (0.5, 0.9)}),
+    (optim.AdamW, ref_adamw, {"lr": 0.05, "maximize": True, "weight_decay": 0.3}),
+    (optim.RMSprop, ref_rmsprop, {"lr": 0.02, "centered": True}),
+    (optim.RMSprop, ref_rmsprop, {"lr": 0.02, "centered": True, "momentum": 0.5, "alpha": 0.9}),
+    (optim.RMSprop, ref_rmsprop, {"maximize": True, "weight_decay": 0.1}),
+    (optim.RMSprop, ref_rmsprop, {"maximize": True, "centered": True, "momentum": 0.3}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.3, "lr_decay": 0.5}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.3, "initial_accumulator_value": 2.0}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.3, "maximize": True, "lr_decay": 0.1}),
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _, _) in enumerate(CASES)]
 
@@ -438,22 +509,30 @@ def test_state_arrays_the_caller_puts_in_are_used_and_then_updated_in_place(rng)
     np.testing.assert_allclose(mine["exp_avg_sq"], ref_s["exp_avg_sq"], rtol=1e-12)
 
 
-@pytest.mark.parametrize(("cls", "ref"), [(optim.Adam, ref_adam), (optim.AdamW, ref_adamw)])
-def test_adam_bias_corrects_each_parameter_by_its_own_count(cls, ref, rng):
+@pytest.mark.parametrize(
+    ("cls", "ref", "kw"),
+    [
+        (optim.Adam, ref_adam, {}),
+        (optim.AdamW, ref_adamw, {}),
+        (optim.Adagrad, ref_adagrad, {"lr_decay": 0.5}),  # its decay counts by state["step"]
+        (optim.SGD, ref_sgd, {"momentum": 0.9, "dampening": 0.5}),  # the first is undamped
+    ],
+)
+def test_a_rule_that_counts_steps_counts_each_parameters_own_updates(cls, ref, kw, rng):
     # PyTorch keeps state["step"] per parameter: one without a gradient on some steps (a
     # frozen layer, a branch not taken) is corrected by the updates it had, not by opt.steps
     a, b = al.Value(rng.normal(size=3)), al.Value(rng.normal(size=2))
-    opt = cls([a, b], lr=0.1)
+    opt = cls([a, b], lr=0.1, **kw)
     ref_a, ref_b, s_a, s_b, t_b = a.data.copy(), b.data.copy(), {}, {}, 0
     for t in range(1, 6):
         ga = rng.normal(size=3)
         a.grad, b.grad = ga, None
-        ref_a, s_a = ref(ref_a, ga, s_a, t, lr=0.1)
+        ref_a, s_a = ref(ref_a, ga, s_a, t, lr=0.1, **kw)
         if t in (2, 4, 5):  # b has a gradient on three of the five steps
             gb = rng.normal(size=2)
             b.grad = gb
             t_b += 1
-            ref_b, s_b = ref(ref_b, gb, s_b, t_b, lr=0.1)
+            ref_b, s_b = ref(ref_b, gb, s_b, t_b, lr=0.1, **kw)
         opt.step()
     assert opt.steps == 5 and opt.state[0]["step"] == 5 and opt.state[1]["step"] == 3
     np.testing.assert_allclose(a.data, ref_a, rtol=1e-12)
@@ -498,3 +577,55 @@ def test_a_state_array_the_caller_froze_is_not_written(cls, key, rng):
     for j, p in enumerate(ps):
         np.testing.assert_allclose(p.data, ref_w[j], rtol=1e-10)
         np.testing.assert_allclose(opt.state[j][key], ref_s[j][key], rtol=1e-10)
+
+
+MAXIMIZING = [
+    (optim.SGD, {"lr": 0.1}),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    (optim.Adam, {"lr": 0.1, "weight_decay": 0.1, "amsgrad": True}),
+    (optim.AdamW, {"lr": 0.1}),
+    (optim.RMSprop, {"weight_decay": 0.1, "centered": True}),
+    (optim.Adagrad, {"lr": 0.1}),
+]
+
+
+@pytest.mark.parametrize(("cls", "kw"), MAXIMIZING)
+def test_maximize_is_the_rule_on_the_negated_gradient_bit_for_bit(cls, kw, rng):
+    w0 = rng.normal(size=(40, 3))
+    up, down = al.Value(w0.copy()), al.Value(w0.copy())
+    ascent, descent = cls([up], maximize=True, **kw), cls([down], **kw)
+    for _ in range(4):
+        g = rng.normal(size=w0.shape)
+        up.grad, down.grad = g, -g
+        ascent.step()
+        descent.step()
+    assert up.data.tobytes() == down.data.tobytes()
+    assert not np.array_equal(up.data, w0)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda w: optim.SGD(w, lr=0.1, dampening=1.5),
+            "SGD: dampening must be in [0, 1], got 1.5",
+        ),
+        (
+            lambda w: optim.SGD(w, lr=0.1, momentum=0.9, nesterov=True, dampening=0.1),
+            "SGD: nesterov=True needs a momentum > 0 and dampening 0",
+        ),
+        (lambda w: optim.SGD(w, lr=0.1, maximize="yes"), "SGD: maximize must be True or False"),
+        (lambda w: optim.Adam(w, amsgrad=None), "Adam: amsgrad must be True or False, got None"),
+        (lambda w: optim.AdamW(w, maximize=2), "AdamW: maximize must be True or False, got 2"),
+        (lambda w: optim.RMSprop(w, centered="no"), "RMSprop: centered must be True or False"),
+        (lambda w: optim.Adagrad(w, lr_decay=-0.1), "Adagrad: lr_decay must be >= 0, got -0.1"),
+        (
+            lambda w: optim.Adagrad(w, initial_accumulator_value=-1),
+            "Adagrad: initial_accumulator_value must be >= 0, got -1",
+        ),
+    ],
+)
+def test_bad_option_values_are_refused_with_the_value(make, message):
+    with pytest.raises(ValueError) as info:
+        make([al.Value(1.0)])
+    assert message in str(info.value)

@@ -1,0 +1,233 @@
+"""The learning-rate schedules against PyTorch's documented formulas, written out here.
+
+Each schedule is checked against the recursive rule of ``torch.optim.lr_scheduler``'s
+docs (one epoch at a time, as its ``get_lr`` does) and against the closed form where
+PyTorch gives one; ``ReduceLROnPlateau`` against a loop of its rule.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import nn, optim
+
+
+def opt(lr: float = 0.5) -> optim.SGD:
+    return optim.SGD([al.Value(1.0)], lr=lr)
+
+
+def rates(sched, epochs: int) -> list[float]:
+    return [sched.step() for _ in range(epochs)]
+
+
+@pytest.mark.parametrize(
+    ("milestones", "gamma"), [([3, 5, 9], 0.1), ([1], 0.5), ([2, 3, 4, 20], 0.9), ([], 0.3)]
+)
+def test_multistep_lr_multiplies_by_gamma_at_each_milestone(milestones, gamma):
+    o = opt()
+    got = rates(optim.MultiStepLR(o, milestones, gamma), 12)
+    lr, recursive = 0.5, []
+    for epoch in range(1, 13):  # PyTorch's get_lr: times gamma when the epoch is a milestone
+        if epoch in milestones:
+            lr *= gamma
+        recursive.append(lr)
+    closed = [0.5 * gamma ** sum(m <= e for m in milestones) for e in range(1, 13)]
+    assert got == closed
+    np.testing.assert_allclose(got, recursive, rtol=1e-14)
+    assert o.lr == got[-1]
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.95, 1.0, 1.1])
+def test_exponential_lr_is_gamma_to_the_epoch(gamma):
+    got = rates(optim.ExponentialLR(opt(), gamma), 10)
+    lr, recursive = 0.5, []
+    for _ in range(10):
+        lr *= gamma
+        recursive.append(lr)
+    assert got == [0.5 * gamma**e for e in range(1, 11)]
+    np.testing.assert_allclose(got, recursive, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "total"), [(1 / 3, 1.0, 5), (0.1, 1.0, 1), (1.0, 0.25, 4), (0.5, 0.0, 3)]
+)
+def test_linear_lr_warms_up_as_pytorchs_recursive_rule(start, end, total):
+    o = opt(0.2)
+    sched = optim.LinearLR(o, start_factor=start, end_factor=end, total_iters=total)
+    first = o.lr
+    got = rates(sched, total + 3)
+    # PyTorch's get_lr: lr_0 = base·start, then lr ← lr·(1 + (end − start)/(total·start +
+    # (epoch − 1)·(end − start))) while epoch <= total, unchanged after
+    lr, recursive = 0.2 * start, []
+    for epoch in range(1, total + 4):
+        if epoch <= total:
+            lr *= 1 + (end - start) / (total * start + (epoch - 1) * (end - start))
+        recursive.append(lr)
+    assert first == 0.2 * start
+    np.testing.assert_allclose(got, recursive, rtol=1e-12, atol=1e-15)
+    closed = [0.2 * (start + (end - start) * min(total, e) / total) for e in range(1, total + 4)]
+    assert got == closed
+    assert got[-1] == pytest.approx(0.2 * end, abs=1e-15)
+
+
+def plateau_reference(
+    metrics, lr, mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps=1e-8
+):
+    """PyTorch's ReduceLROnPlateau.step, one metric at a time: the rate after each."""
+    best = math.inf if mode == "min" else -math.inf
+    bad = cool = 0
+    out = []
+    for m in metrics:
+        if mode == "min" and threshold_mode == "rel":
+            better = m < best * (1 - threshold)
+        elif mode == "min":
+            better = m < best - threshold
+        elif threshold_mode == "rel":
+            better = m > best * (threshold + 1)
+        else:
+            better = m > best + threshold
+        if better:
+            best, bad = m, 0
+        else:
+            bad += 1
+        if cool > 0:
+            cool -= 1
+            bad = 0
+        if bad > patience:
+            new = max(lr * factor, min_lr)
+            if lr - new > eps:
+                lr = new
+            cool, bad = cooldown, 0
+        out.append(lr)
+    return out
+
+
+PLATEAU = [
+    {"mode": "min", "factor": 0.5, "patience": 2, "threshold": 1e-4, "threshold_mode": "rel"},
+    {"mode": "min", "factor": 0.1, "patience": 0, "threshold": 0.05, "threshold_mode": "abs"},
+    {
+        "mode": "max",
+        "factor": 0.5,
+        "patience": 1,
+        "threshold": 0.01,
+        "threshold_mode": "rel",
+        "cooldown": 2,
+    },
+    {
+        "mode": "max",
+        "factor": 0.3,
+        "patience": 0,
+        "threshold": 0.0,
+        "threshold_mode": "abs",
+        "min_lr": 0.04,
+    },
+    {
+        "mode": "min",
+        "factor": 0.5,
+        "patience": 1,
+        "threshold": 1e-4,
+        "threshold_mode": "rel",
+        "cooldown": 1,
+        "min_lr": 0.1,
+    },
+]
+
+
+@pytest.mark.parametrize("kw", PLATEAU)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_reduce_lr_on_plateau_follows_pytorchs_rule(kw, seed):
+    rng = np.random.default_rng(seed)
+    # a noisy curve that improves, flattens, and improves again
+    metrics = list(
+        np.r_[np.linspace(2, 1, 8), np.ones(10), np.linspace(1, 0.5, 6)]
+        + rng.normal(scale=0.02, size=24)
+    )
+    if kw["mode"] == "max":
+        metrics = [-m for m in metrics]
+    o = opt(1.0)
+    sched = optim.ReduceLROnPlateau(o, **kw)
+    got = [sched.step(m) for m in metrics]
+    expected = plateau_reference(metrics, 1.0, **{"cooldown": 0, "min_lr": 0.0, **kw})
+    assert got == expected
+    assert min(got) < 1.0  # the curve's plateau lowered the rate
+    assert o.lr == got[-1] and sched.epoch == 24
+
+
+def test_reduce_lr_on_plateau_takes_a_value_and_checks_its_arguments():
+    o = opt(1.0)
+    sched = optim.ReduceLROnPlateau(o, patience=0, factor=0.5)
+    assert sched.step(al.Value(2.0)) == 1.0 and sched.step(np.float32(3.0)) == 0.5
+    with pytest.raises(TypeError, match="metric must be a number, got str"):
+        sched.step("low")
+    for kw, message in [
+        ({"mode": "lowest"}, "mode must be 'min' or 'max'"),
+        ({"factor": 1.0}, "factor must be in (0, 1), got 1.0"),
+        ({"patience": -1}, "patience must be an int >= 0, got -1"),
+        ({"cooldown": 1.5}, "cooldown must be an int >= 0"),
+        ({"threshold_mode": "relative"}, "threshold_mode must be 'rel' or 'abs'"),
+        ({"min_lr": -0.1}, "min_lr must be >= 0"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            optim.ReduceLROnPlateau(o, **kw)
+        assert message in str(info.value)
+
+
+def test_schedule_arguments_are_checked():
+    for make, message in [
+        (lambda o: optim.MultiStepLR(o, [3, 2]), "milestones must be increasing"),
+        (lambda o: optim.MultiStepLR(o, [0, 2]), "each milestone must be an int >= 1, got 0"),
+        (lambda o: optim.MultiStepLR(o, [2], gamma=0), "gamma must be a number > 0, got 0"),
+        (lambda o: optim.ExponentialLR(o, gamma=-0.5), "gamma must be a number > 0"),
+        (lambda o: optim.LinearLR(o, start_factor=0), "start_factor must be in (0, 1], got 0"),
+        (lambda o: optim.LinearLR(o, end_factor=1.5), "end_factor must be in [0, 1], got 1.5"),
+        (lambda o: optim.LinearLR(o, total_iters=0), "total_iters must be an int >= 1"),
+    ]:
+        o = opt()
+        with pytest.raises(ValueError) as info:
+            make(o)
+        assert message in str(info.value) and o.lr == 0.5  # nothing was set
+
+
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+def test_fit_steps_the_new_schedules_after_every_epoch():
+    X, y = data()
+    net = nn.Linear(4, 2, seed=0)
+    o = optim.SGD(net.parameters(), lr=0.2)
+    sched = optim.LinearLR(o, start_factor=0.25, total_iters=3)
+    hist = al.fit(
+        net, nn.CrossEntropyLoss(), o, (X, y), epochs=5, progress=False, seed=0, scheduler=sched
+    )
+    assert hist.lr == [0.2 * (0.25 + 0.75 * min(e, 3) / 3) for e in range(5)]
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_fit_gives_reduce_lr_on_plateau_the_epochs_loss(validation):
+    X, y = data()
+    net = nn.Linear(4, 2, seed=0)
+    o = optim.SGD(net.parameters(), lr=0.5)
+    # only an improvement by half counts: the rate falls after the first epochs
+    sched = optim.ReduceLROnPlateau(o, factor=0.5, patience=1, threshold=0.5)
+    hist = al.fit(
+        net,
+        nn.CrossEntropyLoss(),
+        o,
+        (X, y),
+        epochs=6,
+        progress=False,
+        seed=0,
+        scheduler=sched,
+        validation=(X[:40], y[:40]) if validation else None,
+    )
+    watched = hist.val_loss if validation else hist.loss
+    expected = plateau_reference(watched, 0.5, "min", 0.5, 1, 0.5, "rel", 0, 0.0)
+    assert hist.lr == [0.5, *expected[:-1]] and o.lr == expected[-1]
+    assert o.lr < 0.5
