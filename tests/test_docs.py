@@ -10,7 +10,19 @@ import sys
 import pytest
 from support import ROOT, python_blocks, run_python
 
-PAGES = ["README.md", "docs/quickstart.md", "docs/tutorial.md", "docs/symbolic_checks.md"]
+# Pages whose python blocks run as one script, in order. Not here: higher_order.md and
+# adding_an_activation.md (their own tests run them), compile.md (its listings are compared
+# with fast.source), teaching.md (its replay widget needs Jupyter's ipywidgets), and
+# architecture.md (a fragment of the perceptron's forward pass, shown, not run).
+PAGES = [
+    "README.md",
+    "docs/quickstart.md",
+    "docs/tutorial.md",
+    "docs/symbolic_checks.md",
+    "docs/networks.md",
+    "docs/visualization.md",
+    "docs/compile.md",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
