@@ -1040,13 +1040,16 @@ class LRScheduler:
 
     def step(self) -> float:
         """Advance one epoch, set and return the optimizer's new learning rate."""
+        lr = self._checked_lr(self.epoch + 1)
         self.epoch += 1
-        lr = float(self.lr_at(self.epoch))
-        if not (lr > 0 or (lr == 0 and self.may_reach_zero)):
-            raise ValueError(
-                f"{type(self).__name__}: schedule gave lr={lr!r} at epoch {self.epoch}"
-            )
         self.optimizer.lr = lr
+        return lr
+
+    def _checked_lr(self, epoch: int) -> float:
+        """``lr_at(epoch)`` as a float, refused (``ValueError``) unless the schedule allows it."""
+        lr = float(self.lr_at(epoch))
+        if not (lr > 0 or (lr == 0 and self.may_reach_zero)):
+            raise ValueError(f"{type(self).__name__}: schedule gave lr={lr!r} at epoch {epoch}")
         return lr
 
 
@@ -1071,13 +1074,18 @@ class StepLR(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
-    """``lr = fn(epoch)``: any schedule as a function of the (0-based) epoch.
+    """``lr = base_lr·fn(epoch)``: any schedule as a factor of the starting rate (PyTorch's).
+
+    ``fn`` maps the (0-based) epoch to a multiplier of the optimizer's rate when the
+    schedule is made, ``base_lr``; as in PyTorch, ``base_lr·fn(0)`` is set at once (the
+    rate of the first epoch), and each ``step()`` sets ``base_lr·fn(e)`` for the next.
+    A factor that makes the rate 0 or negative is refused.
 
     >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = LambdaLR(opt, lambda epoch: 0.1 / (1 + epoch))
-    >>> sched.step(), opt.lr
-    (0.05, 0.05)
+    >>> opt = SGD([al.Value(1.0)], lr=0.5)
+    >>> sched = LambdaLR(opt, lambda epoch: 1 / (1 + epoch))
+    >>> opt.lr, sched.step(), sched.step()
+    (0.5, 0.25, 0.16666666666666666)
     """
 
     def __init__(self, optimizer: Optimizer, fn: Callable[[int], float]) -> None:
@@ -1085,9 +1093,10 @@ class LambdaLR(LRScheduler):
         if not callable(fn):
             raise TypeError(f"LambdaLR: fn must be callable, got {type(fn).__name__}")
         self.fn = fn
+        optimizer.lr = self._checked_lr(0)
 
     def lr_at(self, epoch: int) -> float:
-        return self.fn(epoch)
+        return self.base_lr * self.fn(epoch)
 
 
 class CosineAnnealingLR(LRScheduler):

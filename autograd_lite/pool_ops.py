@@ -717,7 +717,9 @@ def max_unpool2d(
     ``output_size`` ((H, W) or (N, C, H, W)), which must lie within a stride of it. If
     indices repeat (overlapping pool windows), the last one in row order is kept, as
     PyTorch does on the CPU. The gradient for x reads the output's gradient at the
-    indices (``index_gather2d``).
+    indices (``index_gather2d``); an element that a later repeat overwrote does not
+    reach the output and gets gradient 0, the true derivative (PyTorch's backward
+    reads the gradient at every repeat, so such an element gets its survivor's).
 
     >>> import numpy as np, autograd_lite as al
     >>> x = al.Value(np.arange(16.0).reshape(1, 1, 4, 4))

@@ -159,8 +159,29 @@ def test_scheduler_errors():
         optim.StepLR(opt, 0)
     with pytest.raises(TypeError, match="fn must be callable"):
         optim.LambdaLR(opt, 0.1)
+    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=0.0 at epoch 0"):
+        optim.LambdaLR(opt, lambda e: 0.0)
+    assert opt.lr == 0.1  # refused when made: the rate is as it was
+    sched = optim.LambdaLR(opt, lambda e: 1.0 - e)
     with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=0.0 at epoch 1"):
-        optim.LambdaLR(opt, lambda e: 0.0).step()
+        sched.step()
+    assert (sched.epoch, opt.lr) == (0, 0.1)  # a refused step changes nothing
+
+
+def test_lambda_lr_multiplies_the_starting_rate_as_pytorch():
+    # PyTorch's LambdaLR sets lr = base_lr·fn(epoch), fn(0) already when made; the rates of
+    # epochs 0..4 of base 0.5 and fn(e) = 0.9**e (written out: 0.5·0.9^e)
+    opt = optim.SGD([al.Value(1.0)], lr=0.5)
+    sched = optim.LambdaLR(opt, lambda e: 0.9**e)
+    lrs = [opt.lr]
+    for _ in range(4):
+        opt.step()  # the documented order: the optimizer's step, then the schedule's
+        lrs.append(sched.step())
+    assert lrs == pytest.approx([0.5, 0.45, 0.405, 0.3645, 0.32805], rel=1e-15)
+    # a warm-up factor: epoch 0 already runs at base_lr·fn(0), not at base_lr
+    opt = optim.Adam([al.Value(1.0)], lr=0.01)
+    optim.LambdaLR(opt, lambda e: (e + 1) / 4)
+    assert opt.lr == pytest.approx(0.0025, rel=1e-15)
 
 
 def test_gradients_recorded_with_create_graph_are_used_as_numbers():
