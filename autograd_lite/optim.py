@@ -1079,7 +1079,8 @@ class LambdaLR(LRScheduler):
     ``fn`` maps the (0-based) epoch to a multiplier of the optimizer's rate when the
     schedule is made, ``base_lr``; as in PyTorch, ``base_lr·fn(0)`` is set at once (the
     rate of the first epoch), and each ``step()`` sets ``base_lr·fn(e)`` for the next.
-    A factor that makes the rate 0 or negative is refused.
+    The rate may reach 0 (a decay to nothing, ``lambda e: 1 - e / N``: a step at rate
+    0 leaves the parameters as they are); a negative or NaN rate is refused.
 
     >>> import autograd_lite as al
     >>> opt = SGD([al.Value(1.0)], lr=0.5)
@@ -1087,6 +1088,8 @@ class LambdaLR(LRScheduler):
     >>> opt.lr, sched.step(), sched.step()
     (0.5, 0.25, 0.16666666666666666)
     """
+
+    may_reach_zero = True
 
     def __init__(self, optimizer: Optimizer, fn: Callable[[int], float]) -> None:
         super().__init__(optimizer)

@@ -159,13 +159,16 @@ def test_scheduler_errors():
         optim.StepLR(opt, 0)
     with pytest.raises(TypeError, match="fn must be callable"):
         optim.LambdaLR(opt, 0.1)
-    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=0.0 at epoch 0"):
-        optim.LambdaLR(opt, lambda e: 0.0)
+    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=-0.1 at epoch 0"):
+        optim.LambdaLR(opt, lambda e: -1.0)
     assert opt.lr == 0.1  # refused when made: the rate is as it was
-    sched = optim.LambdaLR(opt, lambda e: 1.0 - e)
-    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=0.0 at epoch 1"):
+    sched = optim.LambdaLR(opt, lambda e: 1.0 - e)  # a linear decay to zero (PyTorch users'
+    assert sched.step() == 0.0  # warm-down `lambda e: 1 - e / N`): 0 is a rate, no update
+    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=-0.1 at epoch 2"):
         sched.step()
-    assert (sched.epoch, opt.lr) == (0, 0.1)  # a refused step changes nothing
+    assert (sched.epoch, opt.lr) == (1, 0.0)  # a refused step changes nothing
+    with pytest.raises(ValueError, match=r"LambdaLR: schedule gave lr=nan at epoch 0"):
+        optim.LambdaLR(optim.SGD([al.Value(1.0)], lr=0.1), lambda e: float("nan"))
 
 
 def test_lambda_lr_multiplies_the_starting_rate_as_pytorch():
