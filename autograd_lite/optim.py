@@ -1,6 +1,6 @@
-"""Optimizers (``SGD``, ``Adam``, ``RMSprop``, ``Adagrad``, ``AdamW``) and learning-rate
-schedules (``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``LinearLR``, ``LambdaLR``,
-``CosineAnnealingLR``, ``ReduceLROnPlateau``).
+"""Optimizers (``SGD``, ``Adam``, ``RMSprop``, ``Adagrad``, ``AdamW``); the learning-rate
+schedules live in :mod:`autograd_lite.lr_scheduler` and are reachable here too
+(``optim.StepLR``, as in PyTorch's ``torch.optim``).
 
 An optimizer holds a list of parameters; after ``loss.backward()`` its
 ``step()`` moves every parameter against its gradient, and ``zero_grad()``
@@ -25,7 +25,6 @@ place; scalar parameters (Python floats) are always rebound.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import math
 from collections.abc import Callable, Iterable
@@ -1018,295 +1017,28 @@ class Adagrad(Optimizer):
         w -= b
 
 
-class LRScheduler:
-    """Base of learning-rate schedules: call ``step()`` once per epoch.
-
-    ``lr_at(epoch)`` gives the rate for an epoch (0-based); ``step()`` advances
-    the epoch and sets ``optimizer.lr``.
-    """
-
-    #: the schedule may reach ``lr = 0`` (where an optimizer leaves its parameters as they are)
-    may_reach_zero = False
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"scheduler: expected an Optimizer, got {type(optimizer).__name__}")
-        self.optimizer = optimizer
-        self.base_lr = optimizer.lr
-        self.epoch = 0
-
-    def lr_at(self, epoch: int) -> float:
-        raise NotImplementedError
-
-    def step(self) -> float:
-        """Advance one epoch, set and return the optimizer's new learning rate."""
-        lr = self._checked_lr(self.epoch + 1)
-        self.epoch += 1
-        self.optimizer.lr = lr
-        return lr
-
-    def _checked_lr(self, epoch: int) -> float:
-        """``lr_at(epoch)`` as a float, refused (``ValueError``) unless the schedule allows it."""
-        lr = float(self.lr_at(epoch))
-        if not (lr > 0 or (lr == 0 and self.may_reach_zero)):
-            raise ValueError(f"{type(self).__name__}: schedule gave lr={lr!r} at epoch {epoch}")
-        return lr
+# The schedules live in lr_scheduler.py (PyTorch's torch.optim.lr_scheduler); optim.StepLR
+# and `from autograd_lite.optim import StepLR` keep working through this lookup, made on
+# first use so that either module may be imported first.
+_SCHEDULES = (
+    "LRScheduler",
+    "StepLR",
+    "LambdaLR",
+    "CosineAnnealingLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "LinearLR",
+    "ReduceLROnPlateau",
+)
 
 
-class StepLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+def __getattr__(name: str) -> Any:
+    if name in _SCHEDULES:
+        from . import lr_scheduler
 
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
-    >>> [sched.step() for _ in range(4)]
-    [1.0, 0.5, 0.5, 0.25]
-    """
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        super().__init__(optimizer)
-        if int(step_size) < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size!r}")
-        self.step_size, self.gamma = int(step_size), float(gamma)
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+        return getattr(lr_scheduler, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class LambdaLR(LRScheduler):
-    """``lr = base_lr·fn(epoch)``: any schedule as a factor of the starting rate (PyTorch's).
-
-    ``fn`` maps the (0-based) epoch to a multiplier of the optimizer's rate when the
-    schedule is made, ``base_lr``; as in PyTorch, ``base_lr·fn(0)`` is set at once (the
-    rate of the first epoch), and each ``step()`` sets ``base_lr·fn(e)`` for the next.
-    The rate may reach 0 (a decay to nothing, ``lambda e: 1 - e / N``: a step at rate
-    0 leaves the parameters as they are); a negative or NaN rate is refused.
-
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=0.5)
-    >>> sched = LambdaLR(opt, lambda epoch: 1 / (1 + epoch))
-    >>> opt.lr, sched.step(), sched.step()
-    (0.5, 0.25, 0.16666666666666666)
-    """
-
-    may_reach_zero = True
-
-    def __init__(self, optimizer: Optimizer, fn: Callable[[int], float]) -> None:
-        super().__init__(optimizer)
-        if not callable(fn):
-            raise TypeError(f"LambdaLR: fn must be callable, got {type(fn).__name__}")
-        self.fn = fn
-        optimizer.lr = self._checked_lr(0)
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.fn(epoch)
-
-
-class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing (PyTorch's schedule): from the base rate down to ``eta_min`` in ``T_max``.
-
-    ``lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2``; after ``T_max``
-    epochs the cosine rises again, as in PyTorch. The rate may reach ``eta_min = 0``.
-
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = CosineAnnealingLR(opt, T_max=4)
-    >>> [round(sched.step(), 4) for _ in range(4)]
-    [0.8536, 0.5, 0.1464, 0.0]
-    """
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be an int >= 1, got {T_max!r}")
-        self.T_max = T_max
-        self.eta_min = _nonneg(eta_min, "eta_min", "CosineAnnealingLR")
-
-    may_reach_zero = True
-
-    def lr_at(self, epoch: int) -> float:
-        cos = (1 + np.cos(np.pi * epoch / self.T_max)) / 2
-        return float(self.eta_min + (self.base_lr - self.eta_min) * cos)
-
-
-def _positive(value: Any, what: str, name: str) -> float:
-    if isinstance(value, bool) or not (isinstance(value, _NUMBERS) and value > 0):
-        raise ValueError(f"{name}: {what} must be a number > 0, got {value!r}")
-    return float(value)
-
-
-def _count(value: Any, what: str, name: str, least: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{name}: {what} must be an int >= {least}, got {value!r}")
-    return int(value)
-
-
-class MultiStepLR(LRScheduler):
-    """Multiply the rate by ``gamma`` at each milestone epoch (PyTorch's schedule).
-
-    ``lr = base_lr·gamma^k`` with ``k`` the number of milestones ``<= epoch``.
-
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
-    >>> [sched.step() for _ in range(5)]
-    [1.0, 0.5, 0.5, 0.25, 0.25]
-    """
-
-    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1) -> None:
-        super().__init__(optimizer)
-        marks = list(milestones)
-        for m in marks:
-            _count(m, "each milestone", "MultiStepLR", least=1)
-        if marks != sorted(set(marks)):
-            raise ValueError(f"MultiStepLR: milestones must be increasing, got {marks!r}")
-        self.milestones = [int(m) for m in marks]
-        self.gamma = _positive(gamma, "gamma", "MultiStepLR")
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
-
-
-class ExponentialLR(LRScheduler):
-    """Multiply the rate by ``gamma`` every epoch: ``lr = base_lr·gamma^epoch`` (PyTorch's).
-
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = ExponentialLR(opt, gamma=0.5)
-    >>> [sched.step() for _ in range(3)]
-    [0.5, 0.25, 0.125]
-    """
-
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        super().__init__(optimizer)
-        self.gamma = _positive(gamma, "gamma", "ExponentialLR")
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma**epoch
-
-
-class LinearLR(LRScheduler):
-    """Warm-up (or -down): the rate's factor goes linearly from ``start_factor`` to ``end_factor``.
-
-    ``lr = base_lr·(start + (end − start)·min(epoch, total_iters)/total_iters)``, ``start``
-    and ``end`` the factors (PyTorch's closed form). As PyTorch's, it sets
-    ``base_lr·start_factor`` when made, and stays at ``base_lr·end_factor`` after
-    ``total_iters`` epochs.
-
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)
-    >>> opt.lr, [sched.step() for _ in range(4)]
-    (0.25, [0.5, 0.75, 1.0, 1.0])
-    """
-
-    may_reach_zero = True  # (end_factor 0: a decay to nothing)
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        start_factor: float = 1 / 3,
-        end_factor: float = 1.0,
-        total_iters: int = 5,
-    ) -> None:
-        super().__init__(optimizer)
-        ok = isinstance(start_factor, _NUMBERS) and 0 < start_factor <= 1
-        if isinstance(start_factor, bool) or not ok:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        ok = isinstance(end_factor, _NUMBERS) and 0 <= end_factor <= 1
-        if isinstance(end_factor, bool) or not ok:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
-        self.start_factor, self.end_factor = float(start_factor), float(end_factor)
-        self.total_iters = _count(total_iters, "total_iters", "LinearLR", least=1)
-        optimizer.lr = self.lr_at(0)
-
-    def lr_at(self, epoch: int) -> float:
-        done = min(epoch, self.total_iters) / self.total_iters
-        return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
-
-
-class ReduceLROnPlateau(LRScheduler):
-    """Lower the rate when a metric stops improving (PyTorch's rule): ``step(metric)``.
-
-    Call ``step(metric)`` once an epoch with the number to watch (a validation
-    loss; ``mode="max"`` for an accuracy). The metric improves when it is below
-    ``best·(1 − threshold)`` (``threshold_mode="rel"``; ``best − threshold`` with
-    ``"abs"``; above ``best·(1 + threshold)`` / ``best + threshold`` in ``"max"``
-    mode). After more than ``patience`` epochs in a row without improvement the rate
-    becomes ``max(lr·factor, min_lr)`` (unless that changes it by ``eps`` or less),
-    and for ``cooldown`` epochs after that no epoch counts as bad. ``al.fit`` calls
-    ``step`` with the epoch's ``val_loss`` (its ``loss`` without validation data).
-
-    >>> import autograd_lite as al
-    >>> opt = SGD([al.Value(1.0)], lr=1.0)
-    >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
-    >>> [sched.step(loss) for loss in [3.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0]]
-    [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
-    """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: float = 0.0,
-        eps: float = 1e-8,
-    ) -> None:
-        super().__init__(optimizer)
-        name = "ReduceLROnPlateau"
-        if mode not in ("min", "max"):
-            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(
-                f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
-            )
-        if isinstance(factor, bool) or not (isinstance(factor, _NUMBERS) and 0 < factor < 1):
-            raise ValueError(f"{name}: factor must be in (0, 1), got {factor!r}")
-        self.mode, self.threshold_mode, self.factor = mode, threshold_mode, float(factor)
-        self.patience = _count(patience, "patience", name)
-        self.cooldown = _count(cooldown, "cooldown", name)
-        self.threshold = _nonneg(threshold, "threshold", name)
-        self.min_lr = _nonneg(min_lr, "min_lr", name)
-        self.eps = _nonneg(eps, "eps", name)
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-
-    def lr_at(self, epoch: int) -> float:
-        raise TypeError("ReduceLROnPlateau: the rate follows a metric, not the epoch: step(metric)")
-
-    def _better(self, a: float) -> bool:
-        best, th = self.best, self.threshold
-        if self.mode == "min":
-            return a < (best * (1 - th) if self.threshold_mode == "rel" else best - th)
-        return a > (best * (1 + th) if self.threshold_mode == "rel" else best + th)
-
-    def step(self, metric: Any) -> float:  # type: ignore[override]
-        """Record one epoch's ``metric``; lower the rate on a plateau; return the rate."""
-        if isinstance(metric, Value):
-            metric = metric.item()
-        try:
-            current = float(metric)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"ReduceLROnPlateau.step: metric must be a number, got {type(metric).__name__}"
-            ) from None
-        self.epoch += 1
-        if self._better(current):
-            self.best, self.num_bad_epochs = current, 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:  # in cooldown: bad epochs are not counted
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            old = self.optimizer.lr
-            new = max(old * self.factor, self.min_lr)
-            if old - new > self.eps:
-                self.optimizer.lr = new
-            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        return self.optimizer.lr
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SCHEDULES])

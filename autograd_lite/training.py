@@ -256,7 +256,7 @@ def fit(
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
     metric = _resolve_metric(metrics, loss)
     loader = _as_loader(data, batch_size, shuffle, seed)
-    from .optim import LRScheduler, ReduceLROnPlateau
+    from .lr_scheduler import LRScheduler, ReduceLROnPlateau
 
     if scheduler is not None and not isinstance(scheduler, LRScheduler) and not callable(scheduler):
         raise TypeError(
