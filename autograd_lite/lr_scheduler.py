@@ -1,10 +1,14 @@
 """Learning-rate schedules (PyTorch's ``torch.optim.lr_scheduler``): call ``step()`` per epoch.
 
-``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``LinearLR`` (a warm-up),
-``CosineAnnealingLR`` and ``LambdaLR`` are closed forms of the optimizer's rate when
-the schedule was made (``base_lr``) and the epoch; ``ReduceLROnPlateau`` watches a
-number instead (``step(metric)``). ``al.fit(..., scheduler=...)`` steps one after
-every epoch. The names are also reachable as ``optim.StepLR`` and so on.
+``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``LinearLR`` (a warm-up) and
+``CosineAnnealingLR`` step from the optimizer's *current* rate, as PyTorch's chainable
+forms do: two schedules stepped on one optimizer compose, and a rate changed by hand
+is kept (``lr_at(epoch)`` is the closed form of one schedule alone, for plots).
+``LambdaLR`` is ``base_lr·fn(epoch)`` (``base_lr`` the rate when the schedule was
+made); ``ReduceLROnPlateau`` watches a number instead (``step(metric)``).
+``state_dict()`` / ``load_state_dict()`` save and restore a schedule's progress.
+``al.fit(..., scheduler=...)`` steps one after every epoch. The names are also
+reachable as ``optim.StepLR`` and so on.
 
 >>> import autograd_lite as al
 >>> opt = al.optim.SGD([al.Value(1.0)], lr=0.1)
@@ -29,8 +33,10 @@ from .value import Value
 class LRScheduler:
     """Base of learning-rate schedules: call ``step()`` once per epoch.
 
-    ``lr_at(epoch)`` gives the rate for an epoch (0-based); ``step()`` advances
-    the epoch and sets ``optimizer.lr``.
+    ``step()`` advances the epoch and sets ``optimizer.lr`` from its current value
+    (``_next_lr``); ``lr_at(epoch)`` is the closed form of the schedule alone.
+    ``state_dict()`` holds the epoch, ``base_lr`` and the last rate set (plus a
+    subclass's counters), not the hyper-parameters or a ``LambdaLR``'s function.
     """
 
     #: the schedule may reach ``lr = 0`` (where an optimizer leaves its parameters as they are)
@@ -42,23 +48,87 @@ class LRScheduler:
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.epoch = 0
+        self.last_lr = optimizer.lr
+
+    #: names of the attributes (besides epoch, base_lr, last_lr) that ``state_dict`` holds
+    _counters: tuple[str, ...] = ()
 
     def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
 
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        """The rate for ``epoch`` from the current rate ``lr`` (default: the closed form)."""
+        return self.lr_at(epoch)
+
     def step(self) -> float:
         """Advance one epoch, set and return the optimizer's new learning rate."""
-        lr = self._checked_lr(self.epoch + 1)
+        lr = self._checked(self._next_lr(self.optimizer.lr, self.epoch + 1), self.epoch + 1)
         self.epoch += 1
-        self.optimizer.lr = lr
+        self._set(lr)
         return lr
 
-    def _checked_lr(self, epoch: int) -> float:
-        """``lr_at(epoch)`` as a float, refused (``ValueError``) unless the schedule allows it."""
-        lr = float(self.lr_at(epoch))
+    def _set(self, lr: float) -> None:
+        self.optimizer.lr = self.last_lr = lr
+
+    def _checked(self, lr: float, epoch: int) -> float:
+        """``lr`` as a float, refused (``ValueError``) unless the schedule allows it."""
+        lr = float(lr)
         if not (lr > 0 or (lr == 0 and self.may_reach_zero)):
             raise ValueError(f"{type(self).__name__}: schedule gave lr={lr!r} at epoch {epoch}")
         return lr
+
+    def get_last_lr(self) -> float:
+        """The last rate this schedule set (PyTorch's ``get_last_lr``, one group)."""
+        return self.last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's progress: its class, epoch, ``base_lr``, last rate and counters.
+
+        >>> import autograd_lite as al
+        >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+        >>> sched = ExponentialLR(opt, gamma=0.5)
+        >>> _ = sched.step()
+        >>> sched.state_dict()
+        {'type': 'ExponentialLR', 'epoch': 1, 'base_lr': 1.0, 'last_lr': 0.5}
+        """
+        sd = {"type": type(self).__name__, "epoch": self.epoch}
+        sd.update(base_lr=self.base_lr, last_lr=self.last_lr)
+        sd.update({k: getattr(self, k) for k in self._counters})
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()``'s progress; checked first (``ValueError``, nothing changes).
+
+        The optimizer's rate is not set here: restore it with the optimizer's own
+        ``load_state_dict`` (as in PyTorch).
+
+        >>> import autograd_lite as al
+        >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+        >>> sched = StepLR(opt, step_size=2)
+        >>> sched.load_state_dict({"type": "StepLR", "epoch": 3, "base_lr": 1.0, "last_lr": 0.1})
+        >>> sched.epoch, sched.get_last_lr()
+        (3, 0.1)
+        >>> sched.load_state_dict({"type": "StepLR", "epoch": -1, "base_lr": 1.0, "last_lr": 0.1})
+        Traceback (most recent call last):
+        ValueError: StepLR.load_state_dict: epoch must be an int >= 0, got -1
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        want = {"type", "epoch", "base_lr", "last_lr", *self._counters}
+        if set(state_dict) != want:
+            raise ValueError(f"{name}: expected the keys {sorted(want)}, got {sorted(state_dict)}")
+        if state_dict["type"] != type(self).__name__:
+            raise ValueError(f"{name}: the state_dict is a {state_dict['type']!r}'s")
+        new = {"epoch": _count(state_dict["epoch"], "epoch", name)}
+        for key in ("base_lr", "last_lr"):
+            new[key] = _nonneg(state_dict[key], key, name)
+        new.update(self._checked_counters(state_dict, name))
+        for key, value in new.items():
+            setattr(self, key, value)
+
+    def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
+        return {}
 
 
 class StepLR(LRScheduler):
@@ -79,6 +149,9 @@ class StepLR(LRScheduler):
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch % self.step_size == 0 else lr
 
 
 class LambdaLR(LRScheduler):
@@ -104,7 +177,7 @@ class LambdaLR(LRScheduler):
         if not callable(fn):
             raise TypeError(f"LambdaLR: fn must be callable, got {type(fn).__name__}")
         self.fn = fn
-        optimizer.lr = self._checked_lr(0)
+        self._set(self._checked(self.lr_at(0), 0))
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.fn(epoch)
@@ -113,8 +186,11 @@ class LambdaLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """Cosine annealing (PyTorch's schedule): from the base rate down to ``eta_min`` in ``T_max``.
 
-    ``lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2``; after ``T_max``
-    epochs the cosine rises again, as in PyTorch. The rate may reach ``eta_min = 0``.
+    Alone, ``lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2``; after
+    ``T_max`` epochs the cosine rises again, as in PyTorch. Each step scales the
+    current rate's distance to ``eta_min`` by the ratio of that cosine at the epoch
+    and the one before (PyTorch's recursive form; where that ratio is 0/0 it adds
+    ``(base_lr − eta_min)·(1 − cos(π/T_max))/2``). The rate may reach ``eta_min = 0``.
 
     >>> import autograd_lite as al
     >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
@@ -136,6 +212,13 @@ class CosineAnnealingLR(LRScheduler):
         cos = (1 + np.cos(np.pi * epoch / self.T_max)) / 2
         return float(self.eta_min + (self.base_lr - self.eta_min) * cos)
 
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        t, low = self.T_max, self.eta_min
+        if (epoch - 1 - t) % (2 * t) == 0:  # from the bottom of the cosine: the ratio is 0/0
+            return lr + (self.base_lr - low) * (1 - math.cos(math.pi / t)) / 2
+        ratio = (1 + math.cos(math.pi * epoch / t)) / (1 + math.cos(math.pi * (epoch - 1) / t))
+        return ratio * (lr - low) + low
+
 
 def _positive(value: Any, what: str, name: str) -> float:
     if isinstance(value, bool) or not (isinstance(value, _NUMBERS) and value > 0):
@@ -152,6 +235,7 @@ def _count(value: Any, what: str, name: str, least: int = 0) -> int:
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each milestone epoch (PyTorch's schedule).
 
+    Each step at a milestone multiplies the current rate by ``gamma``; alone,
     ``lr = base_lr·gamma^k`` with ``k`` the number of milestones ``<= epoch``.
 
     >>> import autograd_lite as al
@@ -174,9 +258,12 @@ class MultiStepLR(LRScheduler):
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
 
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch in self.milestones else lr
+
 
 class ExponentialLR(LRScheduler):
-    """Multiply the rate by ``gamma`` every epoch: ``lr = base_lr·gamma^epoch`` (PyTorch's).
+    """Multiply the current rate by ``gamma`` every epoch (alone: ``base_lr·gamma^epoch``).
 
     >>> import autograd_lite as al
     >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
@@ -192,14 +279,18 @@ class ExponentialLR(LRScheduler):
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma**epoch
 
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        return lr * self.gamma
+
 
 class LinearLR(LRScheduler):
     """Warm-up (or -down): the rate's factor goes linearly from ``start_factor`` to ``end_factor``.
 
-    ``lr = base_lr·(start + (end − start)·min(epoch, total_iters)/total_iters)``, ``start``
-    and ``end`` the factors (PyTorch's closed form). As PyTorch's, it sets
-    ``base_lr·start_factor`` when made, and stays at ``base_lr·end_factor`` after
-    ``total_iters`` epochs.
+    Alone, ``lr = base_lr·(start + (end − start)·min(epoch, total_iters)/total_iters)``,
+    ``start`` and ``end`` the factors. As PyTorch's, it multiplies the rate by
+    ``start_factor`` when made, and each step up to ``total_iters`` multiplies the
+    current rate by the ratio of that factor at the epoch and the one before
+    (PyTorch's recursive form); later steps leave the rate as it is.
 
     >>> import autograd_lite as al
     >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
@@ -226,11 +317,18 @@ class LinearLR(LRScheduler):
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
         self.total_iters = _count(total_iters, "total_iters", "LinearLR", least=1)
-        optimizer.lr = self.lr_at(0)
+        self._set(optimizer.lr * self.start_factor)
 
     def lr_at(self, epoch: int) -> float:
         done = min(epoch, self.total_iters) / self.total_iters
         return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        if epoch > self.total_iters:
+            return lr
+        rise = self.end_factor - self.start_factor
+        factor = 1 + rise / (self.total_iters * self.start_factor + (epoch - 1) * rise)
+        return lr * max(factor, 0.0)  # exactly >= 0; rounding may give -1e-17 on the way to 0
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -284,6 +382,17 @@ class ReduceLROnPlateau(LRScheduler):
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
 
+    _counters = ("best", "num_bad_epochs", "cooldown_counter")
+
+    def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
+        best = state_dict["best"]
+        if isinstance(best, bool) or not isinstance(best, _NUMBERS) or math.isnan(best):
+            raise ValueError(f"{name}: best must be a number, got {best!r}")
+        new: dict[str, Any] = {"best": float(best)}
+        for key in ("num_bad_epochs", "cooldown_counter"):
+            new[key] = _count(state_dict[key], key, name)
+        return new
+
     def lr_at(self, epoch: int) -> float:
         raise TypeError("ReduceLROnPlateau: the rate follows a metric, not the epoch: step(metric)")
 
@@ -317,4 +426,5 @@ class ReduceLROnPlateau(LRScheduler):
             if old - new > self.eps:
                 self.optimizer.lr = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self.last_lr = self.optimizer.lr
         return self.optimizer.lr
