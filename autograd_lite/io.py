@@ -149,11 +149,14 @@ def load(module: Any, path: str | os.PathLike[str], strict: bool = True) -> Any:
 _MODEL, _OPT, _META = "model/", "optimizer/", "optimizer/meta"
 
 
-def save_checkpoint(module: Any, optimizer: Any, path: str | os.PathLike[str]) -> str:
+def save_checkpoint(
+    module: Any, optimizer: Any, path: str | os.PathLike[str], scheduler: Any = None
+) -> str:
     """Write a model's parameters and its optimizer's ``state_dict()`` to one ``.npz``.
 
     Atomic and without pickle, as :func:`save`; :func:`load_checkpoint` resumes
-    both, so that training continues bit for bit as if never stopped.
+    both, so that training continues bit for bit as if never stopped. A
+    learning-rate ``scheduler`` (``optim.LRScheduler``) is saved with them if given.
 
     >>> import os, tempfile
     >>> import autograd_lite as al
@@ -175,6 +178,10 @@ def save_checkpoint(module: Any, optimizer: Any, path: str | os.PathLike[str]) -
         )
     if not hasattr(optimizer, "load_state_dict"):
         raise TypeError(f"save_checkpoint: expected an optimizer, got {type(optimizer).__name__}")
+    if scheduler is not None and not hasattr(scheduler, "_checked_state"):
+        raise TypeError(
+            f"save_checkpoint: expected an optim.LRScheduler, got {type(scheduler).__name__}"
+        )
     sd = optimizer.state_dict()
     arrays = {_MODEL + k: v for k, v in module.state_dict().items()}
     counts: dict[str, dict[str, Any]] = {}
@@ -191,17 +198,21 @@ def save_checkpoint(module: Any, optimizer: Any, path: str | os.PathLike[str]) -
                 )
     meta = {k: v for k, v in sd.items() if k != "state"}
     meta["counts"] = counts
+    if scheduler is not None:
+        meta["scheduler"] = scheduler.state_dict()
     arrays[_META] = np.array(json.dumps(meta))
     return _write(os.fspath(path), arrays, "save_checkpoint")
 
 
-def load_checkpoint(module: Any, optimizer: Any, path: str | os.PathLike[str]) -> Any:
+def load_checkpoint(
+    module: Any, optimizer: Any, path: str | os.PathLike[str], scheduler: Any = None
+) -> Any:
     """Resume a model and its optimizer from :func:`save_checkpoint`; returns the module.
 
-    Everything (the file, the model's keys and shapes, the optimizer's
-    ``load_state_dict`` checks) is checked before anything changes: on an error
-    (:class:`CheckpointError`, naming the path) the model and the optimizer
-    are both as they were.
+    Everything (the file, the model's keys and shapes, the optimizer's and the
+    ``scheduler``'s ``load_state_dict`` checks) is checked before anything changes:
+    on an error (:class:`CheckpointError`, naming the path) the model, the
+    optimizer and the scheduler are all as they were.
 
     >>> import os, tempfile
     >>> from autograd_lite import nn, optim
@@ -232,6 +243,10 @@ def load_checkpoint(module: Any, optimizer: Any, path: str | os.PathLike[str]) -
         for i, entry in meta.pop("counts").items():
             state.setdefault(int(i), {}).update(entry)
         meta["state"] = state
+        sched_sd = meta.pop("scheduler", None)
+        if scheduler is not None and sched_sd is None:
+            raise ValueError("it holds no scheduler state (saved without scheduler=)")
+        sched_new = None if scheduler is None else scheduler._checked_state(sched_sd)
         apply = optimizer._loader(meta)  # checked first: nothing changes on an error
         module.load_state_dict(
             {k[len(_MODEL) :]: v for k, v in stored.items() if k.startswith(_MODEL)}
@@ -240,4 +255,6 @@ def load_checkpoint(module: Any, optimizer: Any, path: str | os.PathLike[str]) -
         msg = exc.args[0] if exc.args else str(exc)
         raise CheckpointError(f"load_checkpoint: {path}: {msg}") from None
     apply()
+    if scheduler is not None:
+        scheduler._apply(sched_new)
     return module

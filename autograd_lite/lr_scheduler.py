@@ -112,6 +112,14 @@ class LRScheduler:
         Traceback (most recent call last):
         ValueError: StepLR.load_state_dict: epoch must be an int >= 0, got -1
         """
+        self._apply(self._checked_state(state_dict))
+
+    def _apply(self, new: dict[str, Any]) -> None:
+        for key, value in new.items():
+            setattr(self, key, value)
+
+    def _checked_state(self, state_dict: Any) -> dict[str, Any]:
+        """The attributes ``state_dict`` would set, checked (``ValueError``); nothing set."""
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict):
             raise ValueError(f"{name}: expected a dict, got {type(state_dict).__name__}")
@@ -122,10 +130,12 @@ class LRScheduler:
             raise ValueError(f"{name}: the state_dict is a {state_dict['type']!r}'s")
         new = {"epoch": _count(state_dict["epoch"], "epoch", name)}
         for key in ("base_lr", "last_lr"):
-            new[key] = _nonneg(state_dict[key], key, name)
+            value = state_dict[key]
+            if isinstance(value, bool) or not (isinstance(value, _NUMBERS) and value < math.inf):
+                raise ValueError(f"{name}: {key} must be a finite number >= 0, got {value!r}")
+            new[key] = _nonneg(value, key, name)
         new.update(self._checked_counters(state_dict, name))
-        for key, value in new.items():
-            setattr(self, key, value)
+        return new
 
     def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
         return {}
@@ -428,3 +438,56 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self.last_lr = self.optimizer.lr
         return self.optimizer.lr
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedules of one optimizer together (PyTorch's ``ChainedScheduler``).
+
+    ``step()`` steps each in turn; as they work on the current rate, their effects
+    multiply. ``state_dict()`` holds each one's.
+
+    >>> import autograd_lite as al
+    >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = ChainedScheduler([LinearLR(opt, 0.25, total_iters=3), ExponentialLR(opt, 0.5)])
+    >>> opt.lr, [sched.step() for _ in range(3)]
+    (0.25, [0.25, 0.1875, 0.125])
+    """
+
+    def __init__(self, schedulers: Iterable[LRScheduler]) -> None:
+        scheds = list(schedulers)
+        if not scheds or not all(isinstance(s, LRScheduler) for s in scheds):
+            raise TypeError("ChainedScheduler: expected a non-empty list of LRSchedulers")
+        if any(isinstance(s, (ReduceLROnPlateau, ChainedScheduler)) for s in scheds):
+            raise TypeError("ChainedScheduler: cannot chain ReduceLROnPlateau or ChainedScheduler")
+        if any(s.optimizer is not scheds[0].optimizer for s in scheds):
+            raise ValueError("ChainedScheduler: all schedules must share one optimizer")
+        self.schedulers = scheds
+        self.optimizer = scheds[0].optimizer
+        self.base_lr, self.epoch, self.last_lr = self.optimizer.lr, 0, self.optimizer.lr
+
+    def step(self) -> float:
+        """Step every schedule once; return the optimizer's rate."""
+        for s in self.schedulers:
+            s.step()
+        self.epoch += 1
+        self.last_lr = self.optimizer.lr
+        return self.last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"type": "ChainedScheduler", "schedulers": [each one's state_dict]}``."""
+        return {"type": "ChainedScheduler", "schedulers": [s.state_dict() for s in self.schedulers]}
+
+    def _checked_state(self, state_dict: Any) -> dict[str, Any]:
+        name = "ChainedScheduler.load_state_dict"
+        if not isinstance(state_dict, dict) or state_dict.get("type") != "ChainedScheduler":
+            raise ValueError(f"{name}: expected a ChainedScheduler's state_dict")
+        sds = state_dict.get("schedulers")
+        if not isinstance(sds, list) or len(sds) != len(self.schedulers):
+            raise ValueError(f"{name}: expected {len(self.schedulers)} schedules' state_dicts")
+        news = [s._checked_state(sd) for s, sd in zip(self.schedulers, sds, strict=True)]
+        return {"schedulers": news}
+
+    def _apply(self, new: dict[str, Any]) -> None:
+        for s, attrs in zip(self.schedulers, new["schedulers"], strict=True):
+            s._apply(attrs)
+        self.epoch, self.last_lr = self.schedulers[-1].epoch, self.schedulers[-1].last_lr

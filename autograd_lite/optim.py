@@ -1029,6 +1029,7 @@ _SCHEDULES = (
     "ExponentialLR",
     "LinearLR",
     "ReduceLROnPlateau",
+    "ChainedScheduler",
 )
 
 

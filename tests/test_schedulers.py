@@ -231,3 +231,161 @@ def test_fit_gives_reduce_lr_on_plateau_the_epochs_loss(validation):
     expected = plateau_reference(watched, 0.5, "min", 0.5, 1, 0.5, "rel", 0, 0.0)
     assert hist.lr == [0.5, *expected[:-1]] and o.lr == expected[-1]
     assert o.lr < 0.5
+
+
+def test_two_schedules_on_one_optimizer_compose_as_pytorchs():
+    o = opt(1.0)
+    warm = optim.LinearLR(o, start_factor=0.25, total_iters=3)
+    decay = optim.ExponentialLR(o, gamma=0.5)
+    got = [o.lr]
+    for _ in range(6):
+        warm.step(), decay.step()
+        got.append(o.lr)
+    # PyTorch's get_lr, one schedule after the other on the current rate
+    lr, expected = 1.0 * 0.25, [0.25]
+    for epoch in range(1, 7):
+        if epoch <= 3:
+            lr *= 1 + 0.75 / (3 * 0.25 + (epoch - 1) * 0.75)
+        lr *= 0.5
+        expected.append(lr)
+    assert got == expected
+    assert got[:4] == [0.25, 0.25, 0.1875, 0.125]  # the warm-up undoes the decay's halving
+
+
+def test_chained_multistep_and_cosine_follow_the_recursive_rules():
+    o = opt(0.5)
+    sched = optim.ChainedScheduler(
+        [optim.MultiStepLR(o, [2, 5], gamma=0.1), optim.CosineAnnealingLR(o, T_max=4, eta_min=0.01)]
+    )
+    got = rates(sched, 10)
+    lr, expected = 0.5, []
+    for epoch in range(1, 11):
+        if epoch in (2, 5):
+            lr *= 0.1
+        if (epoch - 1 - 4) % 8 == 0:
+            lr += (0.5 - 0.01) * (1 - math.cos(math.pi / 4)) / 2
+        else:
+            ratio = (1 + math.cos(math.pi * epoch / 4)) / (1 + math.cos(math.pi * (epoch - 1) / 4))
+            lr = ratio * (lr - 0.01) + 0.01
+        expected.append(lr)
+    assert got == expected and o.lr == got[-1]
+    with pytest.raises(ValueError, match="share one optimizer"):
+        optim.ChainedScheduler([optim.StepLR(o, 1), optim.StepLR(opt(), 1)])
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        (lambda o: optim.StepLR(o, step_size=2, gamma=0.5), lambda lr, e: lr * 0.5 ** (e % 2 == 0)),
+        (lambda o: optim.ExponentialLR(o, gamma=0.9), lambda lr, e: lr * 0.9),
+        (lambda o: optim.MultiStepLR(o, [4], gamma=0.1), lambda lr, e: lr * 0.1 ** (e == 4)),
+    ],
+)
+def test_a_rate_changed_by_hand_is_kept(make, rule):
+    o = opt(1.0)
+    sched = make(o)
+    got = rates(sched, 2)
+    o.lr = 0.03  # the user lowers the rate by hand: the schedule continues from it
+    got += rates(sched, 4)
+    lr, expected = 1.0, []
+    for epoch in range(1, 7):
+        lr = rule(0.03 if epoch == 3 else lr, epoch)
+        expected.append(lr)
+    assert got == expected
+
+
+def test_state_dict_round_trip_and_checks():
+    o = opt(1.0)
+    sched = optim.StepLR(o, step_size=2, gamma=0.5)
+    rates(sched, 3)
+    sd = sched.state_dict()
+    assert sd == {"type": "StepLR", "epoch": 3, "base_lr": 1.0, "last_lr": 0.5}
+    other = optim.StepLR(opt(1.0), step_size=2, gamma=0.5)
+    for bad, message in [
+        ({**sd, "epoch": 1.5}, "epoch must be an int >= 0, got 1.5"),
+        ({**sd, "last_lr": -1.0}, "last_lr must be >= 0, got -1.0"),
+        ({**sd, "base_lr": math.nan}, "base_lr must be a finite number"),
+        ({**sd, "type": "ExponentialLR"}, "the state_dict is a 'ExponentialLR'"),
+        ({"epoch": 3}, "expected the keys"),
+        ([1, 2], "expected a dict, got list"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            other.load_state_dict(bad)
+        assert message in str(info.value) and "StepLR.load_state_dict" in str(info.value)
+        assert (other.epoch, other.last_lr) == (0, 1.0)  # unchanged
+    other.load_state_dict(sd)
+    assert other.state_dict() == sd
+    plateau = optim.ReduceLROnPlateau(opt(1.0))
+    keys = set(plateau.state_dict())
+    assert {"best", "num_bad_epochs", "cooldown_counter"} <= keys
+    with pytest.raises(ValueError, match="num_bad_epochs must be an int >= 0"):
+        plateau.load_state_dict({**plateau.state_dict(), "num_bad_epochs": -2})
+
+
+def schedule(kind: str, o: optim.Optimizer):
+    if kind == "chained":
+        return optim.ChainedScheduler(
+            [optim.LinearLR(o, 0.25, total_iters=3), optim.CosineAnnealingLR(o, T_max=5)]
+        )
+    return optim.ReduceLROnPlateau(o, factor=0.5, patience=0, cooldown=1)
+
+
+def train(net, o, sched, epochs):
+    X, y = data()
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for i in range(0, 120, 40):
+            o.zero_grad()
+            loss = loss_fn(net(al.Value(X[i : i + 40])), y[i : i + 40])
+            loss.backward()
+            o.step()
+        if isinstance(sched, optim.ReduceLROnPlateau):
+            sched.step(loss.item())
+        else:
+            sched.step()
+
+
+@pytest.mark.parametrize("kind", ["chained", "plateau"])
+@pytest.mark.parametrize("route", ["state_dict", "checkpoint"])
+def test_a_resumed_run_ends_bitwise_equal_to_an_uninterrupted_one(kind, route, tmp_path):
+    net = nn.Linear(4, 2, seed=0)
+    o = optim.Adam(net.parameters(), lr=0.05)
+    sched = schedule(kind, o)
+    train(net, o, sched, 6)
+
+    first = nn.Linear(4, 2, seed=0)
+    o1 = optim.Adam(first.parameters(), lr=0.05)
+    s1 = schedule(kind, o1)
+    train(first, o1, s1, 3)
+    # a new process: other initial weights, schedules made afresh, then the saved state
+    second = nn.Linear(4, 2, seed=7)
+    o2 = optim.Adam(second.parameters(), lr=0.05)
+    s2 = schedule(kind, o2)
+    if route == "checkpoint":
+        path = al.save_checkpoint(first, o1, tmp_path / "run.npz", scheduler=s1)
+        al.load_checkpoint(second, o2, path, scheduler=s2)
+    else:
+        second.load_state_dict(first.state_dict())
+        o2.load_state_dict(o1.state_dict())
+        s2.load_state_dict(s1.state_dict())
+    assert s2.state_dict() == s1.state_dict()
+    train(second, o2, s2, 3)
+    assert o2.lr == o.lr and s2.state_dict() == sched.state_dict()
+    for a, b in zip(second.parameters(), net.parameters(), strict=True):
+        assert np.array_equal(a.data, b.data)
+
+
+def test_load_checkpoint_checks_the_scheduler_state_before_anything_changes(tmp_path):
+    net = nn.Linear(4, 2, seed=0)
+    o = optim.SGD(net.parameters(), lr=0.1)
+    path = al.save_checkpoint(net, o, tmp_path / "plain.npz")
+    other = nn.Linear(4, 2, seed=3)
+    o2 = optim.SGD(other.parameters(), lr=0.7)
+    s2 = optim.StepLR(o2, 2)
+    before = other.weight.data.copy()
+    with pytest.raises(al.io.CheckpointError, match="holds no scheduler state"):
+        al.load_checkpoint(other, o2, path, scheduler=s2)
+    path = al.save_checkpoint(net, o, tmp_path / "exp.npz", scheduler=optim.ExponentialLR(o, 0.5))
+    with pytest.raises(al.io.CheckpointError, match="the state_dict is a 'ExponentialLR'"):
+        al.load_checkpoint(other, o2, path, scheduler=s2)
+    assert np.array_equal(other.weight.data, before) and o2.lr == 0.7 and s2.epoch == 0
