@@ -35,6 +35,8 @@ class LRScheduler:
 
     ``step()`` advances the epoch and sets ``optimizer.lr`` from its current value
     (``_next_lr``); ``lr_at(epoch)`` is the closed form of the schedule alone.
+    ``base_lr`` is, as PyTorch's ``initial_lr``, the optimizer's rate before its first
+    schedule changed it (kept as ``optimizer.initial_lr``), shared by all its schedules.
     ``state_dict()`` holds the epoch, ``base_lr`` and the last rate set (plus a
     subclass's counters), not the hyper-parameters or a ``LambdaLR``'s function.
     """
@@ -46,7 +48,10 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"scheduler: expected an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        # as PyTorch's initial_lr: the rate before the optimizer's first schedule changed it
+        if not hasattr(optimizer, "initial_lr"):
+            optimizer.initial_lr = optimizer.lr
+        self.base_lr = float(optimizer.initial_lr)
         self.epoch = 0
         self.last_lr = optimizer.lr
 
@@ -463,7 +468,7 @@ class ChainedScheduler(LRScheduler):
             raise ValueError("ChainedScheduler: all schedules must share one optimizer")
         self.schedulers = scheds
         self.optimizer = scheds[0].optimizer
-        self.base_lr, self.epoch, self.last_lr = self.optimizer.lr, 0, self.optimizer.lr
+        self.base_lr, self.epoch, self.last_lr = scheds[0].base_lr, 0, self.optimizer.lr
 
     def step(self) -> float:
         """Step every schedule once; return the optimizer's rate."""

@@ -389,3 +389,25 @@ def test_load_checkpoint_checks_the_scheduler_state_before_anything_changes(tmp_
     with pytest.raises(al.io.CheckpointError, match="the state_dict is a 'ExponentialLR'"):
         al.load_checkpoint(other, o2, path, scheduler=s2)
     assert np.array_equal(other.weight.data, before) and o2.lr == 0.7 and s2.epoch == 0
+
+
+def test_every_schedule_of_an_optimizer_shares_the_rate_before_the_first_changed_it():
+    o = opt(0.5)
+    warm = optim.LinearLR(o, start_factor=0.25, total_iters=4)  # the rate becomes 0.125
+    cos = optim.CosineAnnealingLR(o, T_max=3, eta_min=0.01)
+    assert warm.base_lr == cos.base_lr == 0.5  # (PyTorch's initial_lr)
+    got = []
+    for _ in range(8):
+        warm.step(), cos.step()
+        got.append(o.lr)
+    lr, expected = 0.125, []
+    for epoch in range(1, 9):
+        if epoch <= 4:
+            lr *= 1 + 0.75 / (4 * 0.25 + (epoch - 1) * 0.75)
+        if (epoch - 1 - 3) % 6 == 0:  # past T_max the cosine climbs back by base_lr's step
+            lr += (0.5 - 0.01) * (1 - math.cos(math.pi / 3)) / 2
+        else:
+            ratio = (1 + math.cos(math.pi * epoch / 3)) / (1 + math.cos(math.pi * (epoch - 1) / 3))
+            lr = ratio * (lr - 0.01) + 0.01
+        expected.append(lr)
+    assert got == expected
