@@ -480,12 +480,16 @@ class ChainedScheduler(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """``{"type": "ChainedScheduler", "schedulers": [each one's state_dict]}``."""
-        return {"type": "ChainedScheduler", "schedulers": [s.state_dict() for s in self.schedulers]}
+        return {
+            "type": type(self).__name__,
+            "schedulers": [s.state_dict() for s in self.schedulers],
+        }
 
     def _checked_state(self, state_dict: Any) -> dict[str, Any]:
-        name = "ChainedScheduler.load_state_dict"
-        if not isinstance(state_dict, dict) or state_dict.get("type") != "ChainedScheduler":
-            raise ValueError(f"{name}: expected a ChainedScheduler's state_dict")
+        kind = type(self).__name__
+        name = f"{kind}.load_state_dict"
+        if not isinstance(state_dict, dict) or state_dict.get("type") != kind:
+            raise ValueError(f"{name}: expected a {kind}'s state_dict")
         sds = state_dict.get("schedulers")
         if not isinstance(sds, list) or len(sds) != len(self.schedulers):
             raise ValueError(f"{name}: expected {len(self.schedulers)} schedules' state_dicts")
@@ -496,3 +500,71 @@ class ChainedScheduler(LRScheduler):
         for s, attrs in zip(self.schedulers, new["schedulers"], strict=True):
             s._apply(attrs)
         self.epoch, self.last_lr = self.schedulers[-1].epoch, self.schedulers[-1].last_lr
+
+
+class SequentialLR(ChainedScheduler):
+    """One schedule after another, switching at ``milestones`` (PyTorch's ``SequentialLR``).
+
+    Until ``milestones[0]`` the first schedule steps, then the second (restarted from
+    its epoch 0: ``lr_at(0)``, the rate before the optimizer's first schedule, times
+    its first factor), and so on. Made, it sets the first schedule's starting rate.
+    The usual use: a warm-up, then a decay.
+
+    >>> import autograd_lite as al
+    >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+    >>> warm = LinearLR(opt, start_factor=0.25, total_iters=2)
+    >>> decay = ExponentialLR(opt, gamma=0.5)
+    >>> sched = SequentialLR(opt, [warm, decay], milestones=[2])
+    >>> opt.lr, [sched.step() for _ in range(4)]
+    (0.25, [0.625, 1.0, 0.5, 0.25])
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, schedulers: Iterable[LRScheduler], milestones: Iterable[int]
+    ) -> None:
+        super().__init__(schedulers)
+        if self.optimizer is not optimizer:
+            raise ValueError("SequentialLR: the schedules must be the given optimizer's")
+        marks = [_count(m, "each milestone", "SequentialLR", least=1) for m in milestones]
+        if len(marks) != len(self.schedulers) - 1 or marks != sorted(set(marks)):
+            raise ValueError(
+                f"SequentialLR: expected {len(self.schedulers) - 1} increasing milestones "
+                f"(one fewer than the schedules), got {marks!r}"
+            )
+        self.milestones = marks
+        for s in self.schedulers:  # undo the schedules' own first steps, start the first
+            s.epoch = 0
+        self._restart(self.schedulers[0])
+
+    def _restart(self, sched: LRScheduler) -> None:
+        sched.epoch = 0
+        sched._set(sched._checked(sched.lr_at(0), 0))
+
+    def step(self) -> float:
+        """Step the schedule of this epoch (restarting it at its milestone); return the rate."""
+        epoch = self.epoch + 1
+        k = bisect.bisect_right(self.milestones, epoch)
+        sched = self.schedulers[k]
+        if k > 0 and self.milestones[k - 1] == epoch:
+            self._restart(sched)
+        else:
+            sched.step()
+        self.epoch = epoch
+        self.last_lr = self.optimizer.lr
+        return self.last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """Each schedule's state_dict and this one's epoch."""
+        return {**super().state_dict(), "epoch": self.epoch}
+
+    def _checked_state(self, state_dict: Any) -> dict[str, Any]:
+        if not isinstance(state_dict, dict):
+            raise ValueError("SequentialLR.load_state_dict: expected a dict")
+        rest = {k: v for k, v in state_dict.items() if k != "epoch"}
+        epoch = _count(state_dict.get("epoch"), "epoch", "SequentialLR.load_state_dict")
+        return {**super()._checked_state(rest), "epoch": epoch}
+
+    def _apply(self, new: dict[str, Any]) -> None:
+        super()._apply(new)
+        self.epoch = new["epoch"]
+        self.last_lr = self.schedulers[bisect.bisect_right(self.milestones, self.epoch)].last_lr

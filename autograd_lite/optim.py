@@ -1030,6 +1030,7 @@ _SCHEDULES = (
     "LinearLR",
     "ReduceLROnPlateau",
     "ChainedScheduler",
+    "SequentialLR",
 )
 
 

@@ -327,6 +327,9 @@ def schedule(kind: str, o: optim.Optimizer):
         return optim.ChainedScheduler(
             [optim.LinearLR(o, 0.25, total_iters=3), optim.CosineAnnealingLR(o, T_max=5)]
         )
+    if kind == "sequential":
+        warm = optim.LinearLR(o, 0.25, total_iters=2)
+        return optim.SequentialLR(o, [warm, optim.StepLR(o, 2, 0.5)], milestones=[2])
     return optim.ReduceLROnPlateau(o, factor=0.5, patience=0, cooldown=1)
 
 
@@ -345,7 +348,7 @@ def train(net, o, sched, epochs):
             sched.step()
 
 
-@pytest.mark.parametrize("kind", ["chained", "plateau"])
+@pytest.mark.parametrize("kind", ["chained", "sequential", "plateau"])
 @pytest.mark.parametrize("route", ["state_dict", "checkpoint"])
 def test_a_resumed_run_ends_bitwise_equal_to_an_uninterrupted_one(kind, route, tmp_path):
     net = nn.Linear(4, 2, seed=0)
@@ -411,3 +414,30 @@ def test_every_schedule_of_an_optimizer_shares_the_rate_before_the_first_changed
             lr = ratio * (lr - 0.01) + 0.01
         expected.append(lr)
     assert got == expected
+
+
+def test_sequential_lr_switches_schedules_at_the_milestones():
+    o = opt(1.0)
+    warm = optim.LinearLR(o, start_factor=0.1, total_iters=3)
+    decay = optim.CosineAnnealingLR(o, T_max=4)
+    sched = optim.SequentialLR(o, [warm, decay], milestones=[3])
+    first = o.lr
+    got = rates(sched, 8)
+    # PyTorch's rule: the warm-up steps to epoch 2; at the milestone the cosine restarts at
+    # its epoch 0 (rate 1.0, the optimizer's rate before any schedule) and steps from there
+    lr, expected = 0.1, []
+    for epoch in range(1, 9):
+        if epoch < 3:
+            lr *= 1 + 0.9 / (3 * 0.1 + (epoch - 1) * 0.9)
+        elif epoch == 3:
+            lr = 1.0
+        elif epoch - 3 == 5:  # past the bottom: the 0/0 case
+            lr += 1.0 * (1 - math.cos(math.pi / 4)) / 2
+        else:
+            e = epoch - 3
+            lr = (1 + math.cos(math.pi * e / 4)) / (1 + math.cos(math.pi * (e - 1) / 4)) * lr
+        expected.append(lr)
+    assert first == 0.1 and got == expected
+    for milestones in ([], [3, 5], [0], [2.5]):
+        with pytest.raises(ValueError, match="SequentialLR: "):
+            optim.SequentialLR(o, [warm, decay], milestones)
