@@ -408,8 +408,7 @@ class Optimizer:
             dtype = d.dtype if type(d) is np.ndarray else np.dtype(np.float64)
             for key, v in entry.items():
                 if key == "step" and not custom:
-                    ok = isinstance(v, _NUMBERS) and not isinstance(v, bool) and v >= 0
-                    if not (ok and v == int(v)):
+                    if not _is_count(v):
                         fail(f"parameter {i}: state['step'] must be a whole number >= 0, got {v!r}")
                     v = int(v)
                 elif isinstance(v, np.ndarray):
@@ -427,8 +426,7 @@ class Optimizer:
         steps = sd.get("steps")
         if steps is None:
             steps = max([s.get("step", 0) for s in new if type(s.get("step")) is int] or [0])
-        ok = isinstance(steps, _NUMBERS) and not isinstance(steps, bool) and steps >= 0
-        if not (ok and steps == int(steps)):
+        if not _is_count(steps):
             fail(f"'steps' must be a whole number >= 0, got {steps!r}")
         hyper = {
             k: v
@@ -481,6 +479,17 @@ def _state_array(value: Any, w: np.ndarray, key: str, i: int, opt: Optimizer) ->
         ) from None
 
 
+def _is_count(value: Any) -> bool:
+    """Whether ``value`` is a whole number >= 0 (a step count; 3.0 is one, True and inf are not).
+
+    >>> [_is_count(v) for v in (0, 3, 3.0, np.int64(2), 2.5, -1, True, float("inf"))]
+    [True, True, True, True, False, False, False, False]
+    """
+    if isinstance(value, bool) or not isinstance(value, _NUMBERS):
+        return False
+    return bool(0 <= value < math.inf and value == int(value))
+
+
 def _step_count(st: dict, i: int, opt: Optimizer) -> int:
     """The step parameter ``i``'s next update is: its ``state[i]["step"]`` plus one.
 
@@ -494,7 +503,7 @@ def _step_count(st: dict, i: int, opt: Optimizer) -> int:
     ValueError: Adam: state['step'] of parameter 0 must be a whole number >= 0, got -1; ...
     """
     n = st.get("step", 0)
-    if isinstance(n, _NUMBERS) and n >= 0 and n == int(n):
+    if _is_count(n):
         return int(n) + 1
     raise ValueError(
         f"{type(opt).__name__}: state['step'] of parameter {i} must be a whole number >= 0, "

@@ -193,7 +193,9 @@ BAD = [
     (("state", 0, "step"), -2, "parameter 0: state['step'] must be a whole number"),
     (("state", 0, "exp_avg"), [[0.0, 0.0]] * 3, "parameter 0: state['exp_avg'] must be an array"),
     (("state", 2), {}, "an entry for parameter 2; there are 2"),
+    (("state", 0, "step"), float("inf"), "state['step'] must be a whole number >= 0, got inf"),
     (("steps",), 1.5, "'steps' must be a whole number"),
+    (("steps",), float("inf"), "'steps' must be a whole number >= 0, got inf"),
     (("extra",), 1, "unknown key 'extra'"),
 ]
 

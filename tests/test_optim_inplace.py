@@ -539,14 +539,15 @@ def test_a_rule_that_counts_steps_counts_each_parameters_own_updates(cls, ref, k
     np.testing.assert_allclose(b.data, ref_b, rtol=1e-12)  # with t = 3, not 5
 
 
-def test_adam_refuses_a_step_count_that_is_no_count_and_changes_nothing():
+@pytest.mark.parametrize("count", [-3, 2.5, float("inf"), True])
+def test_adam_refuses_a_step_count_that_is_no_count_and_changes_nothing(count):
     w = al.Value(np.array([1.0, 2.0]))
     opt = optim.Adam([w], lr=0.1)
     w.grad = np.array([0.5, -0.5])
     opt.step()
-    opt.state[0]["step"] = -3  # (a state loaded from elsewhere, say)
+    opt.state[0]["step"] = count  # (a state loaded from elsewhere, say)
     before = (w.data.copy(), opt.state[0]["exp_avg"].copy(), opt.steps)
-    with pytest.raises(ValueError, match=r"Adam: state\['step'\] of parameter 0 .* got -3"):
+    with pytest.raises(ValueError, match=rf"Adam: state\['step'\] of parameter 0 .* got {count}"):
         opt.step()
     np.testing.assert_array_equal(w.data, before[0])
     np.testing.assert_array_equal(opt.state[0]["exp_avg"], before[1])
