@@ -81,6 +81,17 @@ def _window_reduce(win: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
 # ----------------------------------------------------------------- pooling
 
 
+def _window_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
+    """Kernel, stride (default: the kernel) and padding (>= 0) as pairs of ints.
+
+    >>> _window_params((2, 3), None, 1, "max_unpool2d")
+    ((2, 3), (2, 3), (1, 1))
+    """
+    k = _pair(kernel_size, "kernel_size", op)
+    s = k if stride is None else _pair(stride, "stride", op)
+    return k, s, _pair(padding, "padding", op, minimum=0)
+
+
 def _pool_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
     """Kernel, stride (default: the kernel) and padding as pairs, checked as PyTorch does.
 
@@ -91,9 +102,7 @@ def _pool_params(kernel_size: Any, stride: Any, padding: Any, op: str) -> tuple:
     ...
     ValueError: avg_pool2d: padding (2, 2) must be at most half the kernel size (2, 2)
     """
-    k = _pair(kernel_size, "kernel_size", op)
-    s = k if stride is None else _pair(stride, "stride", op)
-    p = _pair(padding, "padding", op, minimum=0)
+    k, s, p = _window_params(kernel_size, stride, padding, op)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
     return k, s, p
@@ -731,9 +740,7 @@ def max_unpool2d(
     """
     xs = np.shape(data_of(x))
     _check_image_shape(xs, "max_unpool2d")
-    k = _pair(kernel_size, "kernel_size", "max_unpool2d")
-    s = k if stride is None else _pair(stride, "stride", "max_unpool2d")
-    p = _pair(padding, "padding", "max_unpool2d", minimum=0)
+    k, s, p = _window_params(kernel_size, stride, padding, "max_unpool2d")
     size = _unpool_size(xs, k, s, p, output_size)
     _plane_indices(indices, xs, size, "max_unpool2d")
     return index_scatter2d(x, indices, size, False)

@@ -296,9 +296,9 @@ class MaxUnpool2d(Module):
     """
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        self.kernel_size = _pair(kernel_size, "kernel_size", "MaxUnpool2d")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "MaxUnpool2d")
-        self.padding = _pair(padding, "padding", "MaxUnpool2d", minimum=0)
+        self.kernel_size, self.stride, self.padding = pool_ops._window_params(
+            kernel_size, stride, padding, "MaxUnpool2d"
+        )
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
