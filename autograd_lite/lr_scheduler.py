@@ -247,6 +247,22 @@ def _count(value: Any, what: str, name: str, least: int = 0) -> int:
     return int(value)
 
 
+def _milestones(values: Iterable[int], name: str) -> list[int]:
+    """Epochs >= 1 in increasing order, as ints (``ValueError`` naming ``name``).
+
+    >>> _milestones([2, 5], "MultiStepLR")
+    [2, 5]
+    >>> _milestones([5, 2], "MultiStepLR")
+    Traceback (most recent call last):
+    ...
+    ValueError: MultiStepLR: milestones must be increasing, got [5, 2]
+    """
+    marks = [_count(m, "each milestone", name, least=1) for m in values]
+    if marks != sorted(set(marks)):
+        raise ValueError(f"{name}: milestones must be increasing, got {marks!r}")
+    return marks
+
+
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each milestone epoch (PyTorch's schedule).
 
@@ -262,12 +278,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        marks = list(milestones)
-        for m in marks:
-            _count(m, "each milestone", "MultiStepLR", least=1)
-        if marks != sorted(set(marks)):
-            raise ValueError(f"MultiStepLR: milestones must be increasing, got {marks!r}")
-        self.milestones = [int(m) for m in marks]
+        self.milestones = _milestones(milestones, "MultiStepLR")
         self.gamma = _positive(gamma, "gamma", "MultiStepLR")
 
     def lr_at(self, epoch: int) -> float:
@@ -525,8 +536,8 @@ class SequentialLR(ChainedScheduler):
         super().__init__(schedulers)
         if self.optimizer is not optimizer:
             raise ValueError("SequentialLR: the schedules must be the given optimizer's")
-        marks = [_count(m, "each milestone", "SequentialLR", least=1) for m in milestones]
-        if len(marks) != len(self.schedulers) - 1 or marks != sorted(set(marks)):
+        marks = _milestones(milestones, "SequentialLR")
+        if len(marks) != len(self.schedulers) - 1:
             raise ValueError(
                 f"SequentialLR: expected {len(self.schedulers) - 1} increasing milestones "
                 f"(one fewer than the schedules), got {marks!r}"
