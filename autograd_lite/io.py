@@ -68,11 +68,12 @@ def _write(path: str, arrays: dict[str, Any], who: str) -> str:
     return path
 
 
-def read_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+def read_state(path: str | os.PathLike[str], who: str = "load") -> dict[str, np.ndarray]:
     """The arrays stored in an ``.npz`` checkpoint, read without pickle.
 
     Raises ``FileNotFoundError`` for a missing file and :class:`CheckpointError`
-    for a corrupt or truncated one.
+    for a corrupt or truncated one, their messages starting with ``who`` (the
+    function the caller called).
 
     >>> import os, tempfile
     >>> bad = os.path.join(tempfile.mkdtemp(), "bad.npz")
@@ -84,18 +85,18 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"load: no checkpoint file at {path!r}")
+        raise FileNotFoundError(f"{who}: no checkpoint file at {path!r}")
     with open(path, "rb") as f:
         magic = f.read(6)
     if not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
         raise CheckpointError(
-            f"load: {path} is not a valid .npz checkpoint (corrupt or truncated?): it does not "
+            f"{who}: {path} is not a valid .npz checkpoint (corrupt or truncated?): it does not "
             f"start like a zip archive (first bytes {magic!r})"
         )
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"load: {path} holds a single array, not an .npz checkpoint")
+            raise CheckpointError(f"{who}: {path} holds a single array, not an .npz checkpoint")
         with archive:
             return {name: np.array(archive[name]) for name in archive.files}
     except CheckpointError:
@@ -103,15 +104,15 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise CheckpointError(
-                f"load: {path} contains pickled objects, which are refused (allow_pickle=False): "
+                f"{who}: {path} contains pickled objects, which are refused (allow_pickle=False): "
                 f"{exc}"
             ) from None
         raise CheckpointError(
-            f"load: {path} is not a valid .npz checkpoint (corrupt or truncated?): {exc}"
+            f"{who}: {path} is not a valid .npz checkpoint (corrupt or truncated?): {exc}"
         ) from None
     except Exception as exc:  # BadZipFile, EOFError, OSError, zlib.error ...
         raise CheckpointError(
-            f"load: {path} is not a valid .npz checkpoint (corrupt or truncated?): "
+            f"{who}: {path} is not a valid .npz checkpoint (corrupt or truncated?): "
             f"{type(exc).__name__}: {exc}"
         ) from None
 
@@ -227,7 +228,7 @@ def load_checkpoint(
     import json
 
     path = os.fspath(path)
-    stored = read_state(path)
+    stored = read_state(path, who="load_checkpoint")
     if _META not in stored:
         raise CheckpointError(
             f"load_checkpoint: {path} holds no optimizer state (made by save(), not "

@@ -246,8 +246,10 @@ def test_load_checkpoint_checks_model_and_optimizer_before_changing_either(tmp_p
     with pytest.raises(CheckpointError, match="holds no optimizer state"):
         al.load_checkpoint(net, opt, tmp_path / "model.npz")
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(CheckpointError, match=r"not a valid \.npz"):
+    with pytest.raises(CheckpointError, match=r"^load_checkpoint: .*not a valid \.npz"):
         al.load_checkpoint(net, opt, tmp_path / "bad.npz")
+    with pytest.raises(FileNotFoundError, match=r"^load_checkpoint: no checkpoint file"):
+        al.load_checkpoint(net, opt, tmp_path / "missing.npz")
 
 
 def test_options_loaded_from_a_state_dict_replace_the_optimizers_own(rng):
