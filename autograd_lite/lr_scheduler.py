@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .optim import _NUMBERS, Optimizer, _nonneg
+from .optim import _NUMBERS, Optimizer, _is_number, _nonneg
 from .value import Value
 
 
@@ -216,9 +216,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be an int >= 1, got {T_max!r}")
-        self.T_max = T_max
+        self.T_max = _count(T_max, "T_max", "CosineAnnealingLR", least=1)
         self.eta_min = _nonneg(eta_min, "eta_min", "CosineAnnealingLR")
 
     may_reach_zero = True
@@ -236,7 +234,7 @@ class CosineAnnealingLR(LRScheduler):
 
 
 def _positive(value: Any, what: str, name: str) -> float:
-    if isinstance(value, bool) or not (isinstance(value, _NUMBERS) and value > 0):
+    if not (_is_number(value) and 0 < value < math.inf):
         raise ValueError(f"{name}: {what} must be a number > 0, got {value!r}")
     return float(value)
 
