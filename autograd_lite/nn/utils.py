@@ -44,8 +44,15 @@ def clip_grad_norm_(
         parameters = parameters.parameters()
     if isinstance(parameters, Value):
         parameters = [parameters]
-    params = [p for p in parameters if isinstance(p, Value)]
-    if not (isinstance(max_norm, (int, float)) and max_norm >= 0):
+    params = list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(
+                f"clip_grad_norm_: parameter {i} is a {type(p).__name__}, expected a Value"
+            )
+    if isinstance(max_norm, (bool, np.bool_)) or not (
+        isinstance(max_norm, (int, float, np.integer, np.floating)) and max_norm >= 0
+    ):
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     norm_type = float(norm_type)
     grads = []
