@@ -298,7 +298,9 @@ def cmd_graph(args: argparse.Namespace) -> int:
     placeholders: dict[str, Any] = {}
     try:
         # A variable without --set is a placeholder: drawn as "?", with what depends on it.
-        missing = [name for name in formula.variables(args.expr) if name not in env]
+        names = formula.variables(args.expr)
+        missing = [name for name in names if name not in env]
+        unused = [name for name in env if name not in names]
         placeholders = {name: Value(math.nan, label=name) for name in missing}
         out = formula.to_value(args.expr, {**env, **placeholders})
     except (ValueError, TypeError, KeyError, NameError, SyntaxError, ZeroDivisionError) as exc:
@@ -309,6 +311,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
             else ""
         )
         raise CLIError(one_line(exc) + hint) from None
+    if unused:  # a typo (--set W=3 for w) would have drawn w as unknown and printed d/dW = 0
+        known = ", ".join(names) or "none"
+        name = unused[0]
+        raise CLIError(
+            f"--set {name}: {args.expr!r} has no variable {name!r} (its variables: {known})"
+        )
     if not isinstance(out, Value):  # a constant expression such as "2 + 3"
         out = Value(out, label="out", requires_grad=False)
     structure_only = bool(missing)  # no numbers to differentiate: draw the structure

@@ -236,6 +236,9 @@ def test_graph_error_with_unknown_values_says_which(capsys, tmp_path, monkeypatc
         (["graph", "x", "--set", "1x=2"], ["not a valid variable name"]),
         (["graph", "x", "--set", "x=1", "--set", "x=2"], ["already set"]),
         (["graph", "x", "--set", "x=1", "--format", "gif"], ["invalid choice", "gif"]),
+        # a typo for w drew w as unknown (or printed d/dW = 0) and exited 0
+        (["graph", "w*x", "--set", "W=1"], ["--set W", "no variable 'W'", "variables: w, x"]),
+        (["graph", "2 + 3", "--set", "x=1"], ["no variable 'x'", "variables: none"]),
     ],
 )
 def test_graph_errors_are_one_line(capsys, tmp_path, argv, needles):
