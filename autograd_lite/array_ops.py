@@ -221,7 +221,16 @@ def where(condition: Any, x: Any, y: Any) -> Value:
     >>> z.sum().backward(); x.grad.tolist(), y.grad
     ([0.0, 1.0, 1.0], 1.0)
     """
-    cond = np.asarray(data_of(condition)).astype(bool)
+    try:
+        cond = np.asarray(data_of(condition))
+    except (TypeError, ValueError) as exc:  # a ragged list
+        raise ValueError(f"where: condition {condition!r} is not an array: {exc}") from None
+    if cond.dtype.kind not in "biuf":  # a string or None was truthy: it picked x everywhere
+        raise TypeError(
+            f"where: condition must be a boolean array or Value, got {type(condition).__name__} "
+            f"{condition!r}"
+        )
+    cond = cond.astype(bool)
     return where_op(x, y, bool(cond) if cond.ndim == 0 else cond)
 
 

@@ -108,6 +108,13 @@ def test_where_with_a_scalar_condition_routes_all_of_the_gradient(cond) -> None:
     np.testing.assert_array_equal(y.grad, [1.0 - float(cond)] * 2)
 
 
+@pytest.mark.parametrize("cond", ["x", None, [[True], [True, False]]])
+def test_where_refuses_a_condition_that_is_not_boolean(cond) -> None:
+    # "x" and the ragged list were truthy objects: x was chosen everywhere, silently
+    with pytest.raises((TypeError, ValueError), match="^where: condition"):
+        al.where(cond, al.Value([1.0, 2.0]), 0.0)
+
+
 def test_where_shape_mismatch_names_op_and_shapes() -> None:
     with pytest.raises(ValueError, match=r"where.*\(2,\).*\(3,\)"):
         al.where(np.array([True, False]), al.Value(_r(3)), 0.0)
