@@ -261,6 +261,20 @@ class Value:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         return _numpy_interop.array_function(func, args, kwargs)
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # np.asarray / np.array (which numpy does not dispatch): without this, numpy made an
+        # object array of one getitem Value per element. A constant may become its data (as
+        # a torch tensor without grad may); a Value with a gradient is refused, not dropped.
+        if self.requires_grad:
+            raise TypeError(
+                f"np.asarray/np.array of {self!r}: a Value that requires grad does not become "
+                "a constant array (its gradient would be lost); use value.data or "
+                "value.numpy(), or numpy functions that have a table op"
+            )
+        if copy is False:
+            raise ValueError("np.asarray(..., copy=False) of a Value: its data is never shared")
+        return np.array(self._data, dtype=dtype)
+
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         d = as_data(data)
         self._data = d

@@ -111,7 +111,7 @@ def test_where_with_a_scalar_condition_routes_all_of_the_gradient(cond) -> None:
 @pytest.mark.parametrize("cond", ["x", None, [[True], [True, False]]])
 def test_where_refuses_a_condition_that_is_not_boolean(cond) -> None:
     # "x" and the ragged list were truthy objects: x was chosen everywhere, silently
-    with pytest.raises((TypeError, ValueError), match="^where: condition"):
+    with pytest.raises((TypeError, ValueError), match=r"^where: condition"):
         al.where(cond, al.Value([1.0, 2.0]), 0.0)
 
 

@@ -158,6 +158,20 @@ def test_numpy_function_without_table_op_raises_naming_it(call, name) -> None:
         call(v)
 
 
+def test_asarray_of_a_value_is_refused_or_its_constant_data() -> None:
+    # numpy does not dispatch np.asarray: it made an object array of getitem Values
+    v = al.Value([1.0, -2.0, 3.0], label="v")
+    for convert in (np.asarray, np.array):
+        with pytest.raises(TypeError, match=r"np\.asarray/np\.array of Value\(label='v'"):
+            convert(v)
+    with pytest.raises(TypeError, match="requires grad"):
+        np.zeros(3)[np.array([0, 1, 2])] = v * 2  # assignment into an array converts too
+    c = al.Value([[1.0, 2.0]], requires_grad=False)
+    got = np.asarray(c, dtype=np.float32)
+    assert got.dtype == np.float32 and got.tolist() == [[1.0, 2.0]]
+    assert np.asarray(al.Value(2.0, requires_grad=False)).shape == ()
+
+
 def test_in_place_numpy_update_of_an_array_with_a_value_is_refused() -> None:
     a = np.ones(3)
     with pytest.raises(TypeError, match="out="):
