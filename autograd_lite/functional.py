@@ -157,8 +157,8 @@ def _call(f: Callable[..., Any], call_args: list, kwargs: dict, who: str) -> Val
     if not isinstance(out, Value):
         raise TypeError(
             f"{who}: f must return a Value, got {type(out).__name__}; compute the result "
-            "with Value operators and methods (numpy functions such as np.sin cannot be "
-            "differentiated)"
+            "with Value operators, methods and numpy functions on the Values themselves "
+            "(np.sin(x) is a Value; np.sin(x.data) or float(x) is a constant)"
         )
     return out
 
