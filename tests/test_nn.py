@@ -56,6 +56,11 @@ def test_train_eval_propagates_to_submodules():
     assert [m.training for _, m in net.named_modules()] == [False] * 4
     net.train()
     assert all(m.training for _, m in net.named_modules())
+    # bool("eval") is True: train("eval") left the net training, silently
+    with pytest.raises(TypeError, match=r"TwoLayer\.train: mode must be True or False, got .eval."):
+        net.eval().train("eval")
+    assert not any(m.training for _, m in net.named_modules())
+    assert net.train(np.bool_(True)).training
 
 
 def test_forward_missing_raises():

@@ -174,6 +174,10 @@ class Module:
         >>> net.training, net[0].training
         (False, False)
         """
+        if not isinstance(mode, (bool, np.bool_)):  # train("eval") was truthy: training mode
+            raise TypeError(
+                f"{type(self).__name__}.train: mode must be True or False, got {mode!r}"
+            )
         for _, m in self.named_modules():
             m.training = bool(mode)
         return self
