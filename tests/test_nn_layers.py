@@ -266,6 +266,11 @@ def test_flatten_keeps_the_batch_axis():
     np.testing.assert_array_equal(nn.Flatten()(x).data, x.data.reshape(2, 60))
     with pytest.raises(ValueError, match=r"Flatten.*\(2, 3\)"):
         nn.Flatten(2)(np.zeros((2, 3)))
+    # int() truncated 1.5 to 1 and let "a" leak "invalid literal for int()"
+    for bad in (1.5, "a", True):
+        with pytest.raises(TypeError, match="Flatten: start_dim must be an int"):
+            nn.Flatten(bad)
+    assert nn.Flatten(np.int64(1))(x).shape == (2, 60)
 
 
 @pytest.mark.parametrize(

@@ -350,6 +350,9 @@ class Flatten(Module):
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not isinstance(dim, (int, np.integer)) or isinstance(dim, (bool, np.bool_)):
+                raise TypeError(f"Flatten: {name} must be an int, got {dim!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def extra_repr(self) -> str:
