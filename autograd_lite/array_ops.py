@@ -589,10 +589,26 @@ def split(value: Any, indices_or_sections: Any, axis: int = 0) -> list[Value]:
     if not shape:
         raise ValueError("split: a scalar cannot be split")
     ios = indices_or_sections
+    if isinstance(ios, (bool, np.bool_)) or not (
+        isinstance(ios, (int, np.integer)) or _int_sequence(ios)
+    ):
+        raise TypeError(
+            "split: indices_or_sections must be a number of sections or a list of int "
+            f"indices, got {ios!r}"
+        )
     if not isinstance(ios, (int, np.integer)):
         ios = tuple(int(i) for i in ios)
-    size = shape[normalize_axis(axis, len(shape))[0]]
+    size = shape[normalize_axis(axis, len(shape), "split")[0]]
     return [split_op(value, ios, axis, k) for k in range(len(_split_bounds(size, ios)))]
+
+
+def _int_sequence(values: Any) -> bool:
+    """Whether ``values`` is a list, tuple or 1-d array of ints (no floats, no bools)."""
+    if isinstance(values, np.ndarray):
+        return values.ndim == 1 and values.dtype.kind in "iu"
+    return isinstance(values, (list, tuple)) and all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in values
+    )
 
 
 def _pad_widths(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:

@@ -295,6 +295,17 @@ def test_split_pieces_and_gradients() -> None:
     assert_second_derivatives(lambda v: (al.split(v, 2, axis=1)[1] ** 3).sum(), _r(2, 4))
 
 
+@pytest.mark.parametrize("bad", [None, "x", 1.5, [1.5, 2], [[1, 2], [3]], True, np.ones((2, 3))])
+def test_split_refuses_what_is_not_sections_or_indices(bad) -> None:
+    # these leaked "'NoneType' object is not iterable", "invalid literal for int()", ...
+    # and [1.5, 2] was truncated to [1, 2]
+    with pytest.raises(TypeError, match=r"^split: indices_or_sections must be"):
+        al.split(al.Value(_r(2, 3)), bad)
+    assert len(al.split(al.Value(_r(2, 4)), np.array([1, 3]), axis=1)) == 3
+    with pytest.raises(ValueError, match=r"^split: axis 2 is out of range"):
+        al.split(al.Value(_r(2, 4)), 2, axis=2)
+
+
 def test_pad_squeeze_expand_dims() -> None:
     x = al.Value(_r(2, 3))
     np.testing.assert_array_equal(
