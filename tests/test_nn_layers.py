@@ -515,3 +515,57 @@ def test_clip_grad_norm_checks_its_arguments():
     # an array in the list was dropped silently: the norm came out as that of the others
     with pytest.raises(TypeError, match="clip_grad_norm_: parameter 1 is a ndarray"):
         nn.utils.clip_grad_norm_([v, np.ones(2)], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        # float() / int() conversions leaked their own messages, or silently truncated
+        (
+            lambda: nn.LeakyReLU("x"),
+            ValueError,
+            "LeakyReLU: alpha must be a finite number, got 'x'",
+        ),
+        (lambda: nn.LeakyReLU(float("nan")), ValueError, "LeakyReLU: alpha must be a finite"),
+        (lambda: nn.ELU(None), ValueError, "ELU: alpha must be a finite number, got None"),
+        (lambda: nn.Softmax(1.5), TypeError, "Softmax: axis must be an int, got 1.5"),
+        (lambda: nn.LogSoftmax(None), TypeError, "LogSoftmax: axis must be an int, got None"),
+        (
+            lambda: nn.BatchNorm1d(3, eps="x"),
+            ValueError,
+            "BatchNorm1d: eps must be a finite number",
+        ),
+        (
+            lambda: nn.BatchNorm2d(3, eps=True),
+            ValueError,
+            "BatchNorm2d: eps must be a finite number",
+        ),
+        (
+            lambda: nn.BatchNorm1d(3, momentum=2),
+            ValueError,
+            r"momentum must be a finite number in \[0, 1\]",
+        ),
+        (
+            lambda: nn.LayerNorm(None),
+            TypeError,
+            "LayerNorm: normalized_shape must be an int or a tuple",
+        ),
+        (
+            lambda: nn.LayerNorm(4.0),
+            TypeError,
+            "LayerNorm: normalized_shape must be an int or a tuple",
+        ),
+        (lambda: nn.LayerNorm(4, eps=float("inf")), ValueError, "LayerNorm: eps must be a finite"),
+        (lambda: nn.Linear(3, "2"), ValueError, "Linear: nout must be a positive integer, got '2'"),
+        (lambda: nn.Perceptron(0), ValueError, "Perceptron: nin must be a positive integer, got 0"),
+    ],
+)
+def test_layer_arguments_are_checked_naming_the_layer(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_layer_arguments_take_numpy_numbers():
+    assert nn.LeakyReLU(np.float32(0.5))(al.Value([-2.0])).data.tolist() == [-1.0]
+    assert nn.Softmax(np.int64(0))(al.Value([0.0, 0.0])).data.tolist() == [0.5, 0.5]
+    assert nn.BatchNorm1d(2, momentum=None).momentum is None

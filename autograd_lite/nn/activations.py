@@ -22,7 +22,7 @@ import numpy as np
 from ..graph import unary as _unary
 from ..registry import get_op, has_op
 from ..value import Value
-from .module import Module, Parameter
+from .module import Module, Parameter, _integer, _real
 
 
 def _as_value(x: Any) -> Value:
@@ -153,7 +153,7 @@ class LeakyReLU(Activation):
     op_name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01) -> None:
-        super().__init__(alpha=float(alpha))
+        super().__init__(alpha=_real(alpha, "LeakyReLU: alpha"))
 
 
 class ELU(Activation):
@@ -166,7 +166,7 @@ class ELU(Activation):
     op_name = "elu"
 
     def __init__(self, alpha: float = 1.0) -> None:
-        super().__init__(alpha=float(alpha))
+        super().__init__(alpha=_real(alpha, "ELU: alpha"))
 
 
 class Softmax(Activation):
@@ -179,7 +179,7 @@ class Softmax(Activation):
     op_name = "softmax"
 
     def __init__(self, axis: int = -1) -> None:
-        super().__init__(axis=int(axis))
+        super().__init__(axis=_integer(axis, "Softmax: axis"))
 
 
 class LogSoftmax(Activation):
@@ -192,7 +192,7 @@ class LogSoftmax(Activation):
     op_name = "log_softmax"
 
     def __init__(self, axis: int = -1) -> None:
-        super().__init__(axis=int(axis))
+        super().__init__(axis=_integer(axis, "LogSoftmax: axis"))
 
 
 class PReLU(Module):

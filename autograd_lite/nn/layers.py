@@ -73,7 +73,7 @@ class Linear(Module):
         seed: int | None = None,
         dtype: Any = np.float64,
     ) -> None:
-        nin, nout = _positive(nin, "nin"), _positive(nout, "nout")
+        nin, nout = _positive(nin, "Linear: nin"), _positive(nout, "Linear: nout")
         self.nin, self.nout = nin, nout
         gen = _init.make_rng(rng, seed)
         initializer = _init.get_initializer(init or _init.init_for(activation))
@@ -258,7 +258,7 @@ class Perceptron(Module):
         rng: np.random.Generator | None = None,
         seed: int | None = None,
     ) -> None:
-        self.nin = _positive(nin, "nin")
+        self.nin = _positive(nin, "Perceptron: nin")
         gen = _init.make_rng(rng, seed)
         w = np.asarray(_init.get_initializer(init)((self.nin,), gen), dtype=float)
         self.weight = Parameter(w, label="w")

@@ -23,6 +23,7 @@ Values or modules included), so the order is the order of definition.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -351,3 +352,27 @@ def _walk_value(name: str, value: Any, seen: set[int]) -> Iterator[tuple[str, Va
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             yield from _walk_value(f"{name}.{i}", item, seen)
+
+
+def _real(x: Any, what: str, low: float = -math.inf, high: float = math.inf) -> float:
+    """``x`` as a float when it is a real number (not a bool) in [low, high], else ``ValueError``.
+
+    >>> _real(0.1, "LeakyReLU: alpha"), _real(np.float32(2), "ELU: alpha")
+    (0.1, 2.0)
+    >>> _real("x", "LeakyReLU: alpha")
+    Traceback (most recent call last):
+    ...
+    ValueError: LeakyReLU: alpha must be a finite number, got 'x'
+    """
+    ok = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+    if not (ok and math.isfinite(x) and low <= x <= high):
+        bound = "" if (low, high) == (-math.inf, math.inf) else f" in [{low:g}, {high:g}]"
+        raise ValueError(f"{what} must be a finite number{bound}, got {x!r}")
+    return float(x)
+
+
+def _integer(n: Any, what: str) -> int:
+    """``n`` as an int when it is one (numpy's too; not a bool or a float), else ``TypeError``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, got {n!r}")
+    return int(n)

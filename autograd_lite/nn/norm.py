@@ -35,7 +35,7 @@ from ..compiler.trace import effect, reads_state
 from ..graph import no_grad
 from ..value import Value
 from .layers import _as_input, _positive
-from .module import Module, Parameter
+from .module import Module, Parameter, _real
 
 
 class _BatchNorm(Module):
@@ -53,10 +53,10 @@ class _BatchNorm(Module):
     ) -> None:
         name = type(self).__name__
         self.num_features = _positive(num_features, f"{name}: num_features")
-        if not eps > 0:
+        if not (_real(eps, f"{name}: eps") > 0):
             raise ValueError(f"{name}: eps must be > 0, got {eps!r}")
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
+        if momentum is not None:
+            momentum = _real(momentum, f"{name}: momentum", 0.0, 1.0)
         self.eps, self.momentum = float(eps), momentum
         self.weight = Parameter(np.ones(num_features, dtype=dtype), label="γ") if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype=dtype), label="β") if affine else None
@@ -181,10 +181,15 @@ class LayerNorm(Module):
     ) -> None:
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(
+                f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
+                f"got {normalized_shape!r}"
+            )
         self.normalized_shape = tuple(
             _positive(s, "LayerNorm: normalized_shape entries") for s in normalized_shape
         )
-        if not self.normalized_shape or not eps > 0:
+        if not self.normalized_shape or not _real(eps, "LayerNorm: eps") > 0:
             raise ValueError(
                 f"LayerNorm: needs a non-empty normalized_shape and eps > 0, got "
                 f"{normalized_shape!r}, {eps!r}"
