@@ -470,7 +470,15 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> V
         x = Value(x, requires_grad=False)
     if not training or p == 0:
         return x
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        gen = rng
+    elif rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        try:
+            gen = np.random.default_rng(rng)
+        except ValueError as exc:  # a negative seed
+            raise ValueError(f"dropout: rng seed {rng!r}: {exc}") from None
+    else:
+        raise TypeError(f"dropout: rng must be a numpy Generator, an int seed or None, got {rng!r}")
     d = x._data
     keep = gen.random(np.shape(d)) >= p
     if type(d) is float:

@@ -590,5 +590,14 @@ def test_dropout_bad_p(p) -> None:
         al.dropout(al.Value([1.0]), p)
 
 
+@pytest.mark.parametrize("rng", ["x", 1.5, True, np.ones(2), al.Value(1.0)])
+def test_dropout_bad_rng_names_dropout(rng) -> None:
+    # numpy's "SeedSequence expects int or sequence of ints for entropy not x" named nothing
+    with pytest.raises(TypeError, match=r"^dropout: rng must be a numpy Generator"):
+        al.dropout(al.Value(np.ones(4)), 0.5, rng=rng)
+    with pytest.raises(ValueError, match=r"^dropout: rng seed -1"):
+        al.dropout(al.Value(np.ones(4)), 0.5, rng=-1)
+
+
 def test_dropout_second_derivative() -> None:
     assert_second_derivatives(lambda v: (al.dropout(v, 0.4, rng=3) ** 3).sum(), _r(2, 3))
