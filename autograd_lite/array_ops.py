@@ -625,6 +625,10 @@ def _pad_widths(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
 
 
 def _pad_forward(z: Any, pad_width: Any, constant: float) -> Any:
+    if isinstance(constant, (bool, np.bool_)) or not isinstance(
+        constant, (int, float, np.integer, np.floating)
+    ):  # numpy padded with nan for None, and took arrays and strings its own ways
+        raise TypeError(f"pad: constant must be a number, got {constant!r}")
     return np.pad(z, _pad_widths(pad_width, np.ndim(z)), constant_values=constant)
 
 

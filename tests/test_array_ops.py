@@ -306,6 +306,14 @@ def test_split_refuses_what_is_not_sections_or_indices(bad) -> None:
         al.split(al.Value(_r(2, 4)), 2, axis=2)
 
 
+@pytest.mark.parametrize("constant", [None, "x", np.ones(2), True])
+def test_pad_constant_must_be_a_number(constant) -> None:
+    # None padded with nan, silently
+    with pytest.raises(TypeError, match=r"pad: constant must be a number"):
+        al.pad(al.Value(_r(2, 3)), 1, constant=constant)
+    assert al.pad(al.Value([1.0]), 1, constant=np.float32(2)).data.tolist() == [2.0, 1.0, 2.0]
+
+
 def test_pad_squeeze_expand_dims() -> None:
     x = al.Value(_r(2, 3))
     np.testing.assert_array_equal(
