@@ -19,6 +19,7 @@ The graph engine (``graph.py``) only ever calls ``op.forward`` and
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,6 +141,8 @@ class Op:
             raise ValueError(
                 f"op {self.name!r}: {len(self.inputs)} input names for {self.arity} vjps"
             )
+        # what help(al.leaky_relu) and a notebook's tooltip show: (z, /, alpha=0.01)
+        self.__signature__ = _signature(self, self.inputs)
 
     @property
     def elementwise(self) -> bool:
@@ -324,6 +327,23 @@ def register(op: Op, *, replace: bool = False) -> Op:
     return op
 
 
+def _signature(op: Op, inputs: tuple[str, ...]) -> inspect.Signature | None:
+    """The call signature of ``op``: its inputs (positional), then its parameters.
+
+    >>> _signature(get_op("leaky_relu"), ("self",))
+    <Signature (self, /, alpha=0.01)>
+    """
+    kind, empty = inspect.Parameter, inspect.Parameter.empty
+    parts = [kind(n, kind.POSITIONAL_ONLY) for n in inputs]
+    parts += [
+        kind(n, kind.POSITIONAL_OR_KEYWORD, default=op.defaults.get(n, empty)) for n in op.params
+    ]
+    try:
+        return inspect.Signature(parts)
+    except ValueError:  # a parameter without default after one with: no signature to show
+        return None
+
+
 def _install_method(op: Op) -> None:
     """Make ``op`` a method of ``Value`` (``v.tanh()``), unless Value defines that name itself.
 
@@ -354,6 +374,7 @@ def _install_method(op: Op) -> None:
 
     method.__name__ = method.__qualname__ = op.name
     method.__doc__ = op.__doc__
+    method.__signature__ = _signature(op, ("self", *op.inputs[1:]))  # type: ignore[attr-defined]
     method._from_table = True  # type: ignore[attr-defined]
     setattr(Value, op.name, method)
 

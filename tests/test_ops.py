@@ -911,3 +911,17 @@ def test_a_table_op_called_directly_is_the_method_and_keeps_its_parameters() -> 
     assert kept is not labels and not kept.flags.writeable and loss._params[1] == "mean"
     with pytest.raises(TypeError, match=r"dense\(\) needs 3 input"):
         get_op("dense")(x, W)
+
+
+def test_table_ops_show_their_signature() -> None:
+    """help(al.leaky_relu) / a notebook tooltip showed (*args, **kwargs) for every table op."""
+    import inspect
+
+    assert str(inspect.signature(al.leaky_relu)) == "(z, /, alpha=0.01)"
+    assert str(inspect.signature(al.Value.elu)) == "(self, /, alpha=1.0)"
+    assert str(inspect.signature(al.Value.var)) == "(self, /, axis=None, ddof=0, keepdims=False)"
+    assert str(inspect.signature(al.maximum)) == "(a, b, /)"
+    for op in OPS:  # each signature binds the op's own inputs and parameters
+        sig = inspect.signature(op)
+        assert list(sig.parameters)[: op.arity] == list(op.inputs), op.name
+        assert list(sig.parameters)[op.arity :] == list(op.params), op.name
