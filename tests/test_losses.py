@@ -41,6 +41,15 @@ def test_half_squared_error_is_the_lectures_E(rng):
     assert nn.HalfSquaredError().reduction == "sum"
 
 
+def test_loss_signatures_show_the_spec_defaults():
+    # help() showed reduction=None for every loss, whatever its default
+    import inspect
+
+    assert str(inspect.signature(nn.MSELoss)) == "(reduction: 'str' = 'mean') -> 'None'"
+    assert inspect.signature(nn.HalfSquaredError).parameters["reduction"].default == "sum"
+    assert inspect.signature(nn.CrossEntropyLoss).parameters["reduction"].default == "mean"
+
+
 def test_bce_closed_form_and_gradient(rng):
     p, t = rng.uniform(0.05, 0.95, size=6), rng.integers(0, 2, size=6).astype(float)
     expected = -(t * np.log(p) + (1 - t) * np.log(1 - p))

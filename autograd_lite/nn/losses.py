@@ -43,10 +43,7 @@ class Loss(Module):
     ValueError: Loss: reduction must be one of ('mean', 'sum', 'none'), got 'avg'
     """
 
-    default_reduction = "mean"
-
-    def __init__(self, reduction: str | None = None) -> None:
-        reduction = self.default_reduction if reduction is None else reduction
+    def __init__(self, reduction: str = "mean") -> None:
         if reduction not in _REDUCTIONS:
             raise ValueError(
                 f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
@@ -105,7 +102,8 @@ class HalfSquaredError(Loss):
     (0.02, -0.2)
     """
 
-    default_reduction = "sum"
+    def __init__(self, reduction: str = "sum") -> None:  # (the lecture's Σ; the SPEC's default)
+        super().__init__(reduction)
 
     def forward(self, prediction: Any, target: Any) -> Value:
         p, t = self._pair(prediction, target)
