@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lite as al
+from autograd_lite.registry import get_op
 
 SMALL = {"min_dims": 0, "max_dims": 3, "min_side": 1, "max_side": 4}
 FLOATS = st.floats(-3, 3, allow_nan=False, allow_infinity=False, width=64)
@@ -139,3 +140,37 @@ def test_float32_in_float32_out(shape: tuple, data: st.DataObject) -> None:
     y = ((x * 2.0 + 1.0).tanh() * x).sigmoid().sum()
     y.backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+# ------------------------------------------------------------------ bad input
+
+JUNK = st.one_of(
+    st.sampled_from(["x", None, {}, [[1.0, 2.0], [3.0]], 1j, True, np.array(["a"]), object()]),
+    st.sampled_from([np.zeros((0,)), np.zeros((0, 3)), np.array(2.0), np.ones((2, 3), int)]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.lists(st.floats(-2, 2, allow_nan=False), max_size=3),
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=0, max_dims=4, max_side=3), elements=FLOATS),
+)
+_TABLE = sorted(op.name for op in al.all_ops())
+
+
+@given(st.sampled_from(_TABLE), st.data())
+def test_bad_arguments_to_a_table_op_raise_naming_it(name: str, data: st.DataObject) -> None:
+    """A junk input or parameter (strings, None, ragged lists, empty or 0-d arrays, integer
+    arrays, nan/inf, arrays of any shape) gives a Value or a TypeError/ValueError/IndexError
+    whose message names the op (or the Value constructor that refused the junk); never an
+    AttributeError, OverflowError or other internal error, nor a message naming nothing."""
+    op = get_op(name)  # (al.<name> is this op, or a wrapper that checks more first)
+    n = op.arity + len(op.params)
+    args: list = [al.Value(np.ones((2, 3, 4, 4))) for _ in range(op.arity)]
+    args += [op.defaults.get(p, 1) for p in op.params]
+    where = data.draw(st.integers(0, n - 1), label="position")
+    args[where] = data.draw(JUNK, label="junk")
+    try:
+        out = op(*args)
+    except (TypeError, ValueError, IndexError) as exc:
+        assert name in str(exc) or "Value" in str(exc), f"{name}: {type(exc).__name__}: {exc}"
+    else:
+        assert isinstance(out, al.Value) or (
+            isinstance(out, tuple) and all(isinstance(o, al.Value) for o in out)
+        )
