@@ -462,6 +462,27 @@ def test_perceptron_errors():
         p(np.ones(4))
     with pytest.raises(ValueError, match=r"train_rule: expected one example of shape \(3,\)"):
         p.train_rule(np.ones(2), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # a nan target (or example) made every weight nan; strings leaked float()'s message
+        (lambda p: p.train_rule(np.ones(3), float("nan")), "train_rule: target must be a finite"),
+        (lambda p: p.train_rule([1.0, np.nan, 0.0], 1.0), "train_rule: x must be finite"),
+        (lambda p: p.train_rule("abc", 1.0), "train_rule: x must be numbers, got 'abc'"),
+        (lambda p: p.train_rule(np.ones(3), "1"), "train_rule: target must be a finite number"),
+        (lambda p: p.train_rule(np.ones(3), 1.0, lr=float("inf")), "train_rule: lr must be"),
+        (lambda p: p.fit([[1, 2, 3]], ["a"]), "Perceptron.fit: y must be numbers"),
+        (lambda p: p.fit(np.ones((2, 3)), [0, 1], epochs=2.5), "fit: epochs must be an int >= 0"),
+    ],
+)
+def test_perceptron_rule_refuses_bad_input_and_changes_nothing(call, message):
+    p = nn.Perceptron(3, init="zeros")
+    with pytest.raises(ValueError, match=message):
+        call(p)
+    assert p.weight.data.tolist() == [0.0, 0.0, 0.0] and p.bias.data == 0.0
+    assert p.train_rule(np.ones(3), False) == -1.0  # a boolean label is a class
     with pytest.raises(ValueError, match=r"fit: expected X of shape \(m, 3\) and y of shape"):
         p.fit(np.ones((4, 3)), [0, 1])
 

@@ -27,7 +27,7 @@ from ..graph import no_grad
 from ..value import Value
 from . import init as _init
 from .activations import activation_module
-from .module import Module, Parameter
+from .module import Module, Parameter, _real
 
 _MODULE_CALL = Module.__call__
 
@@ -115,6 +115,17 @@ class Linear(Module):
             state["bias"] = np.array(bias, dtype=float)
         layer.load_state_dict(state)
         return layer
+
+
+def _numbers(x: Any, what: str) -> np.ndarray:
+    """``x`` as a finite float array, or a ``ValueError`` naming ``what``."""
+    try:
+        arr = np.asarray(x.data if isinstance(x, Value) else x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be numbers, got {x!r} ({exc})") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} must be finite, got {x!r}")
+    return arr
 
 
 def _positive(n: Any, what: str) -> int:
@@ -296,14 +307,18 @@ class Perceptron(Module):
         >>> p.weight.data.tolist(), p.bias.data
         ([-0.5, -0.5], -0.5)
         """
-        xa = np.asarray(x, dtype=float)
+        who = "Perceptron.train_rule"
+        xa = _numbers(x, f"{who}: x")
         if xa.shape != (self.nin,):
             raise ValueError(
-                f"Perceptron.train_rule: expected one example of shape ({self.nin},), "
-                f"got shape {xa.shape}"
+                f"{who}: expected one example of shape ({self.nin},), got shape {xa.shape}"
             )
+        if isinstance(target, (bool, np.bool_)):  # a class label such as x[0] > 0
+            target = float(target)
+        target = _real(target, f"{who}: target")  # nan made every weight nan
+        _real(lr, f"{who}: lr", 0.0)
         y = float(self.predict(xa))
-        error = float(target) - y
+        error = target - y
         if error:
             self.weight.data = self.weight.data + lr * error * xa
             self.bias.data = self.bias.data + lr * error
@@ -331,7 +346,9 @@ class Perceptron(Module):
         >>> errors[-1], p.predict(X).tolist()
         (0, [0.0, 0.0, 0.0, 1.0])
         """
-        Xa, ya = np.asarray(X, dtype=float), np.asarray(y, dtype=float).reshape(-1)
+        Xa, ya = _numbers(X, "Perceptron.fit: X"), _numbers(y, "Perceptron.fit: y").reshape(-1)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"Perceptron.fit: epochs must be an int >= 0, got {epochs!r}")
         if Xa.ndim != 2 or Xa.shape[1] != self.nin or len(ya) != len(Xa):
             raise ValueError(
                 f"Perceptron.fit: expected X of shape (m, {self.nin}) and y of shape (m,), "
