@@ -490,6 +490,15 @@ def to_sympy(value: Value) -> Any:
     1/(exp(-b - w*x) + 1)
     >>> to_sympy(al.Value(2.0, label="t") * 0.5)
     t/2
+
+    The symbols are real, so differentiate by ``sympy.Symbol(name, real=True)``
+    (or a symbol from ``expr.free_symbols``): to SymPy, ``Symbol("t")`` is another
+    symbol, by which the derivative is 0.
+
+    >>> import sympy
+    >>> e = to_sympy(al.Value(2.0, label="t") ** 2)
+    >>> sympy.diff(e, sympy.Symbol("t", real=True)), sympy.diff(e, sympy.Symbol("t"))
+    (2*t, 0)
     """
     if not isinstance(value, Value):
         raise TypeError(f"to_sympy expects a Value, got {type(value).__name__}")
