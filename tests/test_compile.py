@@ -377,6 +377,9 @@ def test_wrong_number_of_arguments() -> None:
     fast(al.Value(1.0), al.Value(2.0))
     with pytest.raises(TypeError, match=r"pair.*traced with 2 argument.*called with 3"):
         fast(al.Value(1.0), al.Value(2.0), al.Value(3.0))
+    # before the first trace the message said "traced with None argument(s)"
+    with pytest.raises(TypeError, match=r"pair: missing .*'b' \(not traced yet, called with 1\)"):
+        al.compile(pair)(a=al.Value(1.0))
 
 
 def test_unsupported_argument_types() -> None:

@@ -556,9 +556,13 @@ class Compiled:
         try:
             bound = inspect.signature(self.fn).bind(*args, **kwargs)
         except TypeError as exc:
+            traced = (
+                "not traced yet"
+                if self._nargs is None
+                else f"traced with {self._nargs} argument(s)"
+            )
             raise TypeError(
-                f"compiled {self.name}: {exc} (traced with {self._nargs} argument(s), "
-                f"called with {len(args) + len(kwargs)})"
+                f"compiled {self.name}: {exc} ({traced}, called with {len(args) + len(kwargs)})"
             ) from None
         except ValueError:  # no signature to read (a builtin): keep the call as it is
             if kwargs:
