@@ -618,6 +618,14 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
+    def __abs__(self) -> Value:
+        """``abs(v)``, as numpy's and PyTorch's arrays take it: the table's ``abs`` op.
+
+        >>> abs(Value(-2.0)).data
+        2.0
+        """
+        return _unary(_OP_ABS, self)
+
     def __getitem__(self, index: Any) -> Value:
         return _unary(_OP_GETITEM, self, (_ops.normalize_index(index),))
 
@@ -751,6 +759,7 @@ _binary = _graph.binary
 # The table entries behind operators and methods, bound once (read on every operation).
 _OP_ADD, _OP_SUB, _OP_MUL, _OP_DIV, _OP_POW = _ops.add, _ops.sub, _ops.mul, _ops.div, _ops.pow
 _OP_MATMUL, _OP_NEG, _OP_GETITEM = _ops.matmul, _ops.neg, _ops.getitem
+_OP_ABS = _ops.abs
 _OP_SUM, _OP_MEAN, _OP_MAX = _ops.sum, _ops.mean, _ops.max
 _OP_RESHAPE, _OP_TRANSPOSE = _ops.reshape, _ops.transpose
 _ALL_AXES = (None, False)  # the parameters of a full reduction

@@ -396,3 +396,12 @@ def test_assigned_grad_array_is_never_changed():
     assert w32.grad.dtype == np.float32
     with pytest.raises(ValueError, match=r"grad: shape \(3,\) does not fit"):
         w.grad = np.zeros(3)
+
+
+def test_builtin_abs_is_the_abs_op() -> None:
+    # abs(v) raised "bad operand type for abs(): 'Value'"; numpy and torch arrays take it
+    v = al.Value([-2.0, 0.0, 3.0])
+    y = abs(v)
+    assert y.op == "abs" and y.data.tolist() == [2.0, 0.0, 3.0]
+    y.sum().backward()
+    assert v.grad.tolist() == [-1.0, 0.0, 1.0]  # abs'(0) = 0 (SPEC §1)
