@@ -143,3 +143,16 @@ def test_chain_rule_on_the_graph_of_e_equals_half_e_squared() -> None:
     factors = [1 - s, -1.0, s * (1 - s)]  # ∂E/∂e, ∂e/∂y, ∂y/∂A
     assert A.grad == pytest.approx(math.prod(factors), rel=1e-12)
     assert al.gradcheck(lambda a: 0.5 * (1.0 - a.sigmoid()) ** 2, al.Value(0.4))
+
+
+def test_softmax_reproduces_the_lectures_worked_example() -> None:
+    """The lecture's output layer z = (1.3, 5.1, 2.2, 0.7, 1.1): Σ exp ≈ 181.73 and
+    exp(1.3)/181.73 = 3.67/181.73 ≈ 0.02 (the slide's second line writes 181.37, a
+    transposition of the first line's sum)."""
+    z = al.Value([1.3, 5.1, 2.2, 0.7, 1.1], label="z")
+    p = z.softmax()
+    assert z.exp().sum().data == pytest.approx(181.73, abs=0.005)
+    assert math.exp(1.3) == pytest.approx(3.67, abs=0.005)
+    assert p.data[0] == pytest.approx(0.02, abs=0.001)
+    assert p.data.sum() == pytest.approx(1.0) and np.all((p.data > 0) & (p.data < 1))
+    assert int(np.argmax(p.data)) == 1  # 5.1 takes ~90 %
