@@ -523,6 +523,9 @@ class Value:
     def __float__(self) -> float:
         return self.item()
 
+    def __int__(self) -> int:  # as int() of a one-element numpy array or torch tensor
+        return int(self.item())
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a scalar Value")

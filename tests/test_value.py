@@ -405,3 +405,10 @@ def test_builtin_abs_is_the_abs_op() -> None:
     assert y.op == "abs" and y.data.tolist() == [2.0, 0.0, 3.0]
     y.sum().backward()
     assert v.grad.tolist() == [-1.0, 0.0, 1.0]  # abs'(0) = 0 (SPEC §1)
+
+
+def test_int_of_a_one_element_value() -> None:
+    # int(v) raised TypeError where float(v), numpy's int(array) and torch's int(tensor) work
+    assert int(al.Value(2.6)) == 2 and int(al.Value([[-3.0]])) == -3
+    with pytest.raises(ValueError, match=r"single element.*shape \(2,\)"):
+        int(al.Value([1.0, 2.0]))
