@@ -941,6 +941,9 @@ softplus = register(
 
 def _softmax_forward(z: Any, axis: int) -> Any:
     z = np.asarray(z)
+    if not z.size:  # empty, as PyTorch's (numpy's max of an empty axis raises)
+        normalize_axis(axis, z.ndim, "softmax")
+        return z.astype(np.result_type(z, 0.0))
     e = np.exp(z - np.maximum.reduce(z, axis=axis, keepdims=True))
     return e / np.add.reduce(e, axis=axis, keepdims=True)
 
@@ -978,6 +981,9 @@ softmax = register(
 
 def _log_softmax_forward(z: Any, axis: int) -> Any:
     z = np.asarray(z)
+    if not z.size:  # empty, as PyTorch's (numpy's max of an empty axis raises)
+        normalize_axis(axis, z.ndim, "log_softmax")
+        return z.astype(np.result_type(z, 0.0))
     if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= _CE_TRANSPOSED_UP_TO:
         # a batch of short rows (logits): reduce down the columns of a transposed copy,
         # as cross_entropy does, and give the result back in the logits' own layout

@@ -925,3 +925,17 @@ def test_table_ops_show_their_signature() -> None:
         sig = inspect.signature(op)
         assert list(sig.parameters)[: op.arity] == list(op.inputs), op.name
         assert list(sig.parameters)[op.arity :] == list(op.params), op.name
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize(("shape", "axis"), [((2, 0), -1), ((2, 0), 0), ((0, 3), -1), ((0,), 0)])
+def test_softmax_of_an_empty_value_is_empty(name, shape, axis) -> None:
+    # numpy's max over an empty axis raised "zero-size array to reduction operation
+    # maximum which has no identity"; PyTorch's softmax of an empty tensor is empty
+    v = al.Value(np.zeros(shape, dtype=np.float32))
+    y = getattr(v, name)(axis=axis)
+    assert y.shape == shape and y.data.dtype == np.float32
+    y.sum().backward()
+    assert v.grad.shape == shape
+    with pytest.raises(ValueError, match=rf"{name}: .*axis 5 is out of range"):
+        getattr(v, name)(axis=5)
