@@ -210,3 +210,28 @@ def test_fit_steps_one_cycle_once_an_epoch():
     assert sched.epoch == 5 and o.lr == pytest.approx(
         one_cycle_expected(0.5, 6, 0.3, True, False)[5][0]
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: optim.ConstantLR(o, 0.5, 3),
+        lambda o: optim.PolynomialLR(o, 7),
+        lambda o: optim.CosineAnnealingWarmRestarts(o, 2, 2),
+        lambda o: optim.OneCycleLR(o, 0.5, 20),
+    ],
+)
+def test_checkpoint_resumes_the_new_schedules(make, tmp_path):
+    def run() -> tuple:
+        net = nn.MLP(2, [3, 1], seed=0)
+        o = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        return net, o, make(o)
+
+    net, o, sched = run()
+    rates(sched, 5)
+    al.save_checkpoint(net, o, tmp_path / "c.npz", scheduler=sched)
+    net2, o2, sched2 = run()
+    rates(sched2, 2)  # somewhere else: loading must put it back at step 5
+    al.load_checkpoint(net2, o2, tmp_path / "c.npz", scheduler=sched2)
+    assert rates(sched2, 6) == rates(sched, 6)
+    assert o2.momentum == o.momentum
