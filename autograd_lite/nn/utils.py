@@ -1,4 +1,7 @@
-"""Training utilities: ``clip_grad_norm_`` (gradient clipping, as PyTorch's).
+"""Gradient clipping as PyTorch's: ``clip_grad_norm_`` and ``clip_grad_value_``.
+
+Both work on the parameters that have a gradient; one without (``None``, after
+``zero_grad()``) is left without one, so an optimizer still skips it.
 
 >>> import numpy as np
 >>> import autograd_lite as al
@@ -40,11 +43,7 @@ def clip_grad_norm_(
     >>> clip_grad_norm_(v, 1.0), v.grad.tolist()     # small gradients stay as they are
     (0.5, [0.5])
     """
-    if hasattr(parameters, "parameters") and callable(parameters.parameters):
-        parameters = parameters.parameters()
-    if isinstance(parameters, Value):
-        parameters = [parameters]
-    params = [p for p in parameters if isinstance(p, Value)]
+    params = _with_gradients(parameters)
     if not (isinstance(max_norm, (int, float)) and max_norm >= 0):
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     norm_type = float(norm_type)
@@ -68,3 +67,33 @@ def clip_grad_norm_(
         for p in params:
             p.grad = p.grad * coef
     return total
+
+
+def _with_gradients(parameters: Iterable[Value] | Any) -> list[Value]:
+    """The Values among ``parameters`` (a Module, one Value or an iterable) that have a gradient."""
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        parameters = parameters.parameters()
+    if isinstance(parameters, Value):
+        parameters = [parameters]
+    return [p for p in parameters if isinstance(p, Value) and p._grad is not None]
+
+
+def clip_grad_value_(parameters: Iterable[Value] | Any, clip_value: float) -> None:
+    """Clip every gradient entry into ``[-clip_value, clip_value]``, as PyTorch's.
+
+    ``parameters`` is a Module, one Value or an iterable; parameters without a
+    gradient are left as they are. NaN entries stay NaN (as ``torch.clamp``).
+
+    >>> import autograd_lite as al
+    >>> v = al.Value([1.0, 2.0, 3.0]); v.grad = [-5.0, 0.5, 7.0]
+    >>> clip_grad_value_(v, 1.0); v.grad.tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    bad = isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.floating))
+    if bad or not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
+    for p in _with_gradients(parameters):
+        g = p.grad
+        if isinstance(g, Value):  # a gradient recorded by create_graph: clip its data
+            g = g.data
+        p.grad = np.clip(g, -clip_value, clip_value)
