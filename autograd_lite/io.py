@@ -46,7 +46,23 @@ def save(module: Any, path: str | os.PathLike[str]) -> str:
     """
     if not hasattr(module, "state_dict"):
         raise TypeError(f"save: expected a Module with state_dict(), got {type(module).__name__}")
-    return _write(os.fspath(path), module.state_dict(), "save")
+    return _write(_path(path, "save"), module.state_dict(), "save")
+
+
+def _path(path: Any, who: str) -> Any:
+    """``os.fspath(path)``, or a ``TypeError`` naming ``who`` (the function the caller called).
+
+    >>> _path(None, "save")
+    Traceback (most recent call last):
+    ...
+    TypeError: save: path must be a str or os.PathLike, got NoneType None
+    """
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{who}: path must be a str or os.PathLike, got {type(path).__name__} {path!r}"
+        ) from None
 
 
 def _write(path: str, arrays: dict[str, Any], who: str) -> str:
@@ -54,6 +70,8 @@ def _write(path: str, arrays: dict[str, Any], who: str) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{who}: folder {folder!r} does not exist (saving {path!r})")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: {path!r} is a folder; give the file's name")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -83,7 +101,7 @@ def read_state(path: str | os.PathLike[str], who: str = "load") -> dict[str, np.
     ...
     autograd_lite.io.CheckpointError: load: .../bad.npz is not a valid .npz checkpoint ...
     """
-    path = os.fspath(path)
+    path = _path(path, who)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{who}: no checkpoint file at {path!r}")
     with open(path, "rb") as f:
@@ -202,7 +220,7 @@ def save_checkpoint(
     if scheduler is not None:
         meta["scheduler"] = scheduler.state_dict()
     arrays[_META] = np.array(json.dumps(meta))
-    return _write(os.fspath(path), arrays, "save_checkpoint")
+    return _write(_path(path, "save_checkpoint"), arrays, "save_checkpoint")
 
 
 def load_checkpoint(
@@ -227,7 +245,7 @@ def load_checkpoint(
     """
     import json
 
-    path = os.fspath(path)
+    path = _path(path, "load_checkpoint")
     stored = read_state(path, who="load_checkpoint")
     if _META not in stored:
         raise CheckpointError(

@@ -84,32 +84,58 @@ def _div(x: Any, y: Any) -> Any:
             return float(np.divide(x, y))
 
 
-def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
+def normalize_axis(axis: Any, ndim: int, who: str = "") -> tuple[int, ...] | None:
     """``None`` or a sorted tuple of non-negative axes; ``ValueError`` when out of range.
+
+    ``who`` (an op's name) starts the error messages.
 
     >>> normalize_axis(-1, 3), normalize_axis((0, 2), 3), normalize_axis(None, 2)
     ((2,), (0, 2), None)
+    >>> normalize_axis(2, 1, "sum")
+    Traceback (most recent call last):
+    ...
+    ValueError: sum: axis 2 is out of range for a Value with 1 axes
     """
     if axis is None:
         return None
-    if isinstance(axis, (bool, np.bool_)):
-        raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
-    if isinstance(axis, (int, np.integer)):
+    head = f"{who}: " if who else ""
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
         axes = (axis,)
     elif isinstance(axis, (tuple, list)):
         axes = tuple(axis)
     else:
-        raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
+        raise TypeError(f"{head}axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
-            raise TypeError(f"axis must be an int or tuple of ints, got {axis!r}")
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"{head}axis must be an int or tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a Value with {ndim} axes")
+            raise ValueError(f"{head}axis {a} is out of range for a Value with {ndim} axes")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis!r}")
+        raise ValueError(f"{head}repeated axis in {axis!r}")
     return tuple(sorted(out))
+
+
+def shape_ints(values: tuple, who: str, what: str = "shape") -> tuple[int, ...]:
+    """``values`` (a shape or axes, given unpacked or as one tuple/list) as a tuple of ints.
+
+    Floats are refused, not truncated (numpy refuses them too): ``reshape(2.7, 2)``
+    must not become ``reshape(2, 2)``.
+
+    >>> shape_ints((2, np.int64(3)), "reshape"), shape_ints(([4, -1],), "reshape")
+    ((2, 3), (4, -1))
+    >>> shape_ints((2.7, 2), "reshape")
+    Traceback (most recent call last):
+    ...
+    TypeError: reshape: shape must be ints, got (2.7, 2)
+    """
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        values = tuple(values[0])
+    for v in values:
+        if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{who}: {what} must be ints, got {values!r}")
+    return tuple(int(v) for v in values)
 
 
 def normalize_index(index: Any) -> Any:

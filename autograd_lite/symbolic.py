@@ -235,8 +235,7 @@ def check(
     from .formula import make_symbols
 
     op = _op(name)
-    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-        raise ValueError(f"check: order must be a positive int, got {order!r}")
+    _check_order(order, "check")
     if op.formula is None:
         if params:
             raise ValueError(
@@ -363,6 +362,11 @@ def check(
     return CheckResult(op.name, ok, max_error, msg, order, skipped)
 
 
+def _check_order(order: Any, who: str) -> None:
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ValueError(f"{who}: order must be a positive int, got {order!r}")
+
+
 def check_all(order: int = 1) -> list[CheckResult]:
     """:func:`check` for EVERY op of the table (built-in and user-defined), in table order.
 
@@ -375,6 +379,7 @@ def check_all(order: int = 1) -> list[CheckResult]:
     >>> all(r.ok for r in results), {r.name for r in results} == {op.name for op in all_ops()}
     (True, True)
     """
+    _check_order(order, "check_all")  # (a bad order would make every result "NOT CHECKED")
     results = []
     for op in all_ops():
         try:

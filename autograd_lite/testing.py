@@ -30,7 +30,21 @@ def _grid(domain: tuple[float, float], kinks: tuple, arity: int) -> list[tuple[f
 
 
 def _points(points: Iterable[Any], arity: int, name: str) -> list[tuple[float, ...]]:
-    arr = np.asarray(list(points) if not isinstance(points, np.ndarray) else points, dtype=float)
+    if isinstance(points, (str, bytes)) or not isinstance(points, Iterable):
+        raise TypeError(
+            f"assert_derivative({name}): points must be a list of numbers, got {points!r}"
+        )
+    try:
+        arr = np.asarray(
+            list(points) if not isinstance(points, np.ndarray) else points, dtype=float
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"assert_derivative({name}): points must be numbers (pairs for a two-input op), "
+            f"got {points!r}: {exc}"
+        ) from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"assert_derivative({name}): points must be finite, got {points!r}")
     if arity == 1:
         return [(float(p),) for p in arr.reshape(-1)]
     if arr.size and (arr.ndim != 2 or arr.shape[1] != arity):
@@ -101,6 +115,8 @@ def assert_derivative(
     from .formula import make_symbols, to_sympy
     from .gradcheck import numeric_grad
 
+    if isinstance(rtol, bool) or not (isinstance(rtol, (int, float, np.number)) and rtol > 0):
+        raise ValueError(f"assert_derivative: rtol must be a number > 0, got {rtol!r}")
     registered: Op | None = None
     if isinstance(op, str):
         registered = get_op(op)

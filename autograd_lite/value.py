@@ -281,6 +281,10 @@ class Value:
         self._origin = None
         self._users = 0
         self._theirs = None
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(
+                f"Value: requires_grad must be True or False, got {_describe(requires_grad)}"
+            )
         self.requires_grad = bool(requires_grad)
 
     # ------------------------------------------------------------------ data
@@ -665,7 +669,7 @@ class Value:
         """
         if axis is None and not keepdims:
             return _unary(_OP_SUM, self, _ALL_AXES)
-        return _unary(_OP_SUM, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+        return _unary(_OP_SUM, self, (_ops.normalize_axis(axis, self.ndim, "sum"), bool(keepdims)))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Value:
         """Mean over ``axis`` (all axes by default).
@@ -673,7 +677,9 @@ class Value:
         >>> Value([1.0, 2.0, 6.0]).mean().data
         3.0
         """
-        return _unary(_OP_MEAN, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+        return _unary(
+            _OP_MEAN, self, (_ops.normalize_axis(axis, self.ndim, "mean"), bool(keepdims))
+        )
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Value:
         """Maximum over ``axis``; ties share the gradient evenly.
@@ -681,7 +687,7 @@ class Value:
         >>> v = Value([1.0, 3.0, 3.0]); v.max().backward(); v.grad.tolist()
         [0.0, 0.5, 0.5]
         """
-        return _unary(_OP_MAX, self, (_ops.normalize_axis(axis, self.ndim), bool(keepdims)))
+        return _unary(_OP_MAX, self, (_ops.normalize_axis(axis, self.ndim, "max"), bool(keepdims)))
 
     def reshape(self, *shape: Any) -> Value:
         """Same data in a new shape (``-1`` infers one axis).
@@ -689,9 +695,7 @@ class Value:
         >>> Value([1.0, 2.0, 3.0, 4.0]).reshape(2, 2).shape
         (2, 2)
         """
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _unary(_OP_RESHAPE, self, (tuple(int(s) for s in shape),))
+        return _unary(_OP_RESHAPE, self, (_ops.shape_ints(shape, "reshape"),))
 
     def transpose(self, *axes: Any) -> Value:
         """Permute axes (reverse them by default).
@@ -699,11 +703,10 @@ class Value:
         >>> Value(np.zeros((2, 3, 4))).transpose(1, 0, 2).shape
         (3, 2, 4)
         """
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+        axes = _ops.shape_ints(axes, "transpose", "axes")
         if not axes:
             axes = tuple(range(self.ndim))[::-1]
-        return _unary(_OP_TRANSPOSE, self, (tuple(int(a) for a in axes),))
+        return _unary(_OP_TRANSPOSE, self, (axes,))
 
     @property
     def T(self) -> Value:

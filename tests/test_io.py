@@ -84,6 +84,24 @@ def test_save_errors(tmp_path):
         al.save([1, 2], tmp_path / "m.npz")
 
 
+@pytest.mark.parametrize("call", ["save", "load", "save_checkpoint", "load_checkpoint"])
+def test_a_path_that_is_no_path_or_a_folder_names_the_function(tmp_path, call):
+    # os.fspath's "expected str, bytes or os.PathLike object, not NoneType" named no function
+    net = _net(0)
+    opt = al.optim.SGD(net.parameters(), lr=0.1)
+    args = (net, opt) if "checkpoint" in call else (net,)
+    snap = _snapshot(net)
+    with pytest.raises(
+        TypeError, match=rf"^{call}: path must be a str or os.PathLike, got NoneType"
+    ):
+        getattr(al, call)(*args, None)
+    if call.startswith("save"):  # a folder was replaced by os.replace's IsADirectoryError
+        with pytest.raises(IsADirectoryError, match=rf"^{call}: .* is a folder"):
+            getattr(al, call)(*args, tmp_path)
+        assert tmp_path.is_dir() and os.listdir(tmp_path) == []
+    _assert_unchanged(net, snap)
+
+
 def test_missing_key_names_it_and_leaves_module_unchanged(tmp_path):
     state = _net(1).state_dict()
     del state["2.bias"]

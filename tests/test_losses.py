@@ -288,3 +288,15 @@ def test_cross_entropy_with_small_integer_labels_over_a_large_batch(rng, dtype, 
     assert loss.item() == pytest.approx(-logp[np.arange(n), labels.astype(int)].mean(), rel=1e-5)
     onehot = np.eye(classes)[labels.astype(int)]
     np.testing.assert_allclose(z.grad, (np.exp(logp) - onehot) / n, rtol=1e-4, atol=1e-7)
+
+
+def test_bce_at_exact_zero_and_one_is_clamped_as_pytorch():
+    # 0·log 0 made the right class's loss nan; PyTorch clamps each log at -100
+    p = al.Value(np.array([0.0, 1.0, 0.0, 1.0, 0.25]))
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    loss = nn.BCELoss(reduction="none")(p, t)
+    np.testing.assert_allclose(loss.data, [0.0, 0.0, 100.0, 100.0, -np.log(0.25)], rtol=1e-3)
+    loss.sum().backward()
+    assert np.all(np.isfinite(p.grad))
+    assert p.grad[4] == pytest.approx(-1 / 0.25)  # inside (0, 1) the gradient is -t/p + (1-t)/(1-p)
+    assert nn.BCELoss()(np.zeros(3), np.zeros(3)).data == 0.0

@@ -116,6 +116,24 @@ def test_load_state_dict_non_strict_ignores_extra_and_rejects_non_mapping():
         lin.load_state_dict([1, 2])
 
 
+def test_load_state_dict_non_strict_keeps_what_is_missing():
+    # PyTorch's strict=False skips missing keys too (e.g. a new head on a loaded body);
+    # it raised "missing key(s)" here whatever strict said
+    lin = nn.Linear(2, 2, seed=0)
+    bias = lin.bias.data.copy()
+    state = nn.Linear(2, 2, seed=5).state_dict()
+    lin.load_state_dict({"weight": state["weight"]}, strict=False)
+    np.testing.assert_array_equal(lin.weight.data, state["weight"])
+    np.testing.assert_array_equal(lin.bias.data, bias)
+    with pytest.raises(ValueError, match=r"key 'weight' has shape \(3, 2\)"):
+        lin.load_state_dict({"weight": np.zeros((3, 2))}, strict=False)
+    np.testing.assert_array_equal(lin.weight.data, state["weight"])
+    bn = nn.BatchNorm1d(2)
+    bn.load_state_dict({"running_mean": np.ones(2)}, strict=False)
+    np.testing.assert_array_equal(bn.running_mean, np.ones(2))
+    np.testing.assert_array_equal(bn.running_var, np.ones(2))
+
+
 def test_repr_is_a_readable_tree():
     text = repr(TwoLayer())
     assert text.splitlines()[0] == "TwoLayer("

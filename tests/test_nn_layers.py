@@ -498,3 +498,15 @@ def test_clip_grad_norm_takes_a_module_and_refuses_a_bad_limit():
     lin.weight.grad = np.full((2, 3), np.nan)
     with pytest.raises(RuntimeError, match="nan"):
         nn.utils.clip_grad_norm_(lin, 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_checks_its_arguments():
+    v = al.Value([3.0, 4.0])
+    v.grad = [3.0, 4.0]
+    assert nn.utils.clip_grad_norm_([v], np.float32(1.0)) == pytest.approx(5.0)
+    np.testing.assert_allclose(v.grad, [0.6, 0.8], rtol=1e-5)
+    with pytest.raises(ValueError, match="max_norm must be a number >= 0, got True"):
+        nn.utils.clip_grad_norm_([v], True)
+    # an array in the list was dropped silently: the norm came out as that of the others
+    with pytest.raises(TypeError, match="clip_grad_norm_: parameter 1 is a ndarray"):
+        nn.utils.clip_grad_norm_([v, np.ones(2)], 1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -367,3 +369,33 @@ def test_zero_grad_lets_go_of_an_array_the_caller_assigned_to_grad():
     assert alive() is None
     (w * w).sum().backward()
     np.testing.assert_array_equal(w.grad, 2 * np.ones(3))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda w: optim.SGD(w, lr=True), "SGD: lr must be a positive number, got True"),
+        (lambda w: optim.Adam(w, lr=float("inf")), "Adam: lr must be a positive number, got inf"),
+        (lambda w: optim.SGD(w, lr=0.1, weight_decay=True), "weight_decay must be >= 0, got True"),
+        (lambda w: optim.Adam(w, eps=float("inf")), r"Adam: eps must be >= 0, got inf"),
+        (lambda w: optim.AdamW(w, weight_decay=math.inf), "weight_decay must be >= 0, got inf"),
+        (lambda w: optim.Adam(w, betas=(False, False)), r"betas must be in \[0, 1\)"),
+        (lambda w: optim.Adagrad(w, lr_decay=True), "lr_decay must be >= 0, got True"),
+    ],
+)
+def test_hyper_parameters_refuse_bools_and_infinities(make, message):
+    # True is an int to Python and inf compares > 0: both slipped through as lr 1 / lr inf
+    with pytest.raises(ValueError, match=message):
+        make([al.Value(1.0)])
+
+
+def test_hyper_parameters_take_numpy_numbers():
+    # a rate read from a numpy array (np.float32, np.int64) is a number to a numpy user
+    w = al.Value([1.0, 2.0])
+    opt = optim.SGD([w], lr=np.float32(0.5), momentum=np.float64(0.5), weight_decay=np.int64(0))
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.0, 0.0])
+    assert optim.Adam([w], lr=np.float64(0.1), eps=np.float32(1e-8)).lr == pytest.approx(0.1)
+    sched = optim.CosineAnnealingLR(opt, T_max=np.int64(4))
+    assert sched.T_max == 4 and type(sched.T_max) is int

@@ -126,6 +126,9 @@ def test_check_errors_name_the_problem() -> None:
         symbolic.check("sum", params={"axis": 0})
     with pytest.raises(ValueError, match="order must be a positive int"):
         symbolic.check("tanh", order=0)
+    # it returned one "NOT CHECKED" result per op instead of saying the order is wrong
+    with pytest.raises(ValueError, match="check_all: order must be a positive int, got '2'"):
+        symbolic.check_all(order="2")
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['beta'\]"):
         symbolic.check("leaky_relu", params={"beta": 1.0})
     assert symbolic.check("leaky_relu", params={"alpha": 0.3}).ok

@@ -147,3 +147,20 @@ def test_error_paths_name_the_problem() -> None:
         assert_derivative(lambda v: 1.0, formula="1")
     with pytest.raises(KeyError, match="no op named 'nope'"):
         assert_derivative("nope")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        # a negative rtol failed every point with "op gives -0.995, formula gives -0.995"
+        ({"rtol": -1.0}, ValueError, r"assert_derivative: rtol must be a number > 0, got -1.0"),
+        ({"rtol": True}, ValueError, "rtol must be a number > 0, got True"),
+        # these leaked numpy's "could not convert string to float: 'a'", naming nothing
+        ({"points": "abc"}, TypeError, r"assert_derivative\(tanh\): points must be a list"),
+        ({"points": [0.5, "x"]}, ValueError, r"assert_derivative\(tanh\): points must be numbers"),
+        ({"points": [0.5, float("nan")]}, ValueError, r"\(tanh\): points must be finite"),
+    ],
+)
+def test_bad_points_and_tolerance_name_the_helper(kwargs, error, message) -> None:
+    with pytest.raises(error, match=message):
+        assert_derivative("tanh", **kwargs)

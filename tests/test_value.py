@@ -157,6 +157,30 @@ def test_add_shape_mismatch_names_op_and_both_shapes() -> None:
         al.Value(np.ones(3)) * np.ones(4)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda v: v.reshape(2.7, 3), r"^reshape: shape must be ints, got \(2.7, 3\)"),
+        (lambda v: v.reshape((3.0, 2)), r"^reshape: shape must be ints"),
+        (lambda v: v.reshape("a"), r"^reshape: shape must be ints, got \('a',\)"),
+        (lambda v: v.transpose(1.5, 0), r"^transpose: axes must be ints"),
+        (lambda v: al.reshape(v, 6.0), r"^reshape: shape must be ints"),
+    ],
+)
+def test_reshape_and_transpose_refuse_non_integers(call, message) -> None:
+    # int() truncated them: reshape(2.7, 3) of 6 numbers silently became reshape(2, 3)
+    with pytest.raises(TypeError, match=message):
+        call(al.Value(np.ones((2, 3))))
+    assert al.Value(np.ones(6)).reshape(np.int64(2), 3).shape == (2, 3)
+
+
+def test_requires_grad_must_be_a_bool() -> None:
+    # bool("no") is True: a typo made a trainable leaf of what was meant as a constant
+    with pytest.raises(TypeError, match="Value: requires_grad must be True or False, got str"):
+        al.Value(1.0, requires_grad="no")
+    assert al.Value(1.0, requires_grad=np.bool_(False)).requires_grad is False
+
+
 def test_reshape_mismatch_names_op_and_both_shapes() -> None:
     with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4, ?2\)"):
         al.Value(np.ones((2, 3))).reshape(4, 2)

@@ -553,6 +553,19 @@ def test_render_png_and_pdf(pure: str, tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_render_path_errors_name_render(tmp_path: Path) -> None:
+    # these leaked "[Errno 2] No such file or directory: '.../out.svg.tmp'" (a name the
+    # caller never gave) and os.fspath's message, after running the renderer
+    y = al.Value(2.0, label="x") * 3
+    with pytest.raises(FileNotFoundError, match=r"^render: folder '.*nope' does not exist"):
+        viz.render(y, tmp_path / "nope" / "g.svg")
+    with pytest.raises(TypeError, match=r"^render: path must be a str or os.PathLike, got None"):
+        viz.render(y, None)
+    with pytest.raises(IsADirectoryError, match=r"^render: '.*' is a folder"):
+        viz.render(y, tmp_path, format="dot")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_render_dot_needs_no_renderer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(viz.ENV_VAR, str(tmp_path / "missing"))
     x = al.Value(2.0, label="x")

@@ -27,6 +27,7 @@ from ..value import Value
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
+_TINY = float(np.exp(-100.0))  # BCELoss's smallest probability: its log is -100
 
 
 def _as_value(x: Any) -> Value:
@@ -115,11 +116,15 @@ class HalfSquaredError(Loss):
 class BCELoss(Loss):
     """Binary cross-entropy on probabilities: ``−[t·log p + (1−t)·log(1−p)]``.
 
-    ``prediction`` must lie in [0, 1] (e.g. after a sigmoid); a probability of
-    exactly 0 or 1 gives an infinite loss, so prefer :class:`BCEWithLogitsLoss`.
+    ``prediction`` must lie in [0, 1] (e.g. after a sigmoid). As in PyTorch, each
+    log is clamped at −100, so a probability of exactly 0 or 1 costs 0 for the
+    right class (not ``0·log 0`` = nan) and 100 for the wrong one (not inf);
+    with saturated probabilities prefer :class:`BCEWithLogitsLoss`.
 
     >>> round(BCELoss()([0.9, 0.2], [1.0, 0.0]).data, 6)
     0.164252
+    >>> BCELoss(reduction="none")([0.0, 1.0, 0.0], [0.0, 1.0, 1.0]).data
+    array([  0.,   0., 100.])
     >>> BCELoss()([1.5], [1.0])
     Traceback (most recent call last):
     ...
@@ -134,7 +139,10 @@ class BCELoss(Loss):
                 f"BCELoss: predictions must be probabilities in [0, 1], got values in "
                 f"[{d.min():.6g}, {d.max():.6g}]; apply a sigmoid or use BCEWithLogitsLoss"
             )
-        return self.reduce(-(t * p.log() + (1 - t) * (1 - p).log()))
+        # log p >= -100 (PyTorch's clamp), taken on the input so the log's own
+        # gradient stays finite where the clamp holds
+        log_p, log_q = p.clip(_TINY, 1.0).log(), (1 - p).clip(_TINY, 1.0).log()
+        return self.reduce(-(t * log_p + (1 - t) * log_q))
 
 
 class BCEWithLogitsLoss(Loss):

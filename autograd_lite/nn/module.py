@@ -254,9 +254,11 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Set parameters and buffers from ``state`` (as made by ``state_dict``); all or nothing.
 
-        Every entry is checked before anything changes: a missing key, an extra
-        key (when ``strict``), a wrong shape or non-numeric data raises and
-        leaves the module as it was. Data keeps each parameter's dtype.
+        Every entry is checked before anything changes: a missing or an extra
+        key (when ``strict``; with ``strict=False`` both are skipped and what is
+        missing keeps its value, as in PyTorch), a wrong shape or non-numeric
+        data raises and leaves the module as it was. Data keeps each
+        parameter's dtype.
 
         >>> from autograd_lite import nn
         >>> a, b = nn.Linear(2, 2, seed=0), nn.Linear(2, 2, seed=1)
@@ -277,7 +279,7 @@ class Module:
         names = [n for n, _ in named] + [key for key, _, _ in slots]
         cls = type(self).__name__
         missing = [n for n in names if n not in state]
-        if missing:
+        if missing and strict:
             raise KeyError(
                 f"load_state_dict: missing key(s) {missing} for {cls} (expected keys {names})"
             )
@@ -287,12 +289,16 @@ class Module:
                 f"load_state_dict: unexpected key(s) {sorted(extra)} for {cls} "
                 f"(expected keys {names})"
             )
-        new_data = [_checked(name, state[name], p.data) for name, p in named]
-        new_bufs = [_checked(key, state[key], getattr(m, attr), "buffer") for key, m, attr in slots]
-        for (_, p), data in zip(named, new_data):
+        new_data = [(p, _checked(name, state[name], p.data)) for name, p in named if name in state]
+        new_bufs = [
+            (m, attr, _checked(key, state[key], getattr(m, attr), "buffer"))
+            for key, m, attr in slots
+            if key in state
+        ]
+        for p, data in new_data:
             p.data = data
             p.zero_grad()
-        for (_, m, attr), data in zip(slots, new_bufs):
+        for m, attr, data in new_bufs:
             setattr(m, attr, data)
 
     # ------------------------------------------------------------------ repr

@@ -43,8 +43,8 @@ def clip_grad_norm_(
     >>> clip_grad_norm_(v, 1.0), v.grad.tolist()     # small gradients stay as they are
     (0.5, [0.5])
     """
-    params = _with_gradients(parameters)
-    if not (isinstance(max_norm, (int, float)) and max_norm >= 0):
+    params = _with_gradients(parameters, "clip_grad_norm_")
+    if not _is_limit(max_norm):
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     norm_type = float(norm_type)
     grads = []
@@ -69,13 +69,24 @@ def clip_grad_norm_(
     return total
 
 
-def _with_gradients(parameters: Iterable[Value] | Any) -> list[Value]:
-    """The Values among ``parameters`` (a Module, one Value or an iterable) that have a gradient."""
+def _with_gradients(parameters: Iterable[Value] | Any, who: str) -> list[Value]:
+    """Those of ``parameters`` (a Module, one Value or an iterable of Values) with a gradient."""
     if hasattr(parameters, "parameters") and callable(parameters.parameters):
         parameters = parameters.parameters()
     if isinstance(parameters, Value):
         parameters = [parameters]
-    return [p for p in parameters if isinstance(p, Value) and p._grad is not None]
+    params = list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, expected a Value")
+    return [p for p in params if p._grad is not None]
+
+
+def _is_limit(value: Any) -> bool:
+    """A number >= 0 (numpy's included), not a bool: a clipping limit."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (int, float, np.integer, np.floating)) and value >= 0
 
 
 def clip_grad_value_(parameters: Iterable[Value] | Any, clip_value: float) -> None:
@@ -89,10 +100,9 @@ def clip_grad_value_(parameters: Iterable[Value] | Any, clip_value: float) -> No
     >>> clip_grad_value_(v, 1.0); v.grad.tolist()
     [-1.0, 0.5, 1.0]
     """
-    bad = isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.floating))
-    if bad or not clip_value >= 0:
+    if not _is_limit(clip_value):
         raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
-    for p in _with_gradients(parameters):
+    for p in _with_gradients(parameters, "clip_grad_value_"):
         g = p.grad
         if isinstance(g, Value):  # a gradient recorded by create_graph: clip its data
             g = g.data

@@ -170,12 +170,24 @@ def render_dot(
     """
     if not isinstance(source, str):
         raise TypeError(f"render_dot: source must be DOT text (str), got {type(source).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"render: path must be a str or os.PathLike, got {type(path).__name__} {path!r}"
+        )
     path = Path(path)
     fmt = _format_for(path, format)
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"render: folder '{folder}' does not exist (writing '{path}')")
+    if path.is_dir():
+        raise IsADirectoryError(f"render: '{path}' is a folder; give the file's name")
     data = _render_bytes(source, fmt, timeout)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
