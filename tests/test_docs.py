@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
-from support import ROOT, python_blocks, run_python
+from support import ROOT, execute, python_blocks, run_python
 
-# Pages whose python blocks run as one script, in order. Not here: higher_order.md and
-# adding_an_activation.md (their own tests run them), compile.md (its listings are compared
-# with fast.source), teaching.md (its replay widget needs Jupyter's ipywidgets), and
-# architecture.md (a fragment of the perceptron's forward pass, shown, not run).
+# How the code of every page (README.md and docs/*.md) is checked; a new page must be added
+# to one of the three tables (test_every_page_says_how_its_code_is_checked).
+#
+# Pages whose python blocks run as one script, in order:
 PAGES = [
     "README.md",
     "docs/quickstart.md",
@@ -21,8 +23,48 @@ PAGES = [
     "docs/symbolic_checks.md",
     "docs/networks.md",
     "docs/visualization.md",
-    "docs/compile.md",
+    "docs/compile.md",  # and test_compile.py compares its listings with fast.source
 ]
+# Pages whose code blocks another test runs, and which one (file, function):
+ELSEWHERE = {
+    # in a Jupyter kernel: its replay widget needs one; it prints what the page shows
+    "docs/teaching.md": ("test_docs.py", "test_teaching_page_runs_in_a_kernel"),
+    # with the lecture's w, x, b: the block is one line of the perceptron's forward pass
+    "docs/architecture.md": ("test_docs.py", "test_architecture_fragment_runs"),
+    # all blocks as one script, and what it prints
+    "docs/higher_order.md": ("test_higher_order.py", "test_docs_page_snippets_run"),
+    # each block on its own (the third redefines the first's op), and what it prints
+    "docs/adding_an_activation.md": ("test_define_activation.py", "test_doc_snippets_run"),
+    # ```pycon blocks: doctests, each output must be the one shown
+    "docs/reliability.md": ("test_reliability.py", "test_reliability_page_snippets_run"),
+}
+# Pages without python code, and where what they show is checked instead:
+NO_CODE = {
+    "docs/index.md": "`make demo` and `make test`, the commands that run all of this",
+    "docs/api.md": "autodoc; every docstring's example is a doctest (--doctest-modules)",
+    "docs/activations.md": "a table docs/make_figures.py writes (run by the docs build)",
+    "docs/chain_rule.md": "figures from make_figures.py; its command lines: test_command_lines_run",
+    "docs/lecture_notebooks.md": "Jupyter commands; the notebooks run in test_notebooks.py",
+}
+TESTS = ROOT / "tests"
+
+
+def all_pages() -> list[str]:
+    return ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
+
+
+def test_every_page_says_how_its_code_is_checked():
+    tables = (set(PAGES), set(ELSEWHERE), set(NO_CODE))
+    for page in all_pages():
+        assert sum(page in t for t in tables) == 1, f"{page}: in none or several tables"
+    assert set().union(*tables) == set(all_pages()), "a page in a table does not exist"
+    for page in NO_CODE:
+        fences = re.findall(r"^```(\S*)", (ROOT / page).read_text("utf-8"), flags=re.MULTILINE)
+        code = [f for f in fences if f in ("python", "py", "pycon", "ipython", "{code-cell}")]
+        assert not code, f"{page} now shows python code: run it (PAGES or ELSEWHERE)"
+    for page, (file, function) in ELSEWHERE.items():
+        source = (TESTS / file).read_text(encoding="utf-8")
+        assert f"def {function}(" in source and page.removeprefix("docs/") in source, page
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -33,6 +75,72 @@ def test_code_blocks_run(page, tmp_path):
     script.write_text("\n\n".join(blocks), encoding="utf-8")
     proc = run_python(script, cwd=tmp_path)  # snippets that write files write them in tmp_path
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_teaching_page_runs_in_a_kernel(kernel_dirs, tmp_path):
+    """docs/teaching.md's code, one cell per block, in a Jupyter kernel as a teacher runs it.
+
+    The replay's slider (``r.widget()``) is a real ipywidgets widget there, and what each
+    block prints is the text the page shows beneath it (written for the docs build by
+    ``write_doc_figures``, which also writes the student's worksheet the page grades).
+    """
+    import nbformat
+
+    from autograd_lite.teaching.replay import write_doc_figures
+
+    shown = tmp_path / "figures"
+    write_doc_figures(shown)
+    work = tmp_path / "page"
+    work.mkdir()
+    shutil.copy(shown / "teaching_exercise" / "worksheet_anna.json", work)
+    blocks = python_blocks(ROOT / "docs" / "teaching.md")
+    assert len(blocks) == 4, "replay, audit, exercise, grade: update the checks below"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(b) for b in blocks])
+    replay, audit, exercise, grade = execute(nb, kernel_dirs, work).cells
+
+    def printed(cell) -> str:
+        streams = [o for o in cell.outputs if o.output_type == "stream"]
+        assert all(o.name == "stdout" for o in streams), [o.text for o in streams]
+        return "".join(o.text for o in streams)
+
+    def page_text(name: str) -> str:
+        return (shown / name).read_text(encoding="utf-8")
+
+    assert printed(replay) == page_text("teaching_replay.txt")
+    widget = [
+        o for o in replay.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert widget, f"r.widget() displayed no widget: {replay.outputs}"
+    frames = sorted(p.name for p in (work / "replay").iterdir())
+    assert frames == sorted(p.name for p in (shown / "teaching_replay").iterdir())
+    assert (work / "replay.html").read_text(encoding="utf-8").count("<svg") >= len(frames)
+    assert (work / "replay.gif").read_bytes().startswith(b"GIF8")
+
+    assert printed(audit) == page_text("teaching_audit.txt")
+    assert (work / "audit.svg").read_text(encoding="utf-8") == page_text("teaching_audit.svg")
+
+    for name in ("exercise.svg", "worksheet.json", "answers.json", "exercise.dot"):
+        assert (work / "exercise" / name).exists(), name
+    assert printed(exercise) == ""
+    assert printed(grade) == page_text("teaching_grade.txt")
+
+
+def test_architecture_fragment_runs():
+    """The forward pass docs/architecture.md follows, with the lecture's w, x, b: the nodes
+    its steps name (``w @ x``, then ``+ b``, then ``.sigmoid()``) are the ones recorded."""
+    import autograd_lite as al
+
+    (code,) = python_blocks(ROOT / "docs" / "architecture.md")
+    scope = {
+        "x": al.Value([1.0, 0.0, 1.0], requires_grad=False),
+        "w": al.Value([0.4, 0.2, 0.4]),
+        "b": al.Value(-0.3),
+    }
+    exec(code, scope)
+    y = scope["y"]
+    (z,) = y.parents
+    assert (y.op, z.op, [p.op for p in z.parents]) == ("sigmoid", "add", ["matmul", ""])
+    assert y.data == pytest.approx(1 / (1 + np.exp(-0.5)))
 
 
 def test_readme_example_is_ten_lines_and_draws(tmp_path):
