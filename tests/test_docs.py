@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -143,6 +144,40 @@ def test_architecture_fragment_runs():
     assert y.data == pytest.approx(1 / (1 + np.exp(-0.5)))
 
 
+def command_lines() -> list:
+    """Every distinct ``autograd-lite ...`` line of the pages' text blocks, with its first page."""
+    first: dict[str, str] = {}
+    for page in all_pages():
+        text = (ROOT / page).read_text(encoding="utf-8")
+        for block in re.findall(r"^```text\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE):
+            for line in block.splitlines():
+                if line.startswith("autograd-lite "):
+                    first.setdefault(shlex.join(shlex.split(line, comments=True)), page)
+    slow = ("autograd-lite check", "autograd-lite train")  # several seconds each
+    return [
+        pytest.param(line, page, id=line, marks=[pytest.mark.slow] if line.startswith(slow) else [])
+        for line, page in first.items()
+    ]
+
+
+@pytest.mark.parametrize(("line", "page"), command_lines())
+def test_command_lines_run(line, page, tmp_path):
+    """The commands the pages show (README's command line, chain_rule.md's, quickstart.md's,
+    teaching.md's replay and exercises) run as typed, and write the file ``-o`` names."""
+    args = shlex.split(line)[1:]
+    if "--grade" in args:  # the student's worksheet teaching.md grades
+        from autograd_lite.teaching.replay import write_doc_figures
+
+        write_doc_figures(tmp_path / "figures")
+        sheet = tmp_path / "figures" / "teaching_exercise" / "worksheet_anna.json"
+        shutil.copy(sheet, tmp_path / args[args.index("--grade") + 1])
+    proc = run_python("-m", "autograd_lite.cli", *args, cwd=tmp_path)
+    assert proc.returncode == 0, f"{page}: {line}\n{proc.stderr[-3000:]}"
+    assert proc.stdout.strip(), f"{page}: {line} printed nothing"
+    if "-o" in args:
+        assert (tmp_path / args[args.index("-o") + 1]).exists(), f"{page}: {line} wrote nothing"
+
+
 def test_readme_example_is_ten_lines_and_draws(tmp_path):
     (code,) = python_blocks(ROOT / "README.md")
     assert len(code.strip().splitlines()) <= 11  # the import plus ten lines
@@ -184,8 +219,6 @@ def test_docs_build_without_warnings(tmp_path):
     The notebooks are rendered but not executed here (``nb_execution_mode=off``): each one
     is executed in a kernel by its own test in test_notebooks.py; ``make docs`` runs them.
     """
-    import shutil
-
     work = tmp_path / "src"
     shutil.copytree(
         ROOT / "docs",
