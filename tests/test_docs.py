@@ -76,6 +76,55 @@ def test_code_blocks_run(page, tmp_path):
     script.write_text("\n\n".join(blocks), encoding="utf-8")
     proc = run_python(script, cwd=tmp_path)  # snippets that write files write them in tmp_path
     assert proc.returncode == 0, proc.stderr[-3000:]
+    if page in PRINTED:
+        PRINTED[page](proc.stdout.splitlines(), (ROOT / page).read_text(encoding="utf-8"))
+
+
+def numbers(line: str) -> np.ndarray:
+    """The numbers in a printed line (a float, an array's repr, several of them)."""
+    return np.array(re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", line), dtype=float)
+
+
+def quoted(text: str, pattern: str) -> str:
+    """What the page's comment quotes: the first group of ``pattern`` in the page."""
+    found = re.search(pattern, text)
+    assert found, f"the page no longer says {pattern!r}: update its check"
+    return found.group(1)
+
+
+def lecture_delta(x, w, b, target=1.0) -> np.ndarray:
+    """∂E/∂w = −e(1−y)y·x for y = σ(w·x + b), e = target − y, worked out with numpy."""
+    y = 1 / (1 + np.exp(-(np.dot(w, x) + b)))
+    e = target - y
+    return -e * (1 - y) * y * np.asarray(x)
+
+
+def readme_prints(lines: list[str], text: str) -> None:
+    np.testing.assert_allclose(numbers(lines[0]), lecture_delta([1, 0, 1], [0.4, 0.2, 0.4], -0.3))
+    assert lines[1] == "True"
+
+
+def quickstart_prints(lines: list[str], text: str) -> None:
+    y = np.tanh(2.0 * -3.0 + 1.0)
+    assert "# tanh(-5)" in text
+    np.testing.assert_allclose(numbers(lines[0]), [y])
+    np.testing.assert_allclose(numbers(lines[1]), [(1 - y**2) * 2.0, (1 - y**2) * -3.0])
+
+
+def tutorial_prints(lines: list[str], text: str) -> None:
+    assert lines[0] == quoted(text, r"print\(z\.data, y\.data\)  # ([\d. ]+\d):")
+    close_to = numbers(quoted(text, r"ravel\(\)\)  # close to (\[.*\])"))
+    np.testing.assert_allclose(numbers(lines[1]), close_to, atol=0.1)
+    about = float(quoted(text, r"accuracy\"\]\)  # about ([\d.]+)"))
+    assert abs(float(lines[2]) - about) <= 0.01, (lines[2], about)
+
+
+# What the pages' print calls show, against the numbers their comments quote.
+PRINTED = {
+    "README.md": readme_prints,
+    "docs/quickstart.md": quickstart_prints,
+    "docs/tutorial.md": tutorial_prints,
+}
 
 
 def test_teaching_page_runs_in_a_kernel(kernel_dirs, tmp_path):
