@@ -44,7 +44,8 @@ NO_CODE = {
     "docs/index.md": "`make demo` and `make test`, the commands that run all of this",
     "docs/api.md": "autodoc; every docstring's example is a doctest (--doctest-modules)",
     "docs/activations.md": "a table docs/make_figures.py writes (run by the docs build)",
-    "docs/chain_rule.md": "figures from make_figures.py; its command lines: test_command_lines_run",
+    "docs/chain_rule.md": "figures from make_figures.py; its command lines: test_command_lines_run;"
+    " the numbers it reads off its picture: test_chain_rule_page_quotes_the_pictures_numbers",
     "docs/lecture_notebooks.md": "Jupyter commands; the notebooks run in test_notebooks.py",
 }
 TESTS = ROOT / "tests"
@@ -225,6 +226,24 @@ def test_command_lines_run(line, page, tmp_path):
     assert proc.stdout.strip(), f"{page}: {line} printed nothing"
     if "-o" in args:
         assert (tmp_path / args[args.index("-o") + 1]).exists(), f"{page}: {line} wrote nothing"
+
+
+def test_chain_rule_page_quotes_the_pictures_numbers():
+    """chain_rule.md reads e, y(1−y) and ∂E/∂A off its picture (the lecture's perceptron,
+    drawn by make_figures.py): they are the values and gradients the engine computes."""
+    from autograd_lite.teaching.lecture import sigmoid_perceptron
+
+    text = (ROOT / "docs" / "chain_rule.md").read_text(encoding="utf-8")
+    e = float(quoted(text, r"\$e = ([\d.]+)\$"))
+    slope = float(quoted(text, r"\$y\(1-y\) = ([\d.]+)\$"))
+    dA = float(quoted(text, r"\\cdot \(-1\) \\cdot [\d.]+ = (-[\d.]+)\$"))
+    nodes = sigmoid_perceptron()
+    nodes["E"].backward()
+    y = nodes["y"].data
+    assert round(nodes["e"].data, 4) == e and round(y * (1 - y), 3) == slope
+    for name in ("A", "b"):  # "the grad shown at A, at b"
+        assert round(nodes[name].grad, 5) == dA, name
+    np.testing.assert_allclose(nodes["w"].grad.round(5), dA * np.array([1, 0, 1]))
 
 
 def test_readme_example_is_ten_lines_and_draws(tmp_path):
