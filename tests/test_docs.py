@@ -46,7 +46,8 @@ NO_CODE = {
     "docs/activations.md": "a table docs/make_figures.py writes (run by the docs build)",
     "docs/chain_rule.md": "figures from make_figures.py; its command lines: test_command_lines_run;"
     " the numbers it reads off its picture: test_chain_rule_page_quotes_the_pictures_numbers",
-    "docs/lecture_notebooks.md": "Jupyter commands; the notebooks run in test_notebooks.py",
+    "docs/lecture_notebooks.md": "the notebooks run in test_notebooks.py; its hand-out command:"
+    " test_handout_command_removes_the_solutions (installing and opening Jupyter Lab: not run)",
 }
 TESTS = ROOT / "tests"
 
@@ -244,6 +245,28 @@ def test_chain_rule_page_quotes_the_pictures_numbers():
     for name in ("A", "b"):  # "the grad shown at A, at b"
         assert round(nodes[name].grad, 5) == dA, name
     np.testing.assert_allclose(nodes["w"].grad.round(5), dA * np.array([1, 0, 1]))
+
+
+def test_handout_command_removes_the_solutions(tmp_path):
+    """lecture_notebooks.md's nbconvert command as typed (``python -m nbconvert`` for
+    ``.venv/bin/jupyter nbconvert``), in a copy of the notebook's folder: the hand-out has
+    every cell of the notebook but the ones tagged ``solution``."""
+    import nbformat
+
+    text = (ROOT / "docs" / "lecture_notebooks.md").read_text(encoding="utf-8")
+    command = quoted(text, r"(\.venv/bin/jupyter nbconvert [^`]*?)\n```")
+    args = shlex.split(command.replace("\\\n", " "))
+    assert args[:2] == [".venv/bin/jupyter", "nbconvert"], args
+    (notebook,) = [a for a in args if a.startswith("notebooks/")]
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / notebook, tmp_path / notebook)
+    proc = run_python("-m", "nbconvert", *args[2:], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cells = nbformat.read(ROOT / notebook, as_version=4).cells
+    kept = [c.source for c in cells if "solution" not in c.metadata.get("tags", [])]
+    assert len(kept) < len(cells), f"{notebook} has no solution cell to remove"
+    handout = nbformat.read(tmp_path / "notebooks" / "handout.ipynb", as_version=4)
+    assert [c.source for c in handout.cells] == kept
 
 
 def test_readme_example_is_ten_lines_and_draws(tmp_path):
