@@ -15,6 +15,9 @@ from support import ROOT, execute, python_blocks, run_python
 
 # How the code of every page (README.md and docs/*.md) is checked; a new page must be added
 # to one of the three tables (test_every_page_says_how_its_code_is_checked).
+# Command lines in the pages' text blocks: every `autograd-lite ...` line runs as typed
+# (test_command_lines_run), and lecture_notebooks.md's nbconvert line too; lines that set up
+# or open things (`make demo`, `make test`, `pip install jupyterlab`, `jupyter lab`) do not.
 #
 # Pages whose python blocks run as one script, in order:
 PAGES = [
@@ -34,7 +37,7 @@ ELSEWHERE = {
     "docs/architecture.md": ("test_docs.py", "test_architecture_fragment_runs"),
     # all blocks as one script, and what it prints
     "docs/higher_order.md": ("test_higher_order.py", "test_docs_page_snippets_run"),
-    # each block on its own (the third redefines the first's op), and what it prints
+    # each block on its own, as a reader pastes it (each has its own imports), and what it prints
     "docs/adding_an_activation.md": ("test_define_activation.py", "test_doc_snippets_run"),
     # ```pycon blocks: doctests, each output must be the one shown
     "docs/reliability.md": ("test_reliability.py", "test_reliability_page_snippets_run"),
