@@ -558,6 +558,39 @@ SAMPLERS: dict[str, Callable[[], list[Case]]] = {
             const=(0, 1),
         ),
     ],
+    # the fused RNN and GRU layers: x (N, T, I), h0 (N, H), W_ih (G·H, I), W_hh (G·H, H),
+    # b_ih, b_hh (G·H,) with G = 1 (rnn) or 3 (gru)
+    "rnn": lambda: [
+        Case(
+            "tanh, N=2, T=3, I=2, H=3",
+            lambda *a: al.rnn(*a),
+            [_r(2, 3, 2), _r(2, 3), _r(3, 2), _r(3, 3, seed=1), _r(3), _r(3, seed=1)],
+        ),
+        Case(
+            "relu, N=3, T=4, I=1, H=2",
+            lambda *a: al.rnn(*a, nonlinearity="relu"),
+            [_r(3, 4, 1), _r(3, 2), _r(2, 1), _r(2, 2, seed=1), _r(2), _r(2, seed=1)],
+        ),
+        Case(
+            "constant input and state",
+            lambda *a: al.rnn(*a),
+            [_r(1, 2, 3), np.zeros((1, 2)), _r(2, 3), _r(2, 2), _r(2), _r(2, seed=2)],
+            const=(0, 1),
+        ),
+    ],
+    "gru": lambda: [
+        Case(
+            "N=2, T=3, I=2, H=2",
+            lambda *a: al.gru(*a),
+            [_r(2, 3, 2), _r(2, 2), _r(6, 2), _r(6, 2, seed=1), _r(6), _r(6, seed=1)],
+        ),
+        Case(
+            "constant input and state",
+            lambda *a: al.gru(*a),
+            [_r(1, 2, 3), np.zeros((1, 2)), _r(6, 3), _r(6, 2), _r(6), _r(6, seed=2)],
+            const=(0, 1),
+        ),
+    ],
     "prelu": lambda: [
         Case("per-channel alpha", lambda z, a: z.prelu(a), [_r(3, 4), np.full(4, 0.2)]),
         Case("alpha (3,1)", lambda z, a: al.prelu(z, a), [_r(3, 4), np.full((3, 1), -0.4)]),
