@@ -157,36 +157,7 @@ def test_no_grad_records_nothing(kind):
     np.testing.assert_array_equal(out.data, layer(x)[0].data)
 
 
-@pytest.mark.parametrize("kind", list(LAYERS))
-def test_second_derivatives_match_finite_differences_of_the_gradient(kind):
-    layer, _ = pair(kind)
-    x = np.random.default_rng(15).normal(size=(2, 3, 3))
-    w = layer.weight_hh
-
-    def grad_norm() -> al.Value:  # |∂E/∂W_hh|² with the gradient recorded as a graph
-        layer.zero_grad()
-        out, h = layer(x)
-        E = (out * out).sum() + h.sum()
-        E.backward(create_graph=True)
-        return (w.grad * w.grad).sum()
-
-    s = grad_norm()
-    w.zero_grad()
-    s.backward()
-    analytic = np.array(w.grad, copy=True)
-    numeric = np.zeros_like(analytic)
-    base = w.data.copy()
-    eps = 1e-6
-    for idx in np.ndindex(base.shape):
-        vals = []
-        for sign in (1, -1):
-            probe = base.copy()
-            probe[idx] += sign * eps
-            w.data = probe
-            vals.append(float(grad_norm().data))
-        numeric[idx] = (vals[0] - vals[1]) / (2 * eps)
-    w.data = base
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-6)
+# second derivatives (create_graph) against finite differences: tests/test_recurrent.py
 
 
 @pytest.mark.parametrize("name", ["rnn", "gru"])

@@ -270,7 +270,7 @@ class RNN(_Sequence):
 
     ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size) (every step's ``h``) and
     the last ``h`` (N, hidden_size). ``nonlinearity="relu"`` as PyTorch. Equations
-    and parameters as :class:`RNNCell`.
+    and parameters as :class:`RNNCell`; the whole sequence is one ``rnn`` node.
 
     >>> import numpy as np
     >>> out, h = RNN(2, 3, seed=0)(np.ones((4, 5, 2)))
@@ -312,6 +312,8 @@ class LSTM(_Sequence):
 
 class GRU(_Sequence):
     """GRU over a sequence: ``out, h = gru(x, h0=None)``; gates r, z, n as :class:`GRUCell`.
+
+    The whole sequence is one ``gru`` node.
 
     >>> import numpy as np
     >>> out, h = GRU(2, 3, seed=0)(np.ones((4, 5, 2)))
