@@ -141,6 +141,13 @@ def _bias_grad(d: Any) -> Any:
     return flat.sum(axis=0)
 
 
+def _shared_bias_grads(d: Any) -> tuple[Any, Any]:
+    """b_ih's and b_hh's gradients when both enter only through their sum: equal, but two
+    arrays (each may become a parameter's ``.grad``, which optimizers change in place)."""
+    d_b = _bias_grad(d)
+    return d_b, (d_b.copy() if type(d_b) is np.ndarray else d_b)
+
+
 BPTT = Callable[..., tuple[Any, Any, Any, Any, Any]]
 
 
@@ -243,8 +250,7 @@ def _rnn_bptt(g: Any, out: Any, h0: Any, w_hh: Any, nonlinearity: str = "tanh") 
         dw_hh = _accumulate(dw_hh, da.T @ (hs[t - 1] if t else h0))
         dh = da @ w_hh
     d_p = _over_steps(das, plain)
-    d_b = _bias_grad(d_p)
-    return d_p, dh, dw_hh, d_b, d_b
+    return d_p, dh, dw_hh, *_shared_bias_grads(d_p)
 
 
 def _rnn_sympy(
@@ -354,8 +360,7 @@ def _lstm_bptt(g: Any, out: Any, state: Any, w_hh: Any) -> Any:
         dc_next = dc * f
     d_state = np.stack((dh_next, dc_next)) if plain else stack([dh_next, dc_next])
     d_p = _over_steps(das, plain)
-    d_b = _bias_grad(d_p)
-    return d_p, d_state, dw_hh, d_b, d_b
+    return d_p, d_state, dw_hh, *_shared_bias_grads(d_p)
 
 
 def _lstm_sympy(sp: Any, x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:

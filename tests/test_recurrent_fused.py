@@ -209,3 +209,16 @@ def test_bad_shapes_name_the_op_and_the_shapes(call, words):
 def _w(gates: int, hidden: int, inputs: int) -> list[np.ndarray]:
     rows = gates * hidden
     return [np.zeros((rows, inputs)), np.zeros((rows, hidden)), np.zeros(rows), np.zeros(rows)]
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_each_parameter_gets_a_gradient_array_of_its_own(cls):
+    layer = cls(2, 3, seed=8)
+    out, _ = layer(np.ones((2, 4, 2)))
+    out.sum().backward()
+    grads = [p.grad for p in layer.parameters()]
+    # b_ih and b_hh have equal gradients (rnn, lstm), but not one array: an optimizer that
+    # changes one parameter's gradient in place must not change the other's
+    assert len({id(g) for g in grads}) == 4
+    if cls is not nn.GRU:
+        np.testing.assert_array_equal(grads[2], grads[3])
