@@ -39,6 +39,7 @@ The output keeps, per step, the state and what backward reuses (rows ``RNN_ROWS`
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,12 @@ def _check_shapes(op: str, gates: int, state_rows: int, *args: Any) -> None:
 def _is_plain(*arrays: Any) -> bool:
     """True when backward runs on arrays (no graph to record)."""
     return all(type(a) is np.ndarray for a in arrays)
+
+
+def _product(plain: bool) -> Callable[[Any, Any], Any]:
+    """The matrix product for a BPTT loop: ``np.dot`` on arrays (on (N, H) blocks ~1 µs
+    less per call than ``@``, which adds up over two products a step), else ``@``."""
+    return np.dot if plain else operator.matmul
 
 
 def _accumulate(total: Any, term: Any) -> Any:
@@ -227,7 +234,7 @@ def _rnn_forward(
     h = h0
     for t in range(T):
         a = a_all[t]
-        a += h @ w
+        a += np.dot(h, w)
         h = act(a, *more, out=hs[t])
     return out
 
@@ -235,6 +242,7 @@ def _rnn_forward(
 def _rnn_bptt(g: Any, out: Any, h0: Any, w_hh: Any, nonlinearity: str = "tanh") -> Any:
     T = shape_of(out)[0]
     plain = _is_plain(g, out, w_hh)
+    mm = _product(plain)
     extra = _extra_rows(g, plain)
     # the activation's derivative at every step at once; ReLU's is 1 at 0, as ops.relu's
     hs, g_h, g_a = out[:, 0], g[:, 0], g[:, 1]
@@ -247,8 +255,8 @@ def _rnn_bptt(g: Any, out: Any, h0: Any, w_hh: Any, nonlinearity: str = "tanh") 
         if extra:
             da = da + g_a[t]
         das[t] = da
-        dw_hh = _accumulate(dw_hh, da.T @ (hs[t - 1] if t else h0))
-        dh = da @ w_hh
+        dw_hh = _accumulate(dw_hh, mm(da.T, hs[t - 1] if t else h0))
+        dh = mm(da, w_hh)
     d_p = _over_steps(das, plain)
     return d_p, dh, dw_hh, *_shared_bias_grads(d_p)
 
@@ -320,7 +328,7 @@ def _lstm_forward(x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any
     for t in range(T):
         y = out[t]
         a = a_all[:, t]
-        a += h @ half_w
+        a += np.dot(h, half_w)
         gates = y[2:6].transpose(1, 0, 2)  # (N, 4, H) view of rows i, f, g, o
         np.tanh(a.reshape(N, 4, H), out=gates)
         gates *= 0.5
@@ -337,6 +345,7 @@ def _lstm_forward(x: Any, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any
 def _lstm_bptt(g: Any, out: Any, state: Any, w_hh: Any) -> Any:
     T = shape_of(out)[0]
     plain = _is_plain(g, out, w_hh)
+    mm = _product(plain)
     das: list[Any] = [None] * T
     dh_next: Any = 0.0
     dc_next: Any = 0.0
@@ -355,8 +364,8 @@ def _lstm_bptt(g: Any, out: Any, state: Any, w_hh: Any) -> Any:
         )
         da = _join(parts, plain)
         das[t] = da
-        dw_hh = _accumulate(dw_hh, da.T @ h_prev)
-        dh_next = da @ w_hh
+        dw_hh = _accumulate(dw_hh, mm(da.T, h_prev))
+        dh_next = mm(da, w_hh)
         dc_next = dc * f
     d_state = np.stack((dh_next, dc_next)) if plain else stack([dh_next, dc_next])
     d_p = _over_steps(das, plain)
@@ -425,7 +434,7 @@ def _gru_forward(x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) ->
     h = h0
     for t in range(T):
         y = out[t]
-        q = h @ w  # (N, 3H): halved r and z blocks, then h W_hnᵀ
+        q = np.dot(h, w)  # (N, 3H): halved r and z blocks, then h W_hnᵀ
         p = p_all[:, t]
         p[:, :two] += q[:, :two]
         rz = y[1:3]
@@ -446,6 +455,7 @@ def _gru_forward(x: Any, h0: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) ->
 def _gru_bptt(g: Any, out: Any, h0: Any, w_hh: Any) -> Any:
     T = shape_of(out)[0]
     plain = _is_plain(g, out, w_hh)
+    mm = _product(plain)
     extra = _extra_rows(g, plain)
     r, z, n, hn = out[:, 1], out[:, 2], out[:, 3], out[:, 4]
     # the gates' derivatives at every step at once
@@ -469,8 +479,8 @@ def _gru_bptt(g: Any, out: Any, h0: Any, w_hh: Any) -> Any:
         da_r, da_z = dr * slope_r[t], dz * slope_z[t]
         d_ps[t] = _join((da_r, da_z, da_n), plain)
         d_q = d_qs[t] = _join((da_r, da_z, dhn), plain)
-        dw_hh = _accumulate(dw_hh, d_q.T @ h_prev)
-        dh = d_q @ w_hh + dh * z[t]
+        dw_hh = _accumulate(dw_hh, mm(d_q.T, h_prev))
+        dh = mm(d_q, w_hh) + dh * z[t]
     d_p = _over_steps(d_ps, plain)
     return d_p, dh, dw_hh, _bias_grad(d_p), _bias_grad(_over_steps(d_qs, plain))
 
