@@ -145,6 +145,10 @@ def test_float32_stays_float32_and_agrees_with_float64(kind):
     np.testing.assert_allclose(out32, out64, rtol=1e-5, atol=1e-5)
     for a, b in zip(grads32, grads64):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    # the default zero state takes the weights' dtype (it was float64, which made the
+    # whole float32 RNN/GRU and their cells compute in float64)
+    _, cell32 = pair(kind, dtype=np.float32)
+    assert cell32(x[:, 0].astype(np.float32)).dtype == np.float32
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))

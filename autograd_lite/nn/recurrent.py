@@ -100,7 +100,8 @@ class _RecurrentBase(Module):
         return h
 
     def _initial(self, state: Any, batch: int) -> Any:
-        """The state as ``_step`` takes it: h, or for an LSTM the rows (h, c) stacked."""
+        """The state as the fused ops and ``_step`` take it: h, or for an LSTM the rows
+        (h, c) stacked; zeros (in the weights' dtype) when not given."""
         if self.kind != "LSTM":
             return self._hidden(state, batch, "h")
         if state is None:
