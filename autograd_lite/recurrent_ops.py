@@ -293,8 +293,10 @@ rnn = register(
         cases=(
             # N=I=H=1 at order 2 (two steps: the recurrence's second derivatives, 1.3 s);
             # bigger shapes, where a transposed weight would show, at order 1
-            SymCase(((1, 2, 1), (1, 1), (1, 1), (1, 1), (1,), (1,)), ("tanh",), note="T=2"),
-            SymCase(((1, 1, 1), (1, 1), (1, 1), (1, 1), (1,), (1,)), ("relu",), note="relu"),
+            SymCase(
+                ((1, 2, 1), (1, 1), (1, 1), (1, 1), (1,), (1,)), ("tanh",), note="N=I=H=1, T=2"
+            ),
+            SymCase(((1, 1, 1), (1, 1), (1, 1), (1, 1), (1,), (1,)), ("relu",), note="relu, T=1"),
             SymCase(
                 ((2, 2, 1), (2, 2), (2, 1), (2, 2), (2,), (2,)),
                 ("tanh",),
