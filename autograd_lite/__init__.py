@@ -130,4 +130,8 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     from . import registry
 
-    return sorted(set(globals()) | set(_LAZY) | {op.name for op in registry.all_ops()})
+    names = set(globals()) - _IMPORTED  # tab completion shows the library, not its imports
+    return sorted(names | set(_LAZY) | {op.name for op in registry.all_ops()})
+
+
+_IMPORTED = {"Any", "annotations", "importlib"}

@@ -4,8 +4,11 @@
 ``CosineAnnealingLR`` step from the optimizer's *current* rate, as PyTorch's chainable
 forms do: two schedules stepped on one optimizer compose, and a rate changed by hand
 is kept (``lr_at(epoch)`` is the closed form of one schedule alone, for plots).
-``LambdaLR`` is ``base_lr·fn(epoch)`` (``base_lr`` the rate when the schedule was
-made); ``ReduceLROnPlateau`` watches a number instead (``step(metric)``).
+``ConstantLR`` and ``PolynomialLR`` step that way too. ``LambdaLR`` is
+``base_lr·fn(epoch)`` (``base_lr`` the rate when the schedule was made);
+``CosineAnnealingWarmRestarts`` (SGDR) and ``OneCycleLR`` (stepped per batch, with the
+momentum cycled too) set their closed forms; ``ReduceLROnPlateau`` watches a number
+instead (``step(metric)``).
 ``state_dict()`` / ``load_state_dict()`` save and restore a schedule's progress.
 ``al.fit(..., scheduler=...)`` steps one after every epoch. The names are also
 reachable as ``optim.StepLR`` and so on.
@@ -26,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .optim import _NUMBERS, Optimizer, _is_number, _nonneg
+from .optim import Optimizer, _is_number, _nonneg
 from .value import Value
 
 
@@ -136,7 +139,7 @@ class LRScheduler:
         new = {"epoch": _count(state_dict["epoch"], "epoch", name)}
         for key in ("base_lr", "last_lr"):
             value = state_dict[key]
-            if isinstance(value, bool) or not (isinstance(value, _NUMBERS) and value < math.inf):
+            if not (_is_number(value) and value < math.inf):
                 raise ValueError(f"{name}: {key} must be a finite number >= 0, got {value!r}")
             new[key] = _nonneg(value, key, name)
         new.update(self._checked_counters(state_dict, name))
@@ -333,11 +336,9 @@ class LinearLR(LRScheduler):
         total_iters: int = 5,
     ) -> None:
         super().__init__(optimizer)
-        ok = isinstance(start_factor, _NUMBERS) and 0 < start_factor <= 1
-        if isinstance(start_factor, bool) or not ok:
+        if not (_is_number(start_factor) and 0 < start_factor <= 1):
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        ok = isinstance(end_factor, _NUMBERS) and 0 <= end_factor <= 1
-        if isinstance(end_factor, bool) or not ok:
+        if not (_is_number(end_factor) and 0 <= end_factor <= 1):
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
         self.total_iters = _count(total_iters, "total_iters", "LinearLR", least=1)
@@ -353,6 +354,277 @@ class LinearLR(LRScheduler):
         rise = self.end_factor - self.start_factor
         factor = 1 + rise / (self.total_iters * self.start_factor + (epoch - 1) * rise)
         return lr * max(factor, 0.0)  # exactly >= 0; rounding may give -1e-17 on the way to 0
+
+
+class ConstantLR(LRScheduler):
+    """The rate times ``factor`` for the first ``total_iters`` epochs, then back (PyTorch's).
+
+    Made, it multiplies the rate by ``factor``; the step to epoch ``total_iters``
+    divides it by ``factor`` again (the chainable form: other steps leave the rate as
+    it is). Alone, ``lr = base_lr·factor`` before ``total_iters``, ``base_lr`` after.
+
+    >>> import autograd_lite as al
+    >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> opt.lr, [sched.step() for _ in range(3)]
+    (0.5, [0.5, 1.0, 1.0])
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1 / 3, total_iters: int = 5) -> None:
+        super().__init__(optimizer)
+        if not (_is_number(factor) and 0 < factor <= 1):
+            raise ValueError(f"ConstantLR: factor must be in (0, 1], got {factor!r}")
+        self.factor = float(factor)
+        self.total_iters = _count(total_iters, "total_iters", "ConstantLR", least=1)
+        self._set(optimizer.lr * self.factor)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * (self.factor if epoch < self.total_iters else 1.0)
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        return lr / self.factor if epoch == self.total_iters else lr
+
+
+class PolynomialLR(LRScheduler):
+    """Decay to 0 in ``total_iters`` epochs along ``(1 − epoch/total_iters)^power`` (PyTorch's).
+
+    Alone, ``lr = base_lr·(1 − min(epoch, total_iters)/total_iters)^power``; each step
+    up to ``total_iters`` multiplies the current rate by that factor's ratio to the
+    one before (the chainable form), later steps leave it (at 0, alone).
+
+    >>> import autograd_lite as al
+    >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = PolynomialLR(opt, total_iters=4, power=2.0)
+    >>> [sched.step() for _ in range(5)]
+    [0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    may_reach_zero = True
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0) -> None:
+        super().__init__(optimizer)
+        self.total_iters = _count(total_iters, "total_iters", "PolynomialLR", least=1)
+        self.power = _positive(power, "power", "PolynomialLR")
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * (1 - min(epoch, self.total_iters) / self.total_iters) ** self.power
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        if epoch > self.total_iters:
+            return lr
+        n = self.total_iters
+        return lr * ((1 - epoch / n) / (1 - (epoch - 1) / n)) ** self.power
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing restarted every ``T_i`` epochs, ``T_i`` growing by ``T_mult`` (SGDR).
+
+    ``lr = eta_min + (base_lr − eta_min)·(1 + cos(π·T_cur/T_i))/2`` with ``T_cur`` the
+    epochs since the last restart; the first period is ``T_0`` epochs, each next one
+    ``T_mult`` times longer (Loshchilov & Hutter 2017, PyTorch's schedule). As in
+    PyTorch, ``step(epoch)`` may also be given the epoch, fractional for steps within
+    one (``step(e + i/batches)``); the rate is then the closed form at that epoch.
+
+    >>> import autograd_lite as al
+    >>> opt = al.optim.SGD([al.Value(1.0)], lr=1.0)
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    >>> [round(sched.step(), 4) for _ in range(6)]
+    [0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
+
+    may_reach_zero = True
+
+    def __init__(
+        self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0
+    ) -> None:
+        super().__init__(optimizer)
+        name = "CosineAnnealingWarmRestarts"
+        self.T_0 = _count(T_0, "T_0", name, least=1)
+        self.T_mult = _count(T_mult, "T_mult", name, least=1)
+        self.eta_min = _nonneg(eta_min, "eta_min", name)
+        self.T_i, self.T_cur = self.T_0, 0.0
+        self._set(self._checked(self.lr_at(0), 0))
+
+    _counters = ("T_i", "T_cur")
+
+    def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
+        t_i = _count(state_dict["T_i"], "T_i", name, least=1)
+        t_cur = state_dict["T_cur"]
+        if not (_is_number(t_cur) and 0 <= t_cur < t_i):
+            raise ValueError(f"{name}: T_cur must be a number in [0, T_i), got {t_cur!r}")
+        return {"T_i": t_i, "T_cur": float(t_cur)}
+
+    def _period(self, epoch: float) -> tuple[int, float]:
+        """``(T_i, T_cur)`` at ``epoch``: the period it falls in and how far into it."""
+        t0, mult = self.T_0, self.T_mult
+        if epoch < t0:
+            return t0, float(epoch)
+        if mult == 1:
+            return t0, float(epoch % t0)
+        n = int(math.log(epoch / t0 * (mult - 1) + 1, mult))  # restarts so far
+        return t0 * mult**n, epoch - t0 * (mult**n - 1) / (mult - 1)
+
+    def _cosine(self, t_i: int, t_cur: float) -> float:
+        low = self.eta_min
+        return low + (self.base_lr - low) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+    def lr_at(self, epoch: float) -> float:
+        return self._cosine(*self._period(epoch))
+
+    def step(self, epoch: float | None = None) -> float:  # type: ignore[override]
+        """Advance one epoch (or go to ``epoch``); set and return the new rate."""
+        if epoch is None:
+            t_i, t_cur = self.T_i, self.T_cur + 1
+            if t_cur >= t_i:  # a restart
+                t_cur, t_i = t_cur - t_i, t_i * self.T_mult
+            whole = self.epoch + 1
+        else:
+            if not (_is_number(epoch) and 0 <= epoch < math.inf):
+                raise ValueError(
+                    f"CosineAnnealingWarmRestarts.step: epoch must be a number >= 0, got {epoch!r}"
+                )
+            t_i, t_cur = self._period(epoch)
+            whole = math.floor(epoch)
+        lr = self._checked(self._cosine(t_i, t_cur), whole)
+        self.T_i, self.T_cur, self.epoch = t_i, t_cur, whole
+        self._set(lr)
+        return lr
+
+
+def _anneal(start: float, end: float, pct: float, cos: bool) -> float:
+    """From ``start`` (pct 0) to ``end`` (pct 1): along half a cosine, or a line."""
+    if cos:
+        return end + (start - end) / 2 * (math.cos(math.pi * pct) + 1)
+    return (end - start) * pct + start
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin 2018, PyTorch's ``OneCycleLR``): up, then down.
+
+    The rate starts at ``max_lr/div_factor``, rises to ``max_lr`` over the first
+    ``pct_start`` of ``total_steps`` and falls to ``max_lr/(div_factor·final_div_factor)``
+    by the last (``anneal_strategy`` ``"cos"`` or ``"linear"``); ``three_phase=True``
+    comes back down to the start first, then to the minimum. With ``cycle_momentum``
+    the momentum (SGD's, RMSprop's ``momentum``; Adam's and AdamW's β1) moves the other
+    way, from ``max_momentum`` to ``base_momentum`` and back. Meant to be stepped after
+    every batch (``total_steps``, or ``epochs`` and ``steps_per_epoch``); ``al.fit``
+    steps a schedule once an epoch, so there give ``total_steps=epochs``. A step past
+    ``total_steps`` raises ``ValueError``, as in PyTorch.
+
+    >>> import autograd_lite as al
+    >>> opt = al.optim.SGD([al.Value(1.0)], lr=0.1, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=0.4)
+    >>> opt.lr, opt.momentum
+    (0.04, 0.95)
+    >>> [round(sched.step(), 4) for _ in range(4)], opt.momentum
+    ([1.0, 0.75, 0.25, 0.0], 0.95)
+    """
+
+    may_reach_zero = False
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ) -> None:
+        name = "OneCycleLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+        if total_steps is not None:
+            self.total_steps = _count(total_steps, "total_steps", name, least=1)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = _count(epochs, "epochs", name, least=1) * _count(
+                steps_per_epoch, "steps_per_epoch", name, least=1
+            )
+        else:
+            raise ValueError(f"{name}: give total_steps, or epochs and steps_per_epoch")
+        if not (_is_number(pct_start) and 0 <= pct_start <= 1):
+            raise ValueError(f"{name}: pct_start must be in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"{name}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
+        self.max_lr = _positive(max_lr, "max_lr", name)
+        start = self.max_lr / _positive(div_factor, "div_factor", name)
+        self.min_lr = start / _positive(final_div_factor, "final_div_factor", name)
+        self.cos, self.pct_start = anneal_strategy == "cos", float(pct_start)
+        self.cycle_momentum = bool(cycle_momentum)
+        self._beta1 = hasattr(optimizer, "betas")
+        if self.cycle_momentum and not (self._beta1 or hasattr(optimizer, "momentum")):
+            raise ValueError(
+                f"{name}: cycle_momentum=True needs an optimizer with a momentum or betas "
+                f"(not {type(optimizer).__name__}); pass cycle_momentum=False"
+            )
+        self.base_momentum = _nonneg(base_momentum, "base_momentum", name, below_one=True)
+        self.max_momentum = _nonneg(max_momentum, "max_momentum", name, below_one=True)
+        n, up = self.total_steps, float(pct_start * self.total_steps)
+        # (end step, start rate, end rate, start momentum, end momentum) of each phase
+        hi, lo = self.max_momentum, self.base_momentum
+        if three_phase:
+            self.phases = [
+                (up - 1, start, self.max_lr, hi, lo),
+                (2 * up - 2, self.max_lr, start, lo, hi),
+                (n - 1, start, self.min_lr, hi, hi),
+            ]
+        else:
+            self.phases = [
+                (up - 1, start, self.max_lr, hi, lo),
+                (n - 1, self.max_lr, self.min_lr, lo, hi),
+            ]
+        optimizer.initial_lr = start  # (PyTorch sets initial_lr to it too)
+        super().__init__(optimizer)
+        self._set(self._checked(self.lr_at(0), 0))
+        self._set_momentum(0)
+
+    def _point(self, step: int) -> tuple[float, float]:
+        """The rate and momentum at ``step`` (PyTorch's phase search)."""
+        begin, phases = 0.0, self.phases
+        k = 0
+        while k < len(phases) - 1 and step > phases[k][0]:  # the phase step falls in
+            begin, k = phases[k][0], k + 1
+        end, lr0, lr1, m0, m1 = phases[k]
+        # At (or, the step after the last batch, past) a phase's end: its end values. PyTorch
+        # extrapolates there (a negative rate with linear annealing) or divides 0 by 0.
+        pct = 1.0 if step >= end else (step - begin) / (end - begin)
+        return _anneal(lr0, lr1, pct, self.cos), _anneal(m0, m1, pct, self.cos)
+
+    def lr_at(self, epoch: int) -> float:
+        return self._point(epoch)[0]
+
+    def _next_lr(self, lr: float, epoch: int) -> float:
+        if epoch > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: step {epoch} is past total_steps={self.total_steps} "
+                "(make the schedule with the number of steps the run takes)"
+            )
+        return self.lr_at(epoch)
+
+    def step(self) -> float:
+        """Advance one step; set and return the rate (and, with cycle_momentum, the momentum)."""
+        lr = super().step()
+        self._set_momentum(self.epoch)
+        return lr
+
+    def _set_momentum(self, step: int) -> None:
+        if not self.cycle_momentum:
+            return
+        m = self._point(step)[1]
+        opt = self.optimizer
+        if self._beta1:
+            opt.betas = (m, opt.betas[1])
+        else:
+            opt.momentum = m
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -394,7 +666,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(
                 f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
             )
-        if isinstance(factor, bool) or not (isinstance(factor, _NUMBERS) and 0 < factor < 1):
+        if not (_is_number(factor) and 0 < factor < 1):
             raise ValueError(f"{name}: factor must be in (0, 1), got {factor!r}")
         self.mode, self.threshold_mode, self.factor = mode, threshold_mode, float(factor)
         self.patience = _count(patience, "patience", name)
@@ -410,7 +682,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
         best = state_dict["best"]
-        if isinstance(best, bool) or not isinstance(best, _NUMBERS) or math.isnan(best):
+        if not _is_number(best) or math.isnan(best):
             raise ValueError(f"{name}: best must be a number, got {best!r}")
         new: dict[str, Any] = {"best": float(best)}
         for key in ("num_bad_epochs", "cooldown_counter"):

@@ -655,9 +655,6 @@ class SGD(Optimizer):
             raise ValueError(
                 "SGD: nesterov=True needs a momentum > 0 and dampening 0 (as in PyTorch)"
             )
-        # dampening spares the first step: each parameter counts its steps (as PyTorch's
-        # "momentum_buffer is None" tells it)
-        self.counts_steps = bool(self.momentum and self.dampening)
 
     def step(self) -> None:
         """One update of every parameter with a gradient (see the class docstring)."""
@@ -679,6 +676,12 @@ class SGD(Optimizer):
                 rest.append(item)
             work = rest
         self._commit(work, self.steps + 1)
+
+    @property
+    def counts_steps(self) -> bool:  # type: ignore[override]
+        # dampening spares the first step: each parameter counts its steps (as PyTorch's
+        # "momentum_buffer is None" tells it); a property, as a schedule may change momentum
+        return bool(self.momentum and self.dampening)
 
     def _constants(self, t: int) -> tuple:
         damp = 1 - self.dampening if self.counts_steps and t > 1 else 1.0
@@ -1047,6 +1050,10 @@ _SCHEDULES = (
     "ExponentialLR",
     "LinearLR",
     "ReduceLROnPlateau",
+    "ConstantLR",
+    "PolynomialLR",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
     "ChainedScheduler",
     "SequentialLR",
 )

@@ -431,6 +431,10 @@ def bench_per_op() -> None:
         out = (a * b + c).tanh().sum()
         out.backward()
 
+    def users_line() -> None:  # the zeros row's own line, alone: what numpy makes the user pay
+        for v in leaves:
+            v.grad = np.zeros_like(v.data)
+
     bare = [_Bare(x) for x in (a_, b_, c_)]
     numpy = B.numpy_per_op(a_, b_, c_)
     _, *expected = numpy()
@@ -448,6 +452,7 @@ def bench_per_op() -> None:
         "torch": B.torch_per_op(a_, b_, c_),
         "jax": B.jax_per_op(a_, b_, c_),
         "bare": lambda: _bare_case(*bare),
+        "users_line": users_line,
     }
     fns = {k: f for k, f in fns.items() if f is not None}
     t = interleaved(fns, repeat=15, number=2000)
@@ -463,6 +468,21 @@ def bench_per_op() -> None:
     for k, (label, target) in labels.items():
         if k in t:
             report("  " + label, t[k], t["numpy"], target, "numpy")
+        if k == "grad_zeros":  # its line alone costs about numpy's whole step (numpy's Python)
+            report(
+                "    of which the zeros_like line alone",
+                t["users_line"],
+                t["numpy"],
+                "reference",
+                "numpy",
+            )
+            report(
+                "    the rest: the engine's part",
+                t[k] - t["users_line"],
+                t["numpy"],
+                "reference",
+                "numpy",
+            )
 
 
 def threads() -> str:

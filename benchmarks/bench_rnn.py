@@ -4,10 +4,10 @@ Run with ``make bench`` (or ``python benchmarks/bench_rnn.py``). Figures are the
 of several interleaved repetitions (``bench_engine``'s helpers), printed as a ratio
 to a baseline measured in the same process, next to the target from issue #16:
 
-1. one LSTM training step (forward + backward, loss = sum of the outputs) over an
-   input of shape (32, 20, 16) with hidden size 32, against the same computation in
-   careful hand-written numpy (input projection for all steps in one product,
-   gradients accumulated in place): target at most 1.5x;
+1. one LSTM, GRU and (tanh) RNN training step each (forward + backward, loss = sum
+   of the outputs) over an input of shape (32, 20, 16) with hidden size 32, against
+   the same computation in careful hand-written numpy (input projection for all steps
+   in one product, gradients accumulated in place): target at most 1.5x;
 2. one epoch of the digits CNN (``examples/digits_cnn.py``), printed beside it.
 """
 
@@ -74,32 +74,106 @@ def numpy_lstm_step(x: np.ndarray, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, 
     return gw_ih, gw_hh, gb, gb
 
 
-def ours_lstm_step(lstm: nn.LSTM, x: np.ndarray) -> None:
-    lstm.zero_grad()
-    out, _ = lstm(x)
+def numpy_gru_step(x: np.ndarray, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, ...]:
+    """Forward and backward of ``GRU(x).out.sum()`` in plain numpy; returns the 4 gradients."""
+    n, t_len, _ = x.shape
+    h_size = w_hh.shape[1]
+    two = 2 * h_size
+    xp = x @ w_ih.T + b_ih  # (N, T, 3H): every step's input projection at once
+    h = np.zeros((n, h_size))
+    hs, acts = [h], []
+    for t in range(t_len):
+        gh = h @ w_hh.T + b_hh
+        a = xp[:, t]
+        rz = _sigmoid(a[:, :two] + gh[:, :two])
+        r, z, hn = rz[:, :h_size], rz[:, h_size:], gh[:, two:]
+        nn_ = np.tanh(a[:, two:] + r * hn)
+        h = nn_ + z * (h - nn_)
+        hs.append(h)
+        acts.append((r, z, nn_, hn))
+    # backward: d(sum out)/d out = 1 at every step
+    gw_hh = np.zeros_like(w_hh)
+    dgi_all = np.empty((n, t_len, 3 * h_size))  # ∂E/∂(x W_ihᵀ + b_ih)
+    dgh_all = np.empty((n, t_len, 3 * h_size))  # ∂E/∂(h W_hhᵀ + b_hh)
+    dh_next = np.zeros((n, h_size))
+    for t in reversed(range(t_len)):
+        r, z, nn_, hn = acts[t]
+        h_prev = hs[t]
+        dh = 1.0 + dh_next
+        dgi, dgh = dgi_all[:, t], dgh_all[:, t]
+        da_n = dh * (1.0 - z) * (1.0 - nn_ * nn_)
+        dgi[:, two:] = da_n
+        dgi[:, h_size:two] = dh * (h_prev - nn_) * z * (1.0 - z)
+        dgi[:, :h_size] = da_n * hn * r * (1.0 - r)
+        dgh[:, :two] = dgi[:, :two]
+        dgh[:, two:] = da_n * r
+        gw_hh += dgh.T @ h_prev
+        dh_next = dgh @ w_hh
+        dh_next += dh * z
+    flat = dgi_all.reshape(-1, 3 * h_size)
+    gw_ih = flat.T @ x.reshape(-1, x.shape[2])
+    return gw_ih, gw_hh, flat.sum(axis=0), dgh_all.reshape(-1, 3 * h_size).sum(axis=0)
+
+
+def numpy_rnn_step(x: np.ndarray, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, ...]:
+    """Forward and backward of ``RNN(x).out.sum()`` (tanh) in plain numpy; the 4 gradients."""
+    n, t_len, _ = x.shape
+    h_size = w_hh.shape[1]
+    xp = x @ w_ih.T + (b_ih + b_hh)  # (N, T, H): every step's input projection at once
+    h = np.zeros((n, h_size))
+    hs = [h]
+    for t in range(t_len):
+        h = np.tanh(xp[:, t] + h @ w_hh.T)
+        hs.append(h)
+    # backward: d(sum out)/d out = 1 at every step
+    gw_hh = np.zeros_like(w_hh)
+    da_all = np.empty((n, t_len, h_size))
+    dh_next = np.zeros((n, h_size))
+    for t in reversed(range(t_len)):
+        h = hs[t + 1]
+        da = da_all[:, t]
+        np.multiply(1.0 + dh_next, 1.0 - h * h, out=da)
+        gw_hh += da.T @ hs[t]
+        dh_next = da @ w_hh
+    flat = da_all.reshape(-1, h_size)
+    gw_ih = flat.T @ x.reshape(-1, x.shape[2])
+    gb = flat.sum(axis=0)
+    return gw_ih, gw_hh, gb, gb
+
+
+NUMPY_STEPS = {nn.LSTM: numpy_lstm_step, nn.GRU: numpy_gru_step, nn.RNN: numpy_rnn_step}
+
+
+def ours_step(layer: nn.Module, x: np.ndarray) -> None:
+    layer.zero_grad()
+    out, _ = layer(x)
     out.sum().backward()
 
 
-def check_same(lstm: nn.LSTM, x: np.ndarray) -> float:
+def check_same(layer: nn.Module, x: np.ndarray) -> float:
     """Largest difference between our gradients and the numpy version's (must be ~1e-12)."""
-    ours_lstm_step(lstm, x)
-    ref = numpy_lstm_step(x, *(p.data for p in lstm.parameters()))
-    return max(float(np.abs(p.grad - r).max()) for p, r in zip(lstm.parameters(), ref))
+    ours_step(layer, x)
+    ref = NUMPY_STEPS[type(layer)](x, *(p.data for p in layer.parameters()))
+    return max(float(np.abs(p.grad - r).max()) for p, r in zip(layer.parameters(), ref))
 
 
-def bench_lstm() -> None:
+def bench_recurrent(cls: type) -> None:
     x = np.random.default_rng(0).normal(size=(N, T, D))
-    lstm = nn.LSTM(D, H, seed=0)
-    err = check_same(lstm, x)
+    layer = cls(D, H, seed=0)
+    name = cls.__name__
+    err = check_same(layer, x)
     if not err < 1e-9:
-        raise SystemExit(f"LSTM gradients differ from the numpy version by {err:.3g}")
-    params = [p.data for p in lstm.parameters()]
+        raise SystemExit(f"{name} gradients differ from the numpy version by {err:.3g}")
+    params = [p.data for p in layer.parameters()]
+    numpy_step = NUMPY_STEPS[cls]
     t = interleaved(
-        {"ours": lambda: ours_lstm_step(lstm, x), "numpy": lambda: numpy_lstm_step(x, *params)},
+        {"ours": lambda: ours_step(layer, x), "numpy": lambda: numpy_step(x, *params)},
         repeat=15,
         number=3,
     )
-    report(f"LSTM step ({N}, {T}, {D}) -> {H}, fwd+bwd", t["ours"], t["numpy"], "<= 1.5x", "numpy")
+    report(
+        f"{name} step ({N}, {T}, {D}) -> {H}, fwd+bwd", t["ours"], t["numpy"], "<= 1.5x", "numpy"
+    )
 
 
 def bench_cnn_epoch() -> None:
@@ -121,7 +195,8 @@ def bench_cnn_epoch() -> None:
 def main() -> None:
     print(steady_allocator())
     print(threads())
-    bench_lstm()
+    for cls in (nn.LSTM, nn.GRU, nn.RNN):
+        bench_recurrent(cls)
     bench_cnn_epoch()
 
 

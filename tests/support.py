@@ -1,4 +1,5 @@
-"""Helpers several test files share: the examples as modules, docs code blocks, fresh interpreters.
+"""Helpers several test files share: the examples as modules, docs code blocks, fresh
+interpreters, notebooks run in a Jupyter kernel.
 
 Test files import them as ``from support import ...`` (pytest puts ``tests/`` on the path).
 """
@@ -6,6 +7,7 @@ Test files import them as ``from support import ...`` (pytest puts ``tests/`` on
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+KERNEL = "autograd-lite-test"
 
 
 def load_example(name: str) -> ModuleType:
@@ -45,3 +48,43 @@ def run_python(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess
         env={"PYTHONPATH": str(ROOT), "PATH": "", "MPLBACKEND": "Agg"},
         timeout=timeout,
     )
+
+
+def write_kernel_spec(root: Path) -> list[str]:
+    """A kernel spec in ``root`` that runs *this* interpreter; returns the kernel dirs to search.
+
+    A ``python3`` kernel installed elsewhere on the machine is never picked up, and a fresh
+    clone needs nothing but ``make test`` (ipykernel is in the dev extras).
+    """
+    spec = root / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [*argv, "-f", "{connection_file}"],
+                "display_name": "autograd_lite tests",
+                "language": "python",
+                "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return [str(root)]
+
+
+def execute(nb: dict, kernel_dirs: list[str], cwd: Path) -> dict:
+    """Run every cell of the notebook ``nb`` (an ``nbformat`` node) in a fresh kernel, in
+    ``cwd``; raise ``CellExecutionError`` (naming the cell) on the first cell that fails."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    km = KernelManager(
+        kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs)
+    )
+    client = NotebookClient(
+        nb, km=km, timeout=300, resources={"metadata": {"path": str(cwd)}}, allow_errors=False
+    )
+    client.execute()
+    return nb

@@ -89,11 +89,14 @@ def _vocabulary_graph(rng: np.random.Generator) -> al.Value:
     s = al.pad(s, 1).squeeze() + al.expand_dims(s.var(axis=0) + s.std(axis=0), 0).sum()
     e = al.maximum(s, 0.05) + al.minimum(s, -0.05) + al.where(s.data > 0, s, 2.0 * s)
     seq = al.Value(rng.normal(size=(2, 3, 2)), label="sequence")
-    h = al.lstm(seq, np.zeros((2, 2, 2)), *(al.Value(rng.normal(size=s)) for s in _LSTM))
-    return e.min(axis=1).sum() + e.logsumexp() + h[:, 0].sum()
 
+    def layer(op, state, gates):  # W_ih, W_hh, b_ih, b_hh of a layer 2 -> 2
+        shapes = (2 * gates, 2), (2 * gates, 2), (2 * gates,), (2 * gates,)
+        return op(seq, state, *(al.Value(rng.normal(size=s)) for s in shapes))
 
-_LSTM = ((8, 2), (8, 2), (8,), (8,))  # W_ih, W_hh, b_ih, b_hh of an LSTM 2 -> 2
+    h = layer(al.lstm, np.zeros((2, 2, 2)), 4)[:, 0] + layer(al.gru, np.zeros((2, 2)), 3)[:, 3]
+    h = h + layer(al.rnn, np.ones((2, 2)), 1)[:, 1]  # rows h, n and a: (T, N, H)
+    return e.min(axis=1).sum() + e.logsumexp() + h.sum()
 
 
 # ops that only appear in graphs recorded by backward(create_graph=True)

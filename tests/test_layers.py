@@ -206,3 +206,12 @@ def test_old_public_names_still_work() -> None:
     assert replay_fn is replay.replay
     frames = al.viz.replay(al.Value(2.0, label="x").tanh(), symbolic=False).frames
     assert [f.name for f in frames][-1] == "x"
+
+
+def test_dir_lists_the_library_not_its_imports() -> None:
+    import autograd_lite as al
+
+    names = dir(al)
+    assert {"Value", "tanh", "compile", "nn", "save_checkpoint"} <= set(names)
+    assert not {"Any", "annotations", "importlib"} & set(names)
+    assert names == sorted(names)

@@ -1,9 +1,10 @@
 """The lecture notebooks (notebooks/*.ipynb): stored clean, and each one runs in a real kernel.
 
 Every notebook is executed by nbclient in an IPython kernel started with *this*
-interpreter: the test writes its own kernel spec (``sys.executable -m ipykernel_launcher``)
-into a temporary directory, so a ``python3`` kernel installed elsewhere on the machine is
-never picked up and a fresh clone needs nothing but ``make test``.
+interpreter: the ``kernel_dirs`` fixture (conftest.py) writes its own kernel spec
+(``sys.executable -m ipykernel_launcher``) into a temporary directory, so a ``python3``
+kernel installed elsewhere on the machine is never picked up and a fresh clone needs
+nothing but ``make test``.
 
 Cells carry tags that say what they must show: ``graph`` cells display a computation
 graph as SVG (``image/svg+xml``, from ``Value._repr_svg_`` or ``al.viz``), ``plot`` cells
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from support import execute
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-KERNEL = "autograd-lite-test"
 # Notebooks that train for more than a few seconds (still run by `make test` and CI).
 SLOW = {"06_cnn_and_rnn"}
 # What a kernel may print on stderr on a fresh machine without anything being wrong.
@@ -98,45 +98,6 @@ def test_notebook_uses_only_public_names(path):
         assert not re.search(r"\bal\._", text), f"{path.name} reaches a private name"
 
 
-@pytest.fixture(scope="module")
-def kernel_dirs(tmp_path_factory) -> list[str]:
-    """A kernel spec that runs this interpreter (the project's .venv under `make test`)."""
-    root = tmp_path_factory.mktemp("kernels")
-    spec = root / KERNEL
-    spec.mkdir()
-    argv = [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher"]
-    spec.joinpath("kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [*argv, "-f", "{connection_file}"],
-                "display_name": "autograd_lite tests",
-                "language": "python",
-                "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-            }
-        ),
-        encoding="utf-8",
-    )
-    return [str(root)]
-
-
-def execute(path: Path, kernel_dirs: list[str], cwd: Path) -> dict:
-    """Run every cell of the notebook in a fresh kernel; raise on the first cell that fails."""
-    import nbformat
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    km = KernelManager(
-        kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs)
-    )
-    client = NotebookClient(
-        nb, km=km, timeout=300, resources={"metadata": {"path": str(cwd)}}, allow_errors=False
-    )
-    client.execute()
-    return nb
-
-
 def mime_types(cell: dict) -> set[str]:
     return {m for out in cell["outputs"] for m in out.get("data", {})}
 
@@ -158,7 +119,9 @@ def params():
 
 @pytest.mark.parametrize("path", list(params()))
 def test_notebook_runs_in_a_kernel(path, kernel_dirs, tmp_path):
-    nb = execute(path, kernel_dirs, tmp_path)  # CellExecutionError names the failing cell
+    import nbformat
+
+    nb = execute(nbformat.read(path, as_version=4), kernel_dirs, tmp_path)
     cells = code_cells(nb)
     graphs = [c for c in cells if "graph" in tags(c)]
     assert graphs, f"{path.name} shows no graph"

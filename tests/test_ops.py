@@ -543,26 +543,52 @@ SAMPLERS: dict[str, Callable[[], list[Case]]] = {
         Case("same shape", lambda z: al.sum_to(z, (2, 3)), [_r(2, 3)]),
     ],
     **VOCABULARY_SAMPLERS,
-    # the fused LSTM layer (autograd_lite/recurrent_ops.py): x (N, T, I), state (2, N, H),
-    # W_ih (4H, I), W_hh (4H, H), b_ih, b_hh (4H,)
-    "lstm": lambda: [
+    # the fused recurrent layers (autograd_lite/recurrent_ops.py)
+    "lstm": lambda: _layer_cases(al.lstm, 4, "N=2, T=3, I=2, H=2", (2, 3, 2, 2)),
+    "rnn": lambda: [
+        *_layer_cases(al.rnn, 1, "tanh, N=2, T=3, I=2, H=3", (2, 3, 2, 3)),
         Case(
-            "N=2, T=3, I=2, H=2",
-            lambda *a: al.lstm(*a),
-            [_r(2, 3, 2), _r(2, 2, 2), _r(8, 2), _r(8, 2, seed=1), _r(8), _r(8, seed=1)],
-        ),
-        Case(
-            "constant input and state",
-            lambda *a: al.lstm(*a),
-            [_r(1, 2, 3), np.zeros((2, 1, 2)), _r(8, 3), _r(8, 2), _r(8), _r(8, seed=2)],
-            const=(0, 1),
+            "relu, N=3, T=4, I=1, H=2",
+            lambda *a: al.rnn(*a, nonlinearity="relu"),
+            _layer_inputs(1, 3, 4, 1, 2),
         ),
     ],
+    "gru": lambda: _layer_cases(al.gru, 3, "N=2, T=3, I=2, H=2", (2, 3, 2, 2)),
     "prelu": lambda: [
         Case("per-channel alpha", lambda z, a: z.prelu(a), [_r(3, 4), np.full(4, 0.2)]),
         Case("alpha (3,1)", lambda z, a: al.prelu(z, a), [_r(3, 4), np.full((3, 1), -0.4)]),
     ],
 }
+
+
+def _layer_inputs(
+    gates: int, n: int, t: int, i: int, h: int, seed: int = 1, zero_state: bool = False
+) -> list:
+    """x (N, T, I), the state, W_ih (G·H, I), W_hh (G·H, H), b_ih, b_hh (G·H,) of a fused
+    recurrent op; the state is (N, H), or (2, N, H) for the LSTM's h and c (G = 4)."""
+    state = (2, n, h) if gates == 4 else (n, h)
+    rows = gates * h
+    return [
+        _r(n, t, i),
+        np.zeros(state) if zero_state else _r(*state),
+        _r(rows, i),
+        _r(rows, h, seed=seed),
+        _r(rows),
+        _r(rows, seed=seed),
+    ]
+
+
+def _layer_cases(op: Op, gates: int, name: str, sizes: tuple[int, int, int, int]) -> list[Case]:
+    """A fused recurrent op at N, T, I, H = ``sizes``, and with a constant input and state."""
+    return [
+        Case(name, lambda *a: op(*a), _layer_inputs(gates, *sizes)),
+        Case(
+            "constant input and state",
+            lambda *a: op(*a),
+            _layer_inputs(gates, 1, 2, 3, 2, seed=2, zero_state=True),
+            const=(0, 1),
+        ),
+    ]
 
 
 def cases_for(op: Op) -> list[Case]:

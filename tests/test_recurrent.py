@@ -177,15 +177,25 @@ def test_cell_gradients_match_finite_differences(cls):
     assert al.gradcheck(loss, x, h, c, *cell.parameters())
 
 
-def test_lstm_second_derivatives_match_finite_differences_of_the_gradient():
-    lstm = nn.LSTM(2, 2, seed=14)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.LSTM(2, 2, seed=14),
+        lambda: nn.RNN(2, 2, seed=14),
+        lambda: nn.RNN(2, 2, nonlinearity="relu", seed=14),
+        lambda: nn.GRU(2, 2, seed=14),
+    ],
+    ids=["lstm", "rnn-tanh", "rnn-relu", "gru"],
+)
+def test_second_derivatives_match_finite_differences_of_the_gradient(make):
+    layer = make()
     x = np.random.default_rng(15).normal(size=(2, 3, 2))
-    w = lstm.weight_hh
+    w = layer.weight_hh
 
     def grad_norm(wv):  # |∂E/∂W_hh|² with the gradient recorded as a graph
-        lstm.zero_grad()
-        out, (_, c) = lstm(x)
-        E = (out * out).sum() + c.sum()
+        layer.zero_grad()
+        out, state = layer(x)
+        E = (out * out).sum() + (state[1] if isinstance(state, tuple) else state).sum()
         E.backward(create_graph=True)
         gw = wv.grad
         return (gw * gw).sum()

@@ -12,10 +12,11 @@ U(−1/√H, 1/√H) as PyTorch does. The equations (for one step, rows are exam
     GRU   r, z = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr), σ(... z ...)
           n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
 
-``LSTM`` and ``LSTMCell`` run on the fused ``lstm`` op (one node for the whole
-sequence), which projects the whole input with one matrix product before its time loop
-(as PyTorch does). ``RNN`` and ``GRU`` take one step at a time, recording ``x_t W_ihᵀ``
-and ``h W_hhᵀ`` at each step.
+``RNN``, ``LSTM`` and ``GRU`` run on the fused ops ``rnn``, ``lstm`` and ``gru`` of
+:mod:`autograd_lite.recurrent_ops` (one node for the whole sequence), which project the
+whole input with one matrix product before their time loop (as PyTorch does).
+``LSTMCell`` is the ``lstm`` op over one step; ``RNNCell`` and ``GRUCell`` record their
+step op by op (``x W_ihᵀ + b_ih``, ``h W_hhᵀ + b_hh``, the gates), a small graph to read.
 
 >>> import numpy as np
 >>> from autograd_lite import nn
@@ -37,7 +38,7 @@ import numpy as np
 
 from .. import ops
 from ..array_ops import stack
-from ..recurrent_ops import lstm
+from ..recurrent_ops import gru, lstm, rnn
 from ..value import Value
 from . import init as _init
 from .layers import _as_input, _positive
@@ -89,7 +90,7 @@ class _RecurrentBase(Module):
     def _hidden(self, h: Any, batch: int, what: str) -> Any:
         """An initial h or c: zeros when None, else checked to be (N, hidden_size)."""
         if h is None:
-            return np.zeros((batch, self.hidden_size))
+            return np.zeros((batch, self.hidden_size), self.weight_hh.dtype)
         h = _as_input(h)
         if h.shape != (batch, self.hidden_size):
             raise ValueError(
@@ -99,11 +100,12 @@ class _RecurrentBase(Module):
         return h
 
     def _initial(self, state: Any, batch: int) -> Any:
-        """The state as ``_step`` takes it: h, or for an LSTM the rows (h, c) stacked."""
+        """The state as the fused ops and ``_step`` take it: h, or for an LSTM the rows
+        (h, c) stacked; zeros (in the weights' dtype) when not given."""
         if self.kind != "LSTM":
             return self._hidden(state, batch, "h")
         if state is None:
-            return np.zeros((2, batch, self.hidden_size))
+            return np.zeros((2, batch, self.hidden_size), self.weight_hh.dtype)
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise ValueError(
                 f"{type(self).__name__}: the initial state must be a pair (h, c), got "
@@ -111,12 +113,16 @@ class _RecurrentBase(Module):
             )
         return stack([self._hidden(state[0], batch, "h"), self._hidden(state[1], batch, "c")])
 
-    def _lstm(self, x: Any, state: Any) -> Value:
-        """The ``lstm`` op over x (N, T, input_size): (T, 7, N, H), rows ``LSTM_ROWS``."""
+    def _fused(self, x: Any, state: Any) -> Value:
+        """The layer's fused op over x (N, T, input_size): (T, rows, N, H), rows as in
+        ``recurrent_ops`` (``RNN_ROWS``, ``LSTM_ROWS``, ``GRU_ROWS``); row 0 is h."""
         b_ih, b_hh = self.bias_ih, self.bias_hh
         if b_ih is None:
-            b_ih = b_hh = np.zeros(4 * self.hidden_size)
-        return lstm(x, state, self.weight_ih, self.weight_hh, b_ih, b_hh)
+            b_ih = b_hh = np.zeros(_GATES[self.kind] * self.hidden_size, self.weight_hh.dtype)
+        args = (x, state, self.weight_ih, self.weight_hh, b_ih, b_hh)
+        if self.kind == "RNN":
+            return rnn(*args, self.nonlinearity)
+        return lstm(*args) if self.kind == "LSTM" else gru(*args)
 
     def _unpack(self, state: Any) -> Any:
         """The state as users see it: h, or for an LSTM the pair (h, c)."""
@@ -126,7 +132,7 @@ class _RecurrentBase(Module):
         """One time step from the input ``x`` (N, input_size) and the packed state."""
         H = self.hidden_size
         if self.kind == "LSTM":
-            return self._lstm(x[:, None, :], state)[0]
+            return self._fused(x[:, None, :], state)[0]
         xp = self._project(x, self.weight_ih, self.bias_ih)
         hh = self._project(state, self.weight_hh, self.bias_hh)
         if self.kind == "RNN":
@@ -253,20 +259,11 @@ class _Sequence(_RecurrentBase):
         if not self.batch_first:
             x = x.transpose((1, 0, 2))
         state = self._initial(state, x.shape[0])
-        data = None if x.requires_grad else x.data
-        if self.kind == "LSTM":  # one node for the whole sequence
-            y = self._lstm(x if data is None else data, state)  # (T, 7, N, H)
-            out = y[:, 0].transpose((1, 0, 2))
-            state = y[-1]
-        else:
-            outs = []
-            for t in range(x.shape[1]):
-                state = self._step(x[:, t] if data is None else data[:, t], state)  # no node
-                outs.append(state)
-            out = stack(outs, axis=1)
-        if not self.batch_first:
+        y = self._fused(x if x.requires_grad else x.data, state)  # one node: (T, rows, N, H)
+        out = y[:, 0]  # every step's h, (T, N, H)
+        if self.batch_first:
             out = out.transpose((1, 0, 2))
-        return out, self._unpack(state)
+        return out, self._unpack(y[-1] if self.kind == "LSTM" else y[-1, 0])
 
 
 class RNN(_Sequence):
@@ -274,7 +271,7 @@ class RNN(_Sequence):
 
     ``x`` (N, T, input_size) → ``out`` (N, T, hidden_size) (every step's ``h``) and
     the last ``h`` (N, hidden_size). ``nonlinearity="relu"`` as PyTorch. Equations
-    and parameters as :class:`RNNCell`.
+    and parameters as :class:`RNNCell`; the whole sequence is one ``rnn`` node.
 
     >>> import numpy as np
     >>> out, h = RNN(2, 3, seed=0)(np.ones((4, 5, 2)))
@@ -316,6 +313,8 @@ class LSTM(_Sequence):
 
 class GRU(_Sequence):
     """GRU over a sequence: ``out, h = gru(x, h0=None)``; gates r, z, n as :class:`GRUCell`.
+
+    The whole sequence is one ``gru`` node.
 
     >>> import numpy as np
     >>> out, h = GRU(2, 3, seed=0)(np.ones((4, 5, 2)))

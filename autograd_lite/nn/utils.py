@@ -1,4 +1,7 @@
-"""Training utilities: ``clip_grad_norm_`` (gradient clipping, as PyTorch's).
+"""Gradient clipping as PyTorch's: ``clip_grad_norm_`` and ``clip_grad_value_``.
+
+Both work on the parameters that have a gradient; one without (``None``, after
+``zero_grad()``) is left without one, so an optimizer still skips it.
 
 >>> import numpy as np
 >>> import autograd_lite as al
@@ -40,19 +43,8 @@ def clip_grad_norm_(
     >>> clip_grad_norm_(v, 1.0), v.grad.tolist()     # small gradients stay as they are
     (0.5, [0.5])
     """
-    if hasattr(parameters, "parameters") and callable(parameters.parameters):
-        parameters = parameters.parameters()
-    if isinstance(parameters, Value):
-        parameters = [parameters]
-    params = list(parameters)
-    for i, p in enumerate(params):
-        if not isinstance(p, Value):
-            raise TypeError(
-                f"clip_grad_norm_: parameter {i} is a {type(p).__name__}, expected a Value"
-            )
-    if isinstance(max_norm, (bool, np.bool_)) or not (
-        isinstance(max_norm, (int, float, np.integer, np.floating)) and max_norm >= 0
-    ):
+    params = _with_gradients(parameters, "clip_grad_norm_")
+    if not _is_limit(max_norm):
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     norm_type = float(norm_type)
     grads = []
@@ -75,3 +67,43 @@ def clip_grad_norm_(
         for p in params:
             p.grad = p.grad * coef
     return total
+
+
+def _with_gradients(parameters: Iterable[Value] | Any, who: str) -> list[Value]:
+    """Those of ``parameters`` (a Module, one Value or an iterable of Values) with a gradient."""
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        parameters = parameters.parameters()
+    if isinstance(parameters, Value):
+        parameters = [parameters]
+    params = list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, expected a Value")
+    return [p for p in params if p._grad is not None]
+
+
+def _is_limit(value: Any) -> bool:
+    """A number >= 0 (numpy's included), not a bool: a clipping limit."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (int, float, np.integer, np.floating)) and value >= 0
+
+
+def clip_grad_value_(parameters: Iterable[Value] | Any, clip_value: float) -> None:
+    """Clip every gradient entry into ``[-clip_value, clip_value]``, as PyTorch's.
+
+    ``parameters`` is a Module, one Value or an iterable; parameters without a
+    gradient are left as they are. NaN entries stay NaN (as ``torch.clamp``).
+
+    >>> import autograd_lite as al
+    >>> v = al.Value([1.0, 2.0, 3.0]); v.grad = [-5.0, 0.5, 7.0]
+    >>> clip_grad_value_(v, 1.0); v.grad.tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    if not _is_limit(clip_value):
+        raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
+    for p in _with_gradients(parameters, "clip_grad_value_"):
+        g = p.grad
+        if isinstance(g, Value):  # a gradient recorded by create_graph: clip its data
+            g = g.data
+        p.grad = np.clip(g, -clip_value, clip_value)

@@ -527,10 +527,11 @@ def audit(
 
 
 @contextlib.contextmanager
-def demo_wrong_op(name: str = "wrong_square") -> Iterator[Any]:
+def demo_wrong_op(name: str = "wrong_square", label: str = "z² (wrong vjp)") -> Iterator[Any]:
     """Register, for the block, an op ``z²`` whose derivative is wrong (``z`` instead of ``2z``).
 
-    For demonstrations and the docs: the audit must catch it.
+    For demonstrations and the docs: the audit must catch it. ``label`` is what pictures
+    show on its node (``""``: the name, as for an op registered without a label).
 
     >>> import autograd_lite as al
     >>> with demo_wrong_op() as op:
@@ -547,7 +548,7 @@ def demo_wrong_op(name: str = "wrong_square") -> Iterator[Any]:
             name,
             forward=lambda z: z * z,
             vjps=(lambda g, out, z: g * z,),  # the classic slip: forgot the factor 2
-            label="z² (wrong vjp)",
+            label=label,
             formula="z**2",
             doc="z squared with a deliberately wrong derivative (for the audit demo)",
         )

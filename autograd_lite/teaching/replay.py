@@ -808,7 +808,8 @@ def write_doc_figures(directory: str | Path) -> list[Path]:
 
     All names start with ``teaching_``: ``teaching_replay/frame_NNN.svg``,
     ``teaching_replay.html``, ``teaching_replay.gif``, ``teaching_replay.txt``,
-    ``teaching_exercise/`` (picture and JSON sheets of the delta-rule exercise),
+    ``teaching_exercise/`` (picture and JSON sheets of the delta-rule exercise, and
+    ``worksheet_anna.json``: a student's filled-in worksheet with one slip),
     ``teaching_grade.txt``, ``teaching_audit.svg`` and ``teaching_audit.txt``.
     Returns the paths written.
     """
@@ -834,17 +835,19 @@ def write_doc_figures(directory: str | Path) -> list[Path]:
     sheet = ex.answer_sheet()
     w_id = next(k for k, v in sheet["answers"].items() if v["label"] == "w")
     sheet["answers"][w_id]["grad"][0] += 0.05  # a student's slip
-    report = exercises.grade(sheet, E)
+    anna = directory / "teaching_exercise" / "worksheet_anna.json"  # the page grades this file
+    anna.write_text(json.dumps(sheet, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(anna)
+    report = exercises.grade(anna, E)
     graded = directory / "teaching_grade.txt"
     graded.write_text(str(report) + "\n", encoding="utf-8")
     written.append(graded)
 
-    with demo_wrong_op() as bad:
+    with demo_wrong_op("my_square", label="") as bad:  # the op teaching.md's code registers
         z = Value(0.7, label="z")
         sq = bad(z * 2.0)
         sq.label = "sq"
         out = sq.tanh()
-        out.label = "out"
         result = run_audit(out)
         written.append(result.render(directory / "teaching_audit.svg"))
         table = directory / "teaching_audit.txt"
