@@ -120,8 +120,10 @@ def tutorial_prints(lines: list[str], text: str) -> None:
     assert lines[0] == quoted(text, r"print\(z\.data, y\.data\)  # ([\d. ]+\d):")
     close_to = numbers(quoted(text, r"ravel\(\)\)  # close to (\[.*\])"))
     np.testing.assert_allclose(numbers(lines[1]), close_to, atol=0.1)
-    about = float(quoted(text, r"accuracy\"\]\)  # about ([\d.]+)"))
-    assert abs(float(lines[2]) - about) <= 0.01, (lines[2], about)
+    # the page quotes a range ("about 0.97-0.98"): training's float sums follow BLAS's thread
+    # count, which moves a few of the 360 test digits (0.969-0.983 measured)
+    low, high = map(float, quoted(text, r"accuracy\"\]\)  # about ([\d.]+-[\d.]+)").split("-"))
+    assert low - 0.01 <= float(lines[2]) <= high + 0.01, (lines[2], low, high)
 
 
 # What the pages' print calls show, against the numbers their comments quote.
