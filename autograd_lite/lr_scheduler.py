@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .optim import Optimizer, _is_number, _nonneg
+from .arguments import is_int, is_real
+from .optim import Optimizer, _nonneg
 from .value import Value
 
 
@@ -139,7 +140,7 @@ class LRScheduler:
         new = {"epoch": _count(state_dict["epoch"], "epoch", name)}
         for key in ("base_lr", "last_lr"):
             value = state_dict[key]
-            if not (_is_number(value) and value < math.inf):
+            if not (is_real(value) and value < math.inf):
                 raise ValueError(f"{name}: {key} must be a finite number >= 0, got {value!r}")
             new[key] = _nonneg(value, key, name)
         new.update(self._checked_counters(state_dict, name))
@@ -237,13 +238,13 @@ class CosineAnnealingLR(LRScheduler):
 
 
 def _positive(value: Any, what: str, name: str) -> float:
-    if not (_is_number(value) and 0 < value < math.inf):
+    if not (is_real(value) and 0 < value < math.inf):
         raise ValueError(f"{name}: {what} must be a number > 0, got {value!r}")
     return float(value)
 
 
 def _count(value: Any, what: str, name: str, least: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+    if not (is_int(value) and value >= least):
         raise ValueError(f"{name}: {what} must be an int >= {least}, got {value!r}")
     return int(value)
 
@@ -336,9 +337,9 @@ class LinearLR(LRScheduler):
         total_iters: int = 5,
     ) -> None:
         super().__init__(optimizer)
-        if not (_is_number(start_factor) and 0 < start_factor <= 1):
+        if not (is_real(start_factor) and 0 < start_factor <= 1):
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        if not (_is_number(end_factor) and 0 <= end_factor <= 1):
+        if not (is_real(end_factor) and 0 <= end_factor <= 1):
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
         self.total_iters = _count(total_iters, "total_iters", "LinearLR", least=1)
@@ -372,7 +373,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1 / 3, total_iters: int = 5) -> None:
         super().__init__(optimizer)
-        if not (_is_number(factor) and 0 < factor <= 1):
+        if not (is_real(factor) and 0 < factor <= 1):
             raise ValueError(f"ConstantLR: factor must be in (0, 1], got {factor!r}")
         self.factor = float(factor)
         self.total_iters = _count(total_iters, "total_iters", "ConstantLR", least=1)
@@ -450,7 +451,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
         t_i = _count(state_dict["T_i"], "T_i", name, least=1)
         t_cur = state_dict["T_cur"]
-        if not (_is_number(t_cur) and 0 <= t_cur < t_i):
+        if not (is_real(t_cur) and 0 <= t_cur < t_i):
             raise ValueError(f"{name}: T_cur must be a number in [0, T_i), got {t_cur!r}")
         return {"T_i": t_i, "T_cur": float(t_cur)}
 
@@ -479,7 +480,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 t_cur, t_i = t_cur - t_i, t_i * self.T_mult
             whole = self.epoch + 1
         else:
-            if not (_is_number(epoch) and 0 <= epoch < math.inf):
+            if not (is_real(epoch) and 0 <= epoch < math.inf):
                 raise ValueError(
                     f"CosineAnnealingWarmRestarts.step: epoch must be a number >= 0, got {epoch!r}"
                 )
@@ -549,7 +550,7 @@ class OneCycleLR(LRScheduler):
             )
         else:
             raise ValueError(f"{name}: give total_steps, or epochs and steps_per_epoch")
-        if not (_is_number(pct_start) and 0 <= pct_start <= 1):
+        if not (is_real(pct_start) and 0 <= pct_start <= 1):
             raise ValueError(f"{name}: pct_start must be in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(
@@ -666,7 +667,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(
                 f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
             )
-        if not (_is_number(factor) and 0 < factor < 1):
+        if not (is_real(factor) and 0 < factor < 1):
             raise ValueError(f"{name}: factor must be in (0, 1), got {factor!r}")
         self.mode, self.threshold_mode, self.factor = mode, threshold_mode, float(factor)
         self.patience = _count(patience, "patience", name)
@@ -682,7 +683,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _checked_counters(self, state_dict: dict[str, Any], name: str) -> dict[str, Any]:
         best = state_dict["best"]
-        if not _is_number(best) or math.isnan(best):
+        if not is_real(best) or math.isnan(best):
             raise ValueError(f"{name}: best must be a number, got {best!r}")
         new: dict[str, Any] = {"best": float(best)}
         for key in ("num_bad_epochs", "cooldown_counter"):

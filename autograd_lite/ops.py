@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import is_int
 from .registry import Op, SymCase, passthrough, register
 from .value import Value
 
@@ -133,7 +134,7 @@ def shape_ints(values: tuple, who: str, what: str = "shape") -> tuple[int, ...]:
     if len(values) == 1 and isinstance(values[0], (tuple, list)):
         values = tuple(values[0])
     for v in values:
-        if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+        if not is_int(v):
             raise TypeError(f"{who}: {what} must be ints, got {values!r}")
     return tuple(int(v) for v in values)
 

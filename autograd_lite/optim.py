@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import is_int, is_real
 from .value import Value
 
 
@@ -128,7 +129,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value] | Any, lr: float) -> None:
         self.params = _collect(params)
-        if not (_is_number(lr) and 0 < lr < math.inf):
+        if not (is_real(lr) and 0 < lr < math.inf):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
         self.lr = float(lr)
         self.steps = 0
@@ -380,7 +381,7 @@ class Optimizer:
             if key not in options:
                 fail(f"param_groups[0] is missing the hyper-parameter {key!r}")
         lr = options.pop("lr")
-        if not (_is_number(lr) and 0 <= lr < math.inf):
+        if not (is_real(lr) and 0 <= lr < math.inf):
             fail(f"param_groups[0]['lr'] must be a number >= 0, got {lr!r}")
         base = next(c for c in type(self).__mro__ if c.__module__ == __name__)
         try:  # the constructor checks the hyper-parameters (lr 0 is a schedule's to set)
@@ -394,7 +395,7 @@ class Optimizer:
         keys = set(probe._state_keys()) | ({"step"} if probe.counts_steps else set())
         new: list[dict[str, Any]] = [{} for _ in self.params]
         for i, entry in state.items():
-            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+            if not (is_int(i) and 0 <= i < n):
                 fail(f"'state' has an entry for parameter {i!r}; there are {n} parameters")
             if not isinstance(entry, dict):
                 fail(f"state[{i}] must be a dict, got {type(entry).__name__}")
@@ -485,7 +486,7 @@ def _is_count(value: Any) -> bool:
     >>> [_is_count(v) for v in (0, 3, 3.0, np.int64(2), 2.5, -1, True, float("inf"))]
     [True, True, True, True, False, False, False, False]
     """
-    if not _is_number(value):
+    if not is_real(value):
         return False
     return bool(0 <= value < math.inf and value == int(value))
 
@@ -537,18 +538,6 @@ def _rebind(p: Value, w: np.ndarray) -> None:
         p.data = w
 
 
-_NUMBERS = (int, float, np.integer, np.floating)  # (numpy's float32 is no Python float)
-
-
-def _is_number(value: Any) -> bool:
-    """Whether ``value`` is a real number, Python's or numpy's, and not a bool.
-
-    >>> [_is_number(v) for v in (0.1, 2, np.float32(0.5), np.int64(3), True, "1", None)]
-    [True, True, True, True, False, False, False]
-    """
-    return isinstance(value, _NUMBERS) and not isinstance(value, (bool, np.bool_))
-
-
 def _copied(value: Any) -> Any:
     """A state entry for a snapshot: an array copied (writeable, its own memory), any other
     value deep-copied (a step count is returned as it is)."""
@@ -565,7 +554,7 @@ def _an(name: str) -> str:
 def _nonneg(
     value: Any, what: str, name: str, below_one: bool = False, up_to_one: bool = False
 ) -> float:
-    ok = _is_number(value) and 0 <= value < math.inf
+    ok = is_real(value) and 0 <= value < math.inf
     ok = ok and (value < 1 or not below_one) and (value <= 1 or not up_to_one)
     if not ok:
         bound = "in [0, 1)" if below_one else "in [0, 1]" if up_to_one else ">= 0"
@@ -731,7 +720,7 @@ def _gradient(w: np.ndarray, g: Any, decay: float, maximize: bool, out: np.ndarr
 def _betas(betas: Any, name: str) -> tuple[float, float]:
     """Adam's and AdamW's ``(β1, β2)``, each a number in [0, 1)."""
     pair = isinstance(betas, (tuple, list, np.ndarray)) and len(betas) == 2
-    if not (pair and all(_is_number(b) and 0 <= b < 1 for b in betas)):
+    if not (pair and all(is_real(b) and 0 <= b < 1 for b in betas)):
         raise ValueError(f"{name}: betas must be in [0, 1), a pair; got {betas!r}")
     return float(betas[0]), float(betas[1])
 

@@ -28,7 +28,7 @@ from .. import image_ops, pool_ops
 from ..value import Value
 from . import init as _init
 from .layers import _as_input, _positive
-from .module import Module, Parameter
+from .module import Module, Parameter, _integer
 
 
 def _pair(v: Any, what: str, layer: str, minimum: int = 1) -> tuple[int, int]:
@@ -350,10 +350,8 @@ class Flatten(Module):
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
-        for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
-            if not isinstance(dim, (int, np.integer)) or isinstance(dim, (bool, np.bool_)):
-                raise TypeError(f"Flatten: {name} must be an int, got {dim!r}")
-        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+        self.start_dim = _integer(start_dim, "Flatten: start_dim")
+        self.end_dim = _integer(end_dim, "Flatten: end_dim")
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

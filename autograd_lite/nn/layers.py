@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..arguments import is_int
 from ..graph import apply as _apply
 from ..graph import no_grad
 from ..value import Value
@@ -129,7 +130,7 @@ def _numbers(x: Any, what: str) -> np.ndarray:
 
 
 def _positive(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+    if not (is_int(n) and n >= 1):
         raise ValueError(f"{what} must be a positive integer, got {n!r}")
     return int(n)
 
@@ -347,7 +348,7 @@ class Perceptron(Module):
         (0, [0.0, 0.0, 0.0, 1.0])
         """
         Xa, ya = _numbers(X, "Perceptron.fit: X"), _numbers(y, "Perceptron.fit: y").reshape(-1)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        if not (is_int(epochs) and epochs >= 0):
             raise ValueError(f"Perceptron.fit: epochs must be an int >= 0, got {epochs!r}")
         if Xa.ndim != 2 or Xa.shape[1] != self.nin or len(ya) != len(Xa):
             raise ValueError(

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import is_int, is_real
 from ..value import Value
 
 
@@ -364,8 +365,7 @@ def _real(x: Any, what: str, low: float = -math.inf, high: float = math.inf) -> 
     ...
     ValueError: LeakyReLU: alpha must be a finite number, got 'x'
     """
-    ok = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-    if not (ok and math.isfinite(x) and low <= x <= high):
+    if not (is_real(x) and math.isfinite(x) and low <= x <= high):
         bound = "" if (low, high) == (-math.inf, math.inf) else f" in [{low:g}, {high:g}]"
         raise ValueError(f"{what} must be a finite number{bound}, got {x!r}")
     return float(x)
@@ -373,6 +373,6 @@ def _real(x: Any, what: str, low: float = -math.inf, high: float = math.inf) -> 
 
 def _integer(n: Any, what: str) -> int:
     """``n`` as an int when it is one (numpy's too; not a bool or a float), else ``TypeError``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+    if not is_int(n):
         raise TypeError(f"{what} must be an int, got {n!r}")
     return int(n)

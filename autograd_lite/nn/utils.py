@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import is_real
 from ..value import Value
 
 
@@ -84,9 +85,7 @@ def _with_gradients(parameters: Iterable[Value] | Any, who: str) -> list[Value]:
 
 def _is_limit(value: Any) -> bool:
     """A number >= 0 (numpy's included), not a bool: a clipping limit."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    return isinstance(value, (int, float, np.integer, np.floating)) and value >= 0
+    return is_real(value) and value >= 0
 
 
 def clip_grad_value_(parameters: Iterable[Value] | Any, clip_value: float) -> None:
