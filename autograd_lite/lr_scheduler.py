@@ -27,8 +27,6 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from .arguments import is_int, is_real
 from .optim import Optimizer, _nonneg
 from .value import Value
@@ -226,8 +224,7 @@ class CosineAnnealingLR(LRScheduler):
     may_reach_zero = True
 
     def lr_at(self, epoch: int) -> float:
-        cos = (1 + np.cos(np.pi * epoch / self.T_max)) / 2
-        return float(self.eta_min + (self.base_lr - self.eta_min) * cos)
+        return _half_cosine(self.base_lr, self.eta_min, epoch, self.T_max)
 
     def _next_lr(self, lr: float, epoch: int) -> float:
         t, low = self.T_max, self.eta_min
@@ -235,6 +232,17 @@ class CosineAnnealingLR(LRScheduler):
             return lr + (self.base_lr - low) * (1 - math.cos(math.pi / t)) / 2
         ratio = (1 + math.cos(math.pi * epoch / t)) / (1 + math.cos(math.pi * (epoch - 1) / t))
         return ratio * (lr - low) + low
+
+
+def _half_cosine(high: float, low: float, t: float, period: float) -> float:
+    """From ``high`` at ``t = 0`` down to ``low`` at ``t = period``, along half a cosine.
+
+    (PyTorch's order of operations, so SGDR's rates are its rates to the last bit.)
+
+    >>> _half_cosine(1.0, 0.0, 1, 2)
+    0.5
+    """
+    return low + (high - low) * (1 + math.cos(math.pi * t / period)) / 2
 
 
 def _positive(value: Any, what: str, name: str) -> float:
@@ -465,12 +473,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         n = int(math.log(epoch / t0 * (mult - 1) + 1, mult))  # restarts so far
         return t0 * mult**n, epoch - t0 * (mult**n - 1) / (mult - 1)
 
-    def _cosine(self, t_i: int, t_cur: float) -> float:
-        low = self.eta_min
-        return low + (self.base_lr - low) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
-
     def lr_at(self, epoch: float) -> float:
-        return self._cosine(*self._period(epoch))
+        t_i, t_cur = self._period(epoch)
+        return _half_cosine(self.base_lr, self.eta_min, t_cur, t_i)
 
     def step(self, epoch: float | None = None) -> float:  # type: ignore[override]
         """Advance one epoch (or go to ``epoch``); set and return the new rate."""
@@ -486,7 +491,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 )
             t_i, t_cur = self._period(epoch)
             whole = math.floor(epoch)
-        lr = self._checked(self._cosine(t_i, t_cur), whole)
+        lr = self._checked(_half_cosine(self.base_lr, self.eta_min, t_cur, t_i), whole)
         self.T_i, self.T_cur, self.epoch = t_i, t_cur, whole
         self._set(lr)
         return lr
@@ -520,8 +525,6 @@ class OneCycleLR(LRScheduler):
     >>> [round(sched.step(), 4) for _ in range(4)], opt.momentum
     ([1.0, 0.75, 0.25, 0.0], 0.95)
     """
-
-    may_reach_zero = False
 
     def __init__(
         self,
@@ -559,7 +562,7 @@ class OneCycleLR(LRScheduler):
         self.max_lr = _positive(max_lr, "max_lr", name)
         start = self.max_lr / _positive(div_factor, "div_factor", name)
         self.min_lr = start / _positive(final_div_factor, "final_div_factor", name)
-        self.cos, self.pct_start = anneal_strategy == "cos", float(pct_start)
+        self.cos = anneal_strategy == "cos"
         self.cycle_momentum = bool(cycle_momentum)
         self._beta1 = hasattr(optimizer, "betas")
         if self.cycle_momentum and not (self._beta1 or hasattr(optimizer, "momentum")):
