@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from .array_ops import concatenate, stack
-from .ops import shape_of
+from .ops import _sum_along, shape_of
 from .registry import Op, SymCase, register
 
 # The vjps use only operators, indexing, ``stack``/``concatenate`` and ``.sum``, so the
@@ -143,8 +143,8 @@ def _projection(x: Any, w_ih: Any) -> Any:
 def _bias_grad(d: Any) -> Any:
     """The sum over examples and steps of a per-step gradient (N, T, G·H)."""
     flat = _flat(d)
-    if type(flat) is np.ndarray:  # as a product with ones: ~8 times faster than .sum(axis=0)
-        return np.ones(flat.shape[0], flat.dtype) @ flat
+    if type(flat) is np.ndarray:  # ones @ flat (BLAS): ~8 times faster than .sum(axis=0)
+        return _sum_along(flat, 0)
     return flat.sum(axis=0)
 
 
